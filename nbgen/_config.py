@@ -1,0 +1,135 @@
+"""Hyperparameters: names, defaults per model and data set, validation.
+
+Three kinds of hyperparameter:
+- live: applied at the next training step while a run goes on (no recompilation);
+- epoch: applied at the next epoch boundary (``batch_size`` recompiles the step once);
+- structural: fixed once the networks exist; change them with ``Session.reset``.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any
+
+MODELS = ("autoencoder", "vae", "gan")
+ALIASES = {"ae": "autoencoder", "autoencoder": "autoencoder", "vae": "vae", "gan": "gan"}
+
+LIVE = ("learning_rate", "beta", "d_steps")
+EPOCH = ("batch_size", "epochs")
+STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch")
+
+# which hyperparameters each model accepts
+ACCEPTS = {
+    "autoencoder": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch"),
+    "vae": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "beta", "steps_per_dispatch"),
+    "gan": ("noise_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "d_steps", "steps_per_dispatch"),
+}
+
+
+def canonical_model(model: Any) -> str:
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a string, one of {', '.join(MODELS)} (or 'ae'), got {type(model).__name__} {model!r}")
+    key = model.lower()
+    if key not in ALIASES:
+        raise ValueError(f"model={model!r} is not a known model; choose one of {', '.join(MODELS)} (or the alias 'ae')")
+    return ALIASES[key]
+
+
+def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[str, Any]:
+    """Defaults that train well out of the box (see benchmarks/quality.py)."""
+    mixture = data_name in ("ring", "grid", "moons") or features <= 3
+    if model == "gan":
+        hp = {
+            "noise_dim": 16 if mixture else 32,
+            "hidden": (256, 256, 256) if mixture else (256, 256),
+            "learning_rate": 5e-4 if mixture else 2e-4,
+            "batch_size": 256 if mixture else 128,
+            "epochs": 60 if mixture else 150,
+            "d_steps": 1,
+        }
+    else:
+        hp = {
+            "latent_dim": 2,
+            "hidden": (256, 256),
+            "learning_rate": 1e-3,
+            "batch_size": 128,
+            "epochs": 100,
+        }
+        if model == "vae":
+            hp["beta"] = 1.0
+    hp["seed"] = 0
+    hp["steps_per_dispatch"] = 16
+    hp["batch_size"] = min(hp["batch_size"], n_train)
+    return hp
+
+
+def _int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if value < lo or (hi is not None and value > hi):
+        allowed = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+        raise ValueError(f"{name} must be an int {allowed}, got {value}")
+    return value
+
+
+def _float(name: str, value: Any, *, positive: bool, hi: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if not positive and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    if hi is not None and value > hi:
+        raise ValueError(f"{name} must be <= {hi}, got {value}")
+    return value
+
+
+def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
+    """Check one hyperparameter; return it in canonical form or raise."""
+    if name in ("latent_dim", "noise_dim"):
+        return _int(name, value, 1, 4096)
+    if name == "hidden":
+        if isinstance(value, (Integral,)) and not isinstance(value, bool):
+            value = (value,)
+        if not isinstance(value, (tuple, list)) or len(value) == 0:
+            raise TypeError(f"hidden must be a non-empty tuple of layer widths such as (256, 256), got {value!r}")
+        return tuple(_int("hidden", v, 1, 8192) for v in value)
+    if name == "learning_rate":
+        return _float(name, value, positive=True, hi=10.0)
+    if name == "beta":
+        return _float(name, value, positive=False, hi=1000.0)
+    if name == "d_steps":
+        return _int(name, value, 1, 20)
+    if name == "batch_size":
+        v = _int(name, value, 1)
+        if n_train is not None and v > n_train:
+            raise ValueError(f"batch_size={v} is larger than the {n_train} training rows: use at most {n_train}")
+        return v
+    if name == "epochs":
+        return _int(name, value, 1, 1_000_000)
+    if name == "seed":
+        return _int(name, value, 0, 2**31 - 1)
+    if name == "steps_per_dispatch":
+        return _int(name, value, 1, 4096)
+    raise TypeError(f"unknown hyperparameter {name!r}")
+
+
+def validate(model: str, hp: dict[str, Any], n_train: int | None = None) -> dict[str, Any]:
+    """Validate a dict of hyperparameters for ``model``; unknown names raise TypeError."""
+    out = {}
+    for name, value in hp.items():
+        if name not in ACCEPTS[model]:
+            raise TypeError(
+                f"{name!r} is not a hyperparameter of the {model} model; it accepts "
+                f"{', '.join(ACCEPTS[model])}"
+            )
+        out[name] = validate_value(name, value, n_train)
+    return out

@@ -1,0 +1,230 @@
+"""The training loop: owns the state, applies live changes, pauses, stops, emits events.
+
+Why not ``model.fit``: a GAN needs two optimizers, live hyperparameters must be
+step inputs rather than trace-time constants, and a view needs pause/stop at
+any step (see shared notes). So the engine runs its own loop over Keras's
+stateless API:
+
+- the training data sit on the device once;
+- one dispatch runs ``steps_per_dispatch`` steps in a ``lax.scan`` (no Python
+  per step), with the live hyperparameters passed in as arguments, so a change
+  never recompiles and takes effect at the first step of the next dispatch;
+- between dispatches the engine reads its mailbox (live changes, pause, stop),
+  checks that the losses are finite (else it rolls back and stops) and emits
+  events to its listeners.
+
+Events are plain dicts with a ``"type"`` key; listeners run in the training
+thread and must be cheap (views copy what they need and draw elsewhere).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .data import Dataset
+from .models.base import GenerativeModel
+
+Listener = Callable[[dict[str, Any]], None]
+EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss became NaN or infinite; the weights were rolled back."""
+
+
+class Engine:
+    def __init__(self, model: GenerativeModel, dataset: Dataset, hp: dict[str, Any]):
+        self.model = model
+        self.dataset = dataset
+        self.hp = dict(hp)
+        self.seed = int(hp["seed"])
+        self.state = model.init_state()
+        self.step = 0
+        self.epoch = 0
+        self.history: dict[str, list[float]] = {}
+        self.steps: dict[str, list[float]] = {"step": [], **{m: [] for m in model.metric_names}}
+        self.timeline: list[dict[str, Any]] = []
+        self.live = {name: hp[name] for name in ("learning_rate", "beta", "d_steps") if name in hp}
+        self.batch_size = int(hp["batch_size"])
+        self.chunk = int(hp["steps_per_dispatch"])
+        self._data = jnp.asarray(dataset.x_train)
+        n_eval = min(EVAL_ROWS, len(dataset.x_val))
+        self._val = jnp.asarray(dataset.x_val[:n_eval])
+        self._key = jax.random.key(self.seed)
+        self._lock = threading.Lock()
+        self._pending: dict[str, Any] = {}
+        self._running = threading.Event()  # set while not paused
+        self._running.set()
+        self._stop = threading.Event()
+        self.listeners: list[Listener] = []
+        self.samples_per_sec = float("nan")
+        self.total_steps_planned = 0
+        self._chunk_fn = jax.jit(self._run_chunk)
+        self._eval_fn = jax.jit(self._evaluate)
+
+    # -- pure functions that get jitted --------------------------------------
+    def _run_chunk(self, state, data, idx, live, key):
+        def body(st, inp):
+            i, rows = inp
+            return self.model.train_step(st, data, rows, live, jax.random.fold_in(key, i))
+
+        return jax.lax.scan(body, state, (jnp.arange(idx.shape[0]), idx))
+
+    def _evaluate(self, params, x, live, key):
+        return {k: jnp.mean(v) for k, v in self.model.eval_batch(params, x, live, key).items()}
+
+    # -- mailbox ---------------------------------------------------------------
+    def request(self, changes: dict[str, Any]) -> None:
+        """Queue validated live changes; they apply at the next step (dispatch)."""
+        with self._lock:
+            self._pending.update(changes)
+
+    def _apply_pending(self, epoch_boundary: bool) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            pending = dict(self._pending)
+            keep = {}
+            for name, value in pending.items():
+                if name == "batch_size" and not epoch_boundary:
+                    keep[name] = value
+                    continue
+                old = self.hp.get(name)
+                if name == "batch_size":
+                    self.batch_size = int(value)
+                    self.hp["batch_size"] = int(value)
+                elif name == "epochs":  # applies to the next train() call
+                    self.hp["epochs"] = int(value)
+                else:
+                    self.live[name] = value
+                    self.hp[name] = value
+                if old != value:
+                    record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": value, "time": time.time()}
+                    self.timeline.append(record)
+                    self._emit({"type": "change", **record})
+            self._pending = keep
+
+    def live_arrays(self) -> dict[str, Any]:
+        out = {"learning_rate": np.float32(self.live["learning_rate"])}
+        if "beta" in self.live:
+            out["beta"] = np.float32(self.live["beta"])
+        if "d_steps" in self.live:
+            out["d_steps"] = np.int32(self.live["d_steps"])
+        return out
+
+    # -- control ---------------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+        self._emit({"type": "status", "status": "paused", "step": self.step})
+
+    def resume(self) -> None:
+        self._running.set()
+        self._emit({"type": "status", "status": "running", "step": self.step})
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken view must never break training
+                import traceback
+
+                traceback.print_exc()
+
+    # -- the loop --------------------------------------------------------------
+    def run(self, epochs: int) -> str:
+        """Train for ``epochs`` more epochs; returns "finished" or "stopped".
+
+        Raises TrainingDiverged (after rolling back) when a loss is not finite.
+        """
+        self._stop.clear()
+        n = len(self.dataset.x_train)
+        start_epoch = self.epoch
+        self.total_steps_planned = self.step + epochs * (n // self.batch_size)
+        self._emit({"type": "status", "status": "running", "step": self.step})
+        target = start_epoch + epochs
+        while self.epoch < target:
+            self._apply_pending(epoch_boundary=True)
+            rng = np.random.default_rng([self.seed, self.epoch])
+            steps = n // self.batch_size
+            remaining = max(target - self.epoch - 1, 0) * steps
+            idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
+            sums = {m: 0.0 for m in self.model.metric_names}
+            done = 0
+            for c0 in range(0, steps, self.chunk):
+                if self._wait_if_paused():
+                    break
+                self._apply_pending(epoch_boundary=False)
+                self.total_steps_planned = self.step + (steps - c0) + remaining
+                rows = idx[c0 : c0 + self.chunk]
+                t0 = time.perf_counter()
+                key = jax.random.fold_in(self._key, self.step)
+                new_state, metrics = self._chunk_fn(self.state, self._data, rows, self.live_arrays(), key)
+                metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
+                dt = time.perf_counter() - t0
+                bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
+                if bad:
+                    self._record_epoch(sums, done)
+                    raise TrainingDiverged(
+                        f"training diverged at step {self.step + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
+                        f"{', '.join(bad)} became NaN or infinite with learning_rate="
+                        f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
+                        "finite state, and the history is kept. Try a lower learning_rate (for example "
+                        f"{self.live['learning_rate'] / 10:g})" + (" or a smaller beta" if "beta" in self.live else "") + "."
+                    )
+                self.state = new_state
+                k = len(rows)
+                step_ids = np.arange(self.step + 1, self.step + k + 1)
+                self.step += k
+                done += k
+                for m, v in metrics.items():
+                    sums[m] += float(v.sum())
+                    self.steps[m].extend(v.tolist())
+                self.steps["step"].extend(step_ids.tolist())
+                rate = k * self.batch_size / dt
+                self.samples_per_sec = rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
+                self._emit({"type": "steps", "step": self.step, "epoch": self.epoch, "steps": step_ids, "metrics": metrics,
+                            "samples_per_sec": self.samples_per_sec})
+            self._record_epoch(sums, done)
+            if self._stop.is_set():
+                return "stopped"
+        return "finished"
+
+    def _wait_if_paused(self) -> bool:
+        """Block while paused; True when a stop was requested."""
+        while not self._running.wait(0.05):
+            if self._stop.is_set():
+                break
+        return self._stop.is_set()
+
+    def _record_epoch(self, sums: dict[str, float], done: int) -> None:
+        if done == 0:
+            return
+        entry = {m: s / done for m, s in sums.items()}
+        entry.update(self.validation_metrics())
+        entry["learning_rate"] = float(self.live["learning_rate"])
+        for name, value in entry.items():
+            self.history.setdefault(name, []).append(float(value))
+        self.epoch += 1
+        self._emit({"type": "epoch", "epoch": self.epoch, "step": self.step, "metrics": entry})
+
+    def validation_metrics(self) -> dict[str, float]:
+        if not self.model.val_metric_names:
+            return {}
+        key = jax.random.fold_in(jax.random.key(self.seed + 1), self.epoch)
+        out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
+        return {k: float(v) for k, v in jax.device_get(out).items()}

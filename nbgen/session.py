@@ -1,0 +1,473 @@
+"""The public Session: one model, one data set, one engine, any number of views."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from . import _config
+from .data import Dataset
+from .data import load as load_data
+from .engine import Engine, TrainingDiverged
+from .models import REGISTRY
+
+FORMAT = "nbgen-session"
+FORMAT_VERSION = 1
+
+
+class Session:
+    """A generative model, its data and its training state.
+
+    Args:
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``.
+        data: a data set name (``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``,
+            ``"mnist"``, ``"fashion_mnist"``), an array ``(n, d)`` or
+            ``(n, h, w[, c])``, or a tuple ``(x, labels)``.
+        **hyperparameters: ``latent_dim``, ``hidden``, ``learning_rate``,
+            ``batch_size``, ``epochs``, ``seed``, ``beta`` (VAE), ``noise_dim`` and
+            ``d_steps`` (GAN), ``steps_per_dispatch``. Unset ones take defaults that
+            suit the model and data (see ``session.config``).
+
+    Example:
+        >>> s = Session("vae", "digits", epochs=2)
+        >>> s.train()
+        >>> sorted(s.history)[:3]
+        ['kl', 'learning_rate', 'loss']
+    """
+
+    def __init__(self, model: str = "vae", data: Any = "digits", **hyperparameters: Any):
+        self._model_name = _config.canonical_model(model)
+        self._data_spec = data
+        self.dataset: Dataset = load_data(data)
+        n_train = len(self.dataset.x_train)
+        given = _config.validate(self._model_name, hyperparameters, n_train)
+        self._hp = {**_config.defaults(self._model_name, self.dataset.name, n_train, self.dataset.features), **given}
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._status = "idle"
+        self._listeners: list[Callable[[dict], None]] = []
+        self._fns: dict[str, Callable] = {}
+        self._sample_calls = 0
+        self.widget = None
+        self._build()
+
+    # -- construction ----------------------------------------------------------
+    def _build(self) -> None:
+        import keras
+
+        keras.utils.set_random_seed(self._hp["seed"])
+        cls = REGISTRY[self._model_name]
+        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp)
+        self.engine = Engine(self._model, self.dataset, self._hp)
+        self.engine.listeners = self._listeners
+        self._fns = {}
+        self._weights_synced_at = -1
+
+    # -- read-only views of the state -------------------------------------------
+    @property
+    def kind(self) -> str:
+        """The model's kind: "autoencoder", "vae" or "gan"."""
+        return self._model_name
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch metrics: name -> list of floats (kept on stop, error and divergence)."""
+        return self.engine.history
+
+    @property
+    def steps(self) -> dict[str, list[float]]:
+        """Per-step training metrics, with the step numbers under ``"step"``."""
+        return self.engine.steps
+
+    @property
+    def timeline(self) -> list[dict[str, Any]]:
+        """Every hyperparameter change: dicts with step, epoch, name, old, new, time."""
+        return self.engine.timeline
+
+    @property
+    def step(self) -> int:
+        return self.engine.step
+
+    @property
+    def epoch(self) -> int:
+        return self.engine.epoch
+
+    @property
+    def status(self) -> str:
+        """One of "idle", "running", "paused", "stopped", "finished", "error"."""
+        if self._status == "running" and self.engine.paused:
+            return "paused"
+        return self._status
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception that ended the last run, if any."""
+        return self._error
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return dict(self.engine.hp)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """Arguments such that ``nbgen.Session(**config)`` rebuilds an untrained copy."""
+        hp = dict(self.engine.hp)
+        return {"model": self._model_name, "data": self._data_spec, **hp}
+
+    @property
+    def model(self):
+        """The Keras model (AE, VAE: with ``.encoder``/``.decoder``), or for the GAN an
+        object with ``.generator`` and ``.discriminator``. Weights are current."""
+        self._sync_weights()
+        return self._model.keras_model
+
+    def _sync_weights(self) -> None:
+        if self._weights_synced_at != self.engine.step or self.running:
+            self._model.write_back(self.engine.state)
+            self._weights_synced_at = self.engine.step
+
+    # -- events ----------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` for every engine event; returns an unsubscribe function.
+
+        Events are dicts with ``"type"`` in "steps", "epoch", "change", "status", "reset".
+        Listeners run in the training thread: keep them cheap.
+        """
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, event: dict) -> None:
+        self.engine._emit(event)
+
+    # -- training control ------------------------------------------------------------
+    def train(self, epochs: int | None = None, block: bool = True) -> None:
+        """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter).
+
+        With ``block=True`` the call returns when training ends and re-raises an error
+        that ended it; with ``block=False`` it returns at once (training runs in a
+        background thread; use ``wait()``). Ctrl-C / kernel interrupt while blocking
+        stops the run cleanly.
+        """
+        if self.running:
+            raise RuntimeError("this session is already training: use pause(), resume() or stop() first")
+        epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
+        self._error = None
+        self._status = "running"
+        self._thread = threading.Thread(target=self._worker, args=(epochs,), name="nbgen-train", daemon=True)
+        self._thread.start()
+        if block:
+            self.wait()
+
+    async def train_async(self, epochs: int | None = None) -> None:
+        """``await session.train_async()``: blocks the cell, keeps widgets responsive."""
+        self.train(epochs, block=False)
+        await asyncio.get_running_loop().run_in_executor(None, self._join)
+        if self._error is not None:
+            raise self._error
+
+    def _worker(self, epochs: int) -> None:
+        try:
+            self._status = self.engine.run(epochs)
+        except BaseException as exc:  # surfaced by wait(), the widget and status
+            self._error = exc
+            self._status = "error"
+        finally:
+            self._emit({"type": "status", "status": self._status, "step": self.engine.step, "error": self._error, "final": True})
+
+    def _join(self, timeout: float | None = None) -> None:
+        t = self._thread
+        if t is None:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while t.is_alive():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            t.join(0.1 if left is None else min(0.1, left))
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the background run to end; re-raise the error that ended it."""
+        try:
+            self._join(timeout)
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        if self._error is not None and not self.running:
+            raise self._error
+
+    def pause(self) -> None:
+        """Pause after the current step; ``resume()`` continues."""
+        self.engine.pause()
+
+    def resume(self) -> None:
+        self.engine.resume()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop after the current step; weights and history are kept."""
+        self.engine.stop()
+        if wait:
+            self._join()
+
+    def set(self, **hyperparameters: Any) -> None:
+        """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``; and
+        ``batch_size`` at the next epoch, ``epochs`` for the next run).
+
+        While training the change applies at the next step; it is recorded in
+        ``timeline``. Structural ones (``latent_dim``, ``hidden``, ``noise_dim``,
+        ``seed``) need ``reset(...)``.
+        """
+        for name in hyperparameters:
+            if name in _config.STRUCTURAL and name in _config.ACCEPTS[self._model_name]:
+                raise ValueError(
+                    f"{name} is structural: it shapes the networks and cannot change on a built model. "
+                    f"Use session.reset({name}=...) to rebuild (history starts afresh)."
+                )
+        changes = _config.validate(self._model_name, hyperparameters, len(self.dataset.x_train))
+        self.engine.request(changes)
+        if not self.running:
+            self.engine._apply_pending(epoch_boundary=True)
+
+    def reset(self, **hyperparameters: Any) -> None:
+        """Rebuild the networks from scratch, optionally with new hyperparameters.
+
+        Training is stopped first; history, steps and timeline start afresh.
+        """
+        changes = _config.validate(self._model_name, hyperparameters, len(self.dataset.x_train))
+        if self.running:
+            self.stop()
+        self._hp = {**self.engine.hp, **changes}
+        self._error = None
+        self._status = "idle"
+        self._build()
+        self._emit({"type": "reset", "step": 0})
+
+    def close(self) -> None:
+        """Stop training, free the thread, close the widget if any."""
+        if self.running:
+            self.stop()
+        if self.widget is not None:
+            view = self.widget
+            self.widget = None
+            view.close()
+        self._listeners.clear()
+
+    # -- using the model ---------------------------------------------------------------
+    def _fn(self, name: str, build: Callable[[], Callable]) -> Callable:
+        if name not in self._fns:
+            self._fns[name] = jax.jit(build())
+        return self._fns[name]
+
+    def _require(self, method: str, ok: bool, what: str) -> None:
+        if not ok:
+            raise TypeError(f"{method}() is not available for the {self._model_name} model: it needs {what}")
+
+    def _params(self):
+        return self.engine.state["params"]
+
+    def encode(self, x: Any) -> np.ndarray:
+        """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE)."""
+        self._require("encode", self._model.can_encode, "an encoder (use 'autoencoder' or 'vae')")
+        xf = self.dataset.flatten(x)
+        return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf))
+
+    def decode(self, z: Any) -> np.ndarray:
+        """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE)."""
+        self._require("decode", self._model.can_encode, "a decoder of latent vectors (use 'autoencoder' or 'vae')")
+        d = self._hp["latent_dim"]
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1 and z.shape[0] == d:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != d or not np.all(np.isfinite(z)):
+            raise ValueError(f"z must be a finite array shaped (n, {d}) (latent_dim={d}), got shape {z.shape}")
+        out = self._fn("decode", lambda: self._model.decode)(self._params(), z)
+        return self.dataset.to_rows(np.asarray(out))
+
+    def reconstruct(self, x: Any) -> np.ndarray:
+        """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE)."""
+        self._require("reconstruct", self._model.can_encode, "an encoder (use 'autoencoder' or 'vae')")
+        xf = self.dataset.flatten(x)
+        out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf)
+        return self.dataset.to_rows(np.asarray(out))
+
+    def sample(self, n: int = 16, seed: int | None = None) -> np.ndarray:
+        """Draw ``n`` new rows from the model (VAE, GAN), shaped like the data's rows."""
+        self._require("sample", self._model.can_sample, "a generative prior (use 'vae' or 'gan')")
+        n = _config._int("n", n, 1, 10_000_000)
+        if seed is None:
+            self._sample_calls += 1
+            seed = 1_000_003 * (self._hp["seed"] + 1) + self._sample_calls
+        else:
+            seed = _config._int("seed", seed, 0, 2**31 - 1)
+        return self.dataset.to_rows(self._sample(seed, n))
+
+    def _sample(self, seed: int, n: int) -> np.ndarray:
+        if "sample_static" not in self._fns:
+            self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
+        return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n))
+
+    def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
+        """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""
+        from . import metrics
+
+        return metrics.evaluate(self, x, **options)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> str:
+        """Write weights, optimizer state, config, history and timeline to ``path``.
+
+        The file is a zip of JSON and ``.npz`` (no pickle). The write is atomic: a
+        failure leaves any previous file intact.
+        """
+        path = os.fspath(path)
+        if not path.endswith(".nbgen"):
+            path += ".nbgen"
+        leaves = jax.tree_util.tree_leaves(self.engine.state)
+        arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
+        config = dict(self.config)
+        data = config.pop("data")
+        if isinstance(data, str):
+            data_meta = {"name": data}
+        else:
+            x, y = (data if isinstance(data, tuple) else (data, None))
+            arrays["data_x"] = np.asarray(x)
+            if y is not None:
+                arrays["data_labels"] = np.asarray(y)
+            data_meta = {"array": True, "labels": y is not None}
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "config": config,
+            "data": data_meta,
+            "step": self.engine.step,
+            "epoch": self.engine.epoch,
+            "history": self.engine.history,
+            "steps": self.engine.steps,
+            "timeline": self.engine.timeline,
+        }
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".nbgen-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
+                z.writestr("state.npz", buf.getvalue())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+    # -- display ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"<nbgen.Session {self._model_name} on {self.dataset.name} {self.dataset.row_shape}: "
+            f"{self.status}, epoch {self.epoch}, step {self.step}>"
+        )
+
+    def summary(self) -> str:
+        """A compact, stable text summary of the last epoch's metrics."""
+        parts = [f"{self._model_name} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"]
+        for name, values in self.history.items():
+            if name != "learning_rate" and values:
+                parts.append(f"{name} {values[-1]:.4g}")
+        return "; ".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.widget is not None:
+            return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        return {"text/plain": repr(self)}
+
+
+def _json_default(obj: Any):
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (tuple, np.ndarray)):
+        return list(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} in a session file")
+
+
+def load(path: str | os.PathLike) -> Session:
+    """Restore a session written by ``Session.save``: weights, config, history, timeline.
+
+    Refuses files that are not nbgen sessions; never unpickles anything.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path) and os.path.exists(path + ".nbgen"):
+        path += ".nbgen"
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path={path!r}: no such file")
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read("nbgen.json"))
+            state_bytes = z.read("state.npz")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)")
+    if meta.get("version", 0) > FORMAT_VERSION:
+        raise ValueError(f"path={path!r} was written by a newer nbgen (format {meta['version']}); upgrade nbgen")
+    with np.load(io.BytesIO(state_bytes), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    config = dict(meta["config"])
+    if "hidden" in config:
+        config["hidden"] = tuple(config["hidden"])
+    data_meta = meta["data"]
+    if "name" in data_meta:
+        data = data_meta["name"]
+    else:
+        data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
+    model = config.pop("model")
+    session = Session(model, data, **config)
+    treedef = jax.tree_util.tree_structure(session.engine.state)
+    leaves = jax.tree_util.tree_leaves(session.engine.state)
+    saved = [arrays[f"state_{i:04d}"] for i in range(len(leaves)) if f"state_{i:04d}" in arrays]
+    if len(saved) != len(leaves) or any(a.shape != b.shape for a, b in zip(saved, leaves)):
+        raise ValueError(f"path={path!r}: the stored weights do not match the stored config")
+    session.engine.state = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in saved])
+    session.engine.step = int(meta["step"])
+    session.engine.epoch = int(meta["epoch"])
+    session.engine.history.update({k: list(v) for k, v in meta["history"].items()})
+    session.engine.steps.update({k: list(v) for k, v in meta["steps"].items()})
+    session.engine.timeline.extend(meta["timeline"])
+    session._status = "finished" if session.engine.step else "idle"
+    return session
+
+
+def train(model: str = "vae", data: Any = "digits", *, epochs: int | None = None, seed: int = 0, **hyperparameters: Any) -> Session:
+    """Build a session, train it headless (blocking) and return it.
+
+    Example:
+        >>> s = train("autoencoder", "digits", epochs=5, latent_dim=8)
+        >>> s.evaluate()["mse"] < s.evaluate()["pca_mse"]
+        True
+    """
+    session = Session(model, data, seed=seed, **hyperparameters)
+    session.train(epochs)
+    return session
+
+
+__all__ = ["Session", "TrainingDiverged", "load", "train"]
