@@ -48,16 +48,10 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "epochs": 60 if mixture else 150,
             "d_steps": 1,
         }
+    elif model == "autoencoder":
+        hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
     else:
-        hp = {
-            "latent_dim": 2,
-            "hidden": (256, 256),
-            "learning_rate": 1e-3,
-            "batch_size": 128,
-            "epochs": 100,
-        }
-        if model == "vae":
-            hp["beta"] = 1.0
+        hp = {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300, "beta": 1.0}
     hp["seed"] = 0
     hp["steps_per_dispatch"] = 16
     hp["batch_size"] = min(hp["batch_size"], n_train)

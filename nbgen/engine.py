@@ -180,7 +180,7 @@ class Engine:
                 if bad:
                     self._record_epoch(sums, done)
                     raise TrainingDiverged(
-                        f"training diverged at step {self.step + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
+                        f"training diverged at step {self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
                         f"{', '.join(bad)} became NaN or infinite with learning_rate="
                         f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
                         "finite state, and the history is kept. Try a lower learning_rate (for example "

@@ -17,6 +17,31 @@ import keras
 from .base import GenerativeModel, mlp
 
 
+@keras.saving.register_keras_serializable(package="nbgen")
+class FourierFeatures(keras.layers.Layer):
+    """x -> [x, sin(f x), cos(f x)] for the frequencies f = 2^0 .. 2^(bands-1), per feature.
+
+    The positional encoding of NeRF (Mildenhall et al., 2020; Tancik et al., 2020):
+    a ReLU MLP on raw 2-D coordinates learns fine (0.02-scale) structure only very
+    slowly (spectral bias); these fixed features let the discriminator see it.
+    """
+
+    def __init__(self, bands: int = 6, **kwargs):
+        super().__init__(**kwargs)
+        self.bands = int(bands)
+
+    def call(self, x):
+        freqs = 2.0 ** keras.ops.arange(self.bands, dtype=x.dtype)  # (bands,)
+        angles = keras.ops.reshape(x[..., :, None] * freqs, (-1, x.shape[-1] * self.bands))
+        return keras.ops.concatenate([x, keras.ops.sin(angles), keras.ops.cos(angles)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] * (1 + 2 * self.bands))
+
+    def get_config(self):
+        return {**super().get_config(), "bands": self.bands}
+
+
 def discriminator_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
     return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
 
@@ -44,6 +69,8 @@ class GAN(GenerativeModel):
     # weight of the R1 penalty on the discriminator's gradient at real data
     # (Mescheder et al., 2018); it keeps the game from oscillating and collapsing.
     r1_gamma = 0.1
+    # Fourier bands of the discriminator's input embedding on low-dimensional data
+    fourier_bands = 0
 
     def build(self) -> None:
         hidden, k = self.hp["hidden"], self.hp["noise_dim"]
@@ -53,7 +80,10 @@ class GAN(GenerativeModel):
         generator = keras.Model(noise, x_fake, name="generator")
 
         x = keras.Input((self.features,), name="x")
-        h = mlp("discriminator", x, hidden, activation="leaky_relu")
+        h = x
+        if self.fourier_bands and self.features <= 3:
+            h = FourierFeatures(self.fourier_bands, name="fourier_features")(x)
+        h = mlp("discriminator", h, hidden, activation="leaky_relu")
         logit = keras.layers.Dense(1, name="logit")(h)
         discriminator = keras.Model(x, logit, name="discriminator")
 

@@ -1,0 +1,96 @@
+"""Command line: ``python -m nbgen train --model vae --data digits --epochs 30``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated layer widths such as 256,256, got {text!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m nbgen", description="Train nbgen generative models headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model, print a per-epoch table and the final metrics")
+    t.add_argument("--model", default="vae", help="autoencoder (or ae), vae or gan (default: vae)")
+    t.add_argument("--data", default="digits", help="digits, moons, ring, grid, mnist, fashion_mnist, or a .npy file of rows (default: digits)")
+    t.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the model's default for the data)")
+    t.add_argument("--latent-dim", type=int, help="latent size (autoencoder, vae)")
+    t.add_argument("--hidden", type=_hidden, help="hidden layer widths, comma-separated, e.g. 256,256")
+    t.add_argument("--learning-rate", type=float, help="Adam learning rate")
+    t.add_argument("--batch-size", type=int, help="rows per training step")
+    t.add_argument("--beta", type=float, help="weight of the KL term (vae)")
+    t.add_argument("--noise-dim", type=int, help="size of the generator's noise input (gan)")
+    t.add_argument("--d-steps", type=int, help="discriminator steps per generator step (gan)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    t.add_argument("--every", type=int, default=None, help="print every N-th epoch (default: about 30 rows)")
+    t.add_argument("--save", metavar="PATH", help="save the trained session to PATH (.nbgen); reload with nbgen.load(PATH)")
+    return parser
+
+
+def _format(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import numpy as np
+
+    import nbgen
+
+    hp = {
+        k: getattr(args, k)
+        for k in ("latent_dim", "hidden", "learning_rate", "batch_size", "beta", "noise_dim", "d_steps")
+        if getattr(args, k) is not None
+    }
+    data: Any = args.data
+    if isinstance(data, str) and data.endswith(".npy"):
+        data = np.load(data, allow_pickle=False)
+    try:
+        session = nbgen.Session(args.model, data, seed=args.seed, **hp)
+        epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs
+        session.set(epochs=epochs)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    every = args.every or max(1, epochs // 30)
+    names: list[str] = []
+    t0 = time.perf_counter()
+
+    def on_event(event: dict) -> None:
+        if event["type"] != "epoch":
+            return
+        metrics = event["metrics"]
+        if not names:
+            names.extend(k for k in metrics if k != "learning_rate")
+            print("  ".join(f"{h:>12}" for h in ["epoch", "step", *names, "seconds"]))
+        if event["epoch"] % every == 0 or event["epoch"] == epochs:
+            row = [event["epoch"], event["step"], *[metrics[n] for n in names], time.perf_counter() - t0]
+            print("  ".join(f"{_format(v):>12}" for v in row), flush=True)
+
+    session.subscribe(on_event)
+    print(f"training {session.kind} on {session.dataset.name} for {epochs} epochs: {session.config | {'data': session.dataset.name}}")
+    try:
+        session.train(epochs)
+    except nbgen.TrainingDiverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: stopped after the current step", file=sys.stderr)
+    print("final metrics (validation split):")
+    for k, v in session.evaluate().items():
+        print(f"  {k:>18}: {_format(v)}")
+    if args.save:
+        print(f"saved to {session.save(args.save)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

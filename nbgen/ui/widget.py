@@ -1,0 +1,640 @@
+"""The live training widget: controls, progress, status and live figures of one Session.
+
+Data flow (see the architecture notes): the widget sends commands through the
+session (``train``, ``pause``, ``set``, ``reset``...) and reads it back; it
+never touches the training loop. Engine events arrive in the training thread,
+where the listener only records what happened and marks the view dirty; a
+:class:`~nbgen.ui.plots.ThrottledDrawer` thread redraws a few times per second.
+
+    import nbgen
+    session = nbgen.show("vae", "digits")   # press Train, move the sliders
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from .. import _config
+from ..data import load as load_data
+from ..engine import TrainingDiverged
+from ..session import Session
+from .plots import SessionFigure, ThrottledDrawer, timeline_line
+
+DATA_OPTIONS = ("digits", "moons", "ring", "grid")
+MODEL_OPTIONS = (("autoencoder", "autoencoder"), ("VAE", "vae"), ("GAN", "gan"))
+TIMELINE_LINES = 8  # most recent live changes listed under the figure
+RED = "#c62828"
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Layer widths from text such as ``"256, 256"``.
+
+    Example:
+        >>> parse_hidden("256, 128")
+        (256, 128)
+    """
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
+    try:
+        widths = tuple(int(p) for p in parts if p)
+    except ValueError:
+        raise ValueError(f"hidden must be layer widths separated by commas, such as 256,256; got {text!r}") from None
+    if not widths:
+        raise ValueError(f"hidden must name at least one layer width, such as 256,256; got {text!r}")
+    return widths
+
+
+def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> None:
+    """Give ``session`` a new model and/or data set in place (history starts afresh).
+
+    Unset hyperparameters take the defaults of the new model and data. The
+    object stays the same, so the ``session`` returned by ``nbgen.show()`` stays
+    valid. Everything is validated before anything changes: a bad value raises
+    and leaves the session as it was.
+    """
+    if hasattr(session, "_rebind"):  # the core's own helper, when present
+        session._rebind(model, data, **hyperparameters)
+        return
+    # Fallback mirroring Session.__init__ + Session.reset (see the report to core).
+    name = _config.canonical_model(model)
+    dataset = load_data(data)
+    n_train = len(dataset.x_train)
+    given = _config.validate(name, hyperparameters, n_train)
+    hp = {**_config.defaults(name, dataset.name, n_train, dataset.features), **given}
+    if session.running:
+        session.stop()
+    session._model_name = name
+    session._data_spec = data
+    session.dataset = dataset
+    session._hp = hp
+    session._error = None
+    session._status = "idle"
+    session._sample_calls = 0
+    session._build()
+    session._emit({"type": "reset", "step": 0})
+
+
+def _execution_count() -> int | None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    return None if shell is None else getattr(shell, "execution_count", None)
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    """Close a widget, its children and their layout/style models (frees their comms)."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for name in ("layout", "style"):
+        sub = getattr(widget, name, None)
+        if isinstance(sub, widgets.Widget):
+            sub.close()
+    widget.close()
+
+
+class SessionWidget(widgets.VBox):
+    """The live view and controls of one :class:`~nbgen.Session`.
+
+    Args:
+        session: the session to show and control.
+
+    Attributes worth knowing (tests and power users): ``train_button``,
+    ``pause_button``, ``stop_button``, ``reset_button``, ``save_button``,
+    ``save_path``, ``learning_rate``, ``beta``, ``d_steps`` (live sliders),
+    ``model_picker``, ``data_picker``, ``latent_dim``, ``noise_dim``, ``hidden``,
+    ``batch_size``, ``seed``, ``epochs`` (applied on Reset / Train),
+    ``progress``, ``status_line``, ``timeline_view``, ``summary_view`` and
+    ``figure`` (a :class:`~nbgen.ui.plots.SessionFigure`; ``figure.widget`` is
+    the Plotly FigureWidget).
+
+    Example:
+        >>> view = SessionWidget(nbgen.Session("vae", "digits"))  # doctest: +SKIP
+        >>> view.train_button.click()  # doctest: +SKIP
+    """
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = session
+        self._closed = False
+        self._local = threading.local()  # marks observer calls caused by our own syncing
+        self._lock = threading.Lock()
+        self._flags: set[str] = set()
+        self._control_error: str | None = None
+        self._notice: str | None = None
+        self._view_error: str | None = None
+        self._synced: dict[str, Any] = {}
+        self._shown_in_cell: int | None = None
+        self._user_data = None if isinstance(session._data_spec, str) else session._data_spec
+        self._build_controls()
+        self.figure = SessionFigure(session, on_error=self._show_error)
+        self.figure.draw()
+        self._drawer = ThrottledDrawer(self._draw, on_error=self._on_draw_error)
+        self._unsubscribe = session.subscribe(self._on_event)
+        self._sync_setup()
+        self._sync_live()
+        self._update_controls()
+        self.children = [
+            self._setup_box,
+            self._live_box,
+            self._button_box,
+            self._progress_box,
+            self.status_line,
+            self.figure.widget,
+            self.timeline_view,
+            self.summary_view,
+        ]
+        self.add_class("nbgen")
+        self._open = True
+
+    # -- construction -------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        wide = {"description_width": "initial"}
+
+        def text_layout(width: str) -> widgets.Layout:
+            return widgets.Layout(width=width)
+
+        self.model_picker = widgets.Dropdown(
+            options=MODEL_OPTIONS, description="model", style=wide, layout=text_layout("170px")
+        )
+        self.data_picker = widgets.Dropdown(
+            options=DATA_OPTIONS, description="data", style=wide, layout=text_layout("140px")
+        )
+        self.latent_dim = widgets.BoundedIntText(
+            value=2, min=1, max=4096, description="latent size", style=wide, layout=text_layout("140px")
+        )
+        self.noise_dim = widgets.BoundedIntText(
+            value=16, min=1, max=4096, description="noise size", style=wide, layout=text_layout("140px")
+        )
+        self.hidden = widgets.Text(value="256,256", description="hidden", style=wide, layout=text_layout("170px"))
+        self.batch_size = widgets.IntText(value=128, description="batch", style=wide, layout=text_layout("120px"))
+        self.seed = widgets.IntText(value=0, description="seed", style=wide, layout=text_layout("110px"))
+        self.epochs = widgets.IntText(value=100, description="epochs", style=wide, layout=text_layout("120px"))
+        self.model_picker.add_class("nbgen-model")
+        self.data_picker.add_class("nbgen-data")
+        self.model_picker.observe(lambda _: self._update_setup_visibility(), names="value")
+        note = widgets.HTML("<small><i>applies on Reset / Train</i></small>")
+        note.add_class("nbgen-setup-note")
+        self._setup_box = widgets.HBox(
+            [
+                self.model_picker,
+                self.data_picker,
+                self.latent_dim,
+                self.noise_dim,
+                self.hidden,
+                self.batch_size,
+                self.seed,
+                self.epochs,
+                note,
+            ],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        self._setup_box.add_class("nbgen-setup")
+
+        self.learning_rate = widgets.FloatLogSlider(
+            value=1e-3,
+            base=10,
+            min=-5,
+            max=-1,
+            step=0.05,
+            description="learning rate",
+            readout_format=".1e",
+            continuous_update=False,
+            style=wide,
+        )
+        self.beta = widgets.FloatSlider(
+            value=1.0, min=0.0, max=10.0, step=0.05, description="beta", continuous_update=False, style=wide
+        )
+        self.d_steps = widgets.IntSlider(
+            value=1, min=1, max=10, description="D steps", continuous_update=False, style=wide
+        )
+        self.learning_rate.add_class("nbgen-lr")
+        self.beta.add_class("nbgen-beta")
+        self.d_steps.add_class("nbgen-d-steps")
+        for name, slider in self._live_sliders().items():
+            slider.observe(self._live_observer(name), names="value")
+        live_note = widgets.HTML("<small><i>live: applies at the next step</i></small>")
+        self._live_box = widgets.HBox(
+            [self.learning_rate, self.beta, self.d_steps, live_note],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+        )
+
+        def button(label: str, icon: str, css: str, handler: Callable[[Any], None]) -> widgets.Button:
+            b = widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="100px"))
+            b.add_class(css)
+            b.on_click(handler)
+            return b
+
+        self.train_button = button("Train", "play", "nbgen-train", self._on_train)
+        self.pause_button = button("Pause", "pause", "nbgen-pause", self._on_pause)
+        self.stop_button = button("Stop", "stop", "nbgen-stop", self._on_stop)
+        self.reset_button = button("Reset", "refresh", "nbgen-reset", self._on_reset)
+        self.save_button = button("Save", "save", "nbgen-save", self._on_save)
+        self.train_button.button_style = "success"
+        self.save_path = widgets.Text(
+            value="nbgen-session.nbgen",
+            description="to",
+            style={"description_width": "20px"},
+            layout=widgets.Layout(width="240px"),
+        )
+        self.save_path.add_class("nbgen-save-path")
+        self._button_box = widgets.HBox(
+            [
+                self.train_button,
+                self.pause_button,
+                self.stop_button,
+                self.reset_button,
+                self.save_button,
+                self.save_path,
+            ]
+        )
+
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="320px"))
+        self.progress.add_class("nbgen-progress-bar")
+        self.progress_text = widgets.HTML("")
+        self._progress_box = widgets.HBox(
+            [self.progress, self.progress_text], layout=widgets.Layout(align_items="center")
+        )
+        self._progress_box.add_class("nbgen-progress")
+        self.status_line = widgets.HTML("")
+        self.status_line.add_class("nbgen-status")
+        self.timeline_view = widgets.HTML("")
+        self.timeline_view.add_class("nbgen-timeline")
+        self.summary_view = widgets.HTML("")
+        self.summary_view.add_class("nbgen-summary")
+
+    def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
+        return {"learning_rate": self.learning_rate, "beta": self.beta, "d_steps": self.d_steps}
+
+    # -- from the session to the controls ----------------------------------------------------
+    def _syncing(self) -> bool:
+        return getattr(self._local, "syncing", False)
+
+    def _set_quietly(self, widget: widgets.ValueWidget, value: Any) -> None:
+        """Set a control without it sending a command back to the session."""
+        self._local.syncing = True
+        try:
+            widget.value = value
+        finally:
+            self._local.syncing = False
+
+    def _sync_setup(self) -> None:
+        """Show the session's model, data and structural settings in the setup fields."""
+        s = self.session
+        hp = s.hyperparameters
+        options = list(DATA_OPTIONS)
+        if s.dataset.name not in options:
+            options.append(s.dataset.name)
+        if self._user_data is not None and "array" not in options:
+            options.append("array")
+        self._local.syncing = True
+        try:
+            if tuple(self.data_picker.options) != tuple(options):
+                self.data_picker.options = options
+            self.data_picker.value = s.dataset.name
+            self.model_picker.value = s.kind
+            if "latent_dim" in hp:
+                self.latent_dim.value = hp["latent_dim"]
+            if "noise_dim" in hp:
+                self.noise_dim.value = hp["noise_dim"]
+            self.hidden.value = ",".join(str(w) for w in hp["hidden"])
+            self.batch_size.value = hp["batch_size"]
+            self.seed.value = hp["seed"]
+            self.epochs.value = hp["epochs"]
+        finally:
+            self._local.syncing = False
+        self._synced = self._setup_values()
+        self._update_setup_visibility()
+
+    def _setup_values(self) -> dict[str, Any]:
+        return {
+            "latent_dim": self.latent_dim.value,
+            "noise_dim": self.noise_dim.value,
+            "hidden": self.hidden.value.replace(" ", ""),
+            "batch_size": self.batch_size.value,
+            "seed": self.seed.value,
+            "epochs": self.epochs.value,
+        }
+
+    def _sync_live(self) -> None:
+        """Move the live sliders to the session's values (no command is sent back)."""
+        hp = self.session.hyperparameters
+        for name, slider in self._live_sliders().items():
+            if name in hp and slider.value != hp[name]:
+                self._set_quietly(slider, hp[name])
+            slider.layout.display = None if name in hp else "none"
+
+    def _update_setup_visibility(self) -> None:
+        gan = self.model_picker.value == "gan"
+        self.latent_dim.layout.display = "none" if gan else None
+        self.noise_dim.layout.display = None if gan else "none"
+
+    def _update_controls(self) -> None:
+        """Buttons, progress, status line, timeline and summary (cheap; any thread)."""
+        if self._closed:
+            return
+        s = self.session
+        status = s.status
+        running = s.running
+        self.train_button.disabled = running
+        self.pause_button.disabled = not running
+        self.stop_button.disabled = not running
+        self.pause_button.description = "Resume" if status == "paused" else "Pause"
+        self.pause_button.icon = "play" if status == "paused" else "pause"
+        self.model_picker.disabled = running
+        self.data_picker.disabled = running
+        self._update_progress()
+        self.status_line.value = self._status_html()
+        lines = [html.escape(timeline_line(r)) for r in s.timeline[-TIMELINE_LINES:]]
+        self.timeline_view.value = (
+            "<div><b>Live changes</b><br>" + "<br>".join(reversed(lines)) + "</div>" if lines else ""
+        )
+        if not running and s.step > 0:
+            self.summary_view.value = f"<pre style='margin:0'>{html.escape(s.summary())}</pre>"
+        elif s.step == 0:
+            self.summary_view.value = ""
+
+    def _update_progress(self) -> None:
+        s = self.session
+        engine = s.engine
+        step = s.step
+        total = max(int(engine.total_steps_planned), step, 1)
+        self.progress.max = total
+        self.progress.value = step
+        per_epoch = max(len(s.dataset.x_train) // max(engine.batch_size, 1), 1)
+        target = s.epoch + math.ceil(max(total - step, 0) / per_epoch)
+        parts = [f"epoch {s.epoch}/{max(target, s.epoch)}", f"step {step}/{total}"]
+        rate = engine.samples_per_sec
+        if s.running and math.isfinite(rate) and rate > 0:
+            left = (total - step) * engine.batch_size / rate
+            parts.append(f"{rate:,.0f} samples/s")
+            parts.append(f"~{_duration(left)} left")
+        self.progress_text.value = " &middot; ".join(parts)
+
+    def _status_html(self) -> str:
+        s = self.session
+        status = s.status
+        where = f"{s.kind} on {s.dataset.name}"
+        color = None
+        if status == "error":
+            err = s.error
+            color = RED
+            if isinstance(err, TrainingDiverged):
+                text = (
+                    f"Training diverged: {err} Lower the learning rate, then press Train to continue, "
+                    "or Reset to start over."
+                )
+            else:
+                text = (
+                    f"Training failed: {type(err).__name__}: {err}. Press Reset to rebuild the model, then "
+                    "Train (session.wait() re-raises this error)."
+                )
+        elif status == "running":
+            text = f"Training {where}..."
+        elif status == "paused":
+            text = f"Paused at step {s.step}: press Resume to continue or Stop to end the run."
+        elif status == "stopped":
+            text = f"Stopped at step {s.step}: press Train to continue or Reset to start over."
+        elif status == "finished":
+            text = f"Finished {s.epoch} epochs ({s.step} steps). Press Train to train more, or Save."
+        else:
+            text = f"Ready: {where}. Press Train." if s.step == 0 else f"Ready at step {s.step}: press Train."
+        out = [_span(text, color)]
+        if self._notice:
+            out.append(_span(self._notice, None))
+        if self._control_error:
+            out.append(_span(self._control_error, RED))
+        if self._view_error:
+            out.append(_span(self._view_error, RED))
+        return "<br>".join(out)
+
+    # -- from the controls to the session -----------------------------------------------------
+    def _run_action(self, action: Callable[[], Any], notice: str | Callable[[Any], str] | None = None) -> bool:
+        """Run a command; a bad value shows in red in the status line and changes nothing."""
+        try:
+            result = action()
+        except Exception as exc:  # noqa: BLE001 - never let a control error escape into the comm handler
+            self._control_error = (
+                f"{exc}" if isinstance(exc, (ValueError, TypeError)) else f"{type(exc).__name__}: {exc}"
+            )
+            self._notice = None
+            ok = False
+        else:
+            self._control_error = None
+            self._notice = notice(result) if callable(notice) else notice
+            ok = True
+        self._update_controls()
+        self._drawer.mark_dirty()
+        return ok
+
+    def _live_observer(self, name: str) -> Callable[[dict], None]:
+        def observer(change: dict) -> None:
+            if self._syncing() or self._closed:
+                return
+            if name not in _config.ACCEPTS[self.session.kind]:
+                return
+            self._run_action(lambda: self.session.set(**{name: change["new"]}))
+
+        return observer
+
+    def _read_setup(self) -> tuple[str, Any, dict[str, Any]]:
+        model = self.model_picker.value
+        choice = self.data_picker.value
+        data = self._user_data if choice == "array" else choice
+        accepts = _config.ACCEPTS[model]
+        hp: dict[str, Any] = {}
+        if "latent_dim" in accepts:
+            hp["latent_dim"] = self.latent_dim.value
+        if "noise_dim" in accepts:
+            hp["noise_dim"] = self.noise_dim.value
+        hp["hidden"] = parse_hidden(self.hidden.value)
+        hp["batch_size"] = self.batch_size.value
+        hp["seed"] = self.seed.value
+        hp["epochs"] = self.epochs.value
+        return model, data, hp
+
+    def _apply_setup(self, rebuild: bool) -> None:
+        """Apply the setup fields before Train (``rebuild=False``) or on Reset (``True``).
+
+        A new model or data set rebinds the session; a changed structural value
+        resets it; ``batch_size`` and ``epochs`` alone go through ``session.set``.
+        Everything is validated first, so a bad field leaves the session as it was.
+        """
+        s = self.session
+        model, data, hp = self._read_setup()
+        current = self._setup_values()
+        if model != s.kind or self.data_picker.value != s.dataset.name:
+            # only the fields the user edited carry over; the rest take the new defaults
+            edited = {k: v for k, v in hp.items() if current[k] != self._synced.get(k)}
+            rebind(s, model, data, **edited)
+            self._sync_setup()
+            return
+        now = s.hyperparameters
+        structural = {k: v for k, v in hp.items() if k in _config.STRUCTURAL and v != now.get(k)}
+        later = {k: v for k, v in hp.items() if k in _config.EPOCH and v != now.get(k)}
+        _config.validate(s.kind, {**structural, **later}, len(s.dataset.x_train))
+        if structural or rebuild:
+            s.reset(**structural, **later)
+        elif later:
+            s.set(**later)
+        self._synced = current
+
+    def _on_train(self, _: Any = None) -> None:
+        def action() -> None:
+            if self.session.running:
+                raise RuntimeError("already training: use Pause, Resume or Stop")
+            self._apply_setup(rebuild=False)
+            self.session.train(block=False)
+
+        self._run_action(action)
+
+    def _on_pause(self, _: Any = None) -> None:
+        s = self.session
+        self._run_action(s.resume if s.status == "paused" else s.pause)
+
+    def _on_stop(self, _: Any = None) -> None:
+        self._run_action(self.session.stop)
+
+    def _on_reset(self, _: Any = None) -> None:
+        self._run_action(lambda: self._apply_setup(rebuild=True), "Reset: the model was rebuilt from scratch.")
+
+    def _on_save(self, _: Any = None) -> None:
+        self._run_action(lambda: self.session.save(self.save_path.value), lambda path: f"Saved to {path}.")
+
+    def _show_error(self, message: str) -> None:
+        self._control_error = message
+        self._update_controls()
+
+    # -- events and drawing ---------------------------------------------------------------------
+    def _on_event(self, event: dict[str, Any]) -> None:
+        """Engine listener (training thread): record and mark dirty, nothing more."""
+        kind = event.get("type")
+        flag = {"reset": "reset", "change": "change"}.get(kind)
+        if kind == "status" and event.get("final"):
+            flag = "final"
+        if flag is not None:
+            with self._lock:
+                self._flags.add(flag)
+        self._drawer.mark_dirty()
+
+    def _draw(self) -> None:
+        """One throttled draw (view thread)."""
+        if self._closed:
+            return
+        with self._lock:
+            flags, self._flags = self._flags, set()
+        if "reset" in flags:
+            self._sync_setup()
+        if flags & {"reset", "change"}:
+            self._sync_live()
+        self._view_error = None
+        self.figure.draw(force="final" in flags)
+        self._update_controls()
+        if "final" in flags:
+            self.figure.sync_state()
+
+    def _on_draw_error(self, exc: BaseException) -> None:
+        self._view_error = f"The live view failed to draw ({type(exc).__name__}: {exc}); training is unaffected."
+        self._update_controls()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until pending draws are done (for tests and scripts); False on timeout."""
+        return self._drawer.wait_idle(timeout)
+
+    def draw_now(self) -> None:
+        """Draw at once in the calling thread (e.g. after a blocking ``train()`` in a script)."""
+        self._draw()
+
+    @property
+    def view_thread(self) -> threading.Thread | None:
+        """The drawing thread while one runs (it ends when idle or closed)."""
+        return self._drawer.thread
+
+    # -- display and lifecycle ------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        if self._closed:
+            return {"text/plain": repr(self.session)}
+        # nbgen.show() already displayed this widget in this very cell: when the cell also
+        # ends with the returned session, show text rather than a second copy of the widget
+        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
+            return {"text/plain": repr(self.session)}
+        self.figure.sync_state()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def close(self) -> None:
+        """Stop training, end the view thread and close every widget of this view."""
+        if not getattr(self, "_open", False):  # closed already, or __init__ failed
+            super().close()
+            return
+        self._open = False
+        self._closed = True
+        self._unsubscribe()
+        s = self.session
+        if s.widget is self:
+            s.widget = None
+        if s.running:
+            s.stop()
+        self._drawer.close()
+        for child in self.children:
+            _close_tree(child)
+        for name in ("layout", "style"):
+            sub = getattr(self, name, None)
+            if isinstance(sub, widgets.Widget):
+                sub.close()
+        super().close()
+
+
+def _span(text: str, color: str | None) -> str:
+    style = f" style='color:{color}'" if color else ""
+    return f"<span{style}>{html.escape(text)}</span>"
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def show(
+    model: str = "vae", data: Any = "digits", *, autostart: bool = False, display: bool = True, **hyperparameters: Any
+) -> Session:
+    """Build a session, display its live widget and return the session.
+
+    Args:
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``.
+        data: a data set name or arrays, as for :class:`nbgen.Session`.
+        autostart: start training at once (in the background) rather than on Train.
+        display: display the widget now (``False``: display ``session`` later).
+        **hyperparameters: as for :class:`nbgen.Session`.
+
+    Returns:
+        The session; ``session.widget`` is the widget, ``session.close()`` ends both.
+
+    Example:
+        >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
+    """
+    session = Session(model, data, **hyperparameters)
+    view = SessionWidget(session)
+    session.widget = view
+    if display:
+        from IPython.display import display as ipy_display
+
+        ipy_display(view)
+        view._shown_in_cell = _execution_count()
+    if autostart:
+        session.train(block=False)
+    return session
+
+
+__all__ = ["SessionWidget", "parse_hidden", "rebind", "show"]

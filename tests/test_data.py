@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbgen
+from nbgen import data
+
+
+def test_digits_split_is_the_anchor_split():
+    ds = data.load("digits")
+    assert ds.x_train.shape == (1437, 64) and ds.x_val.shape == (360, 64)
+    assert ds.row_shape == (8, 8) and ds.unit_interval
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    # stratified: every class in the validation split, in proportion
+    assert np.bincount(ds.y_val).min() >= 35
+
+
+@pytest.mark.parametrize("name,k,std", [("ring", 8, 0.02), ("grid", 25, 0.05)])
+def test_mixtures_have_the_published_geometry(name, k, std):
+    ds = data.load(name)
+    assert ds.modes.shape == (k, 2) and ds.mode_std == std
+    d = np.linalg.norm(ds.x_train[:, None] - ds.modes[None], axis=-1).min(1)
+    assert np.percentile(d, 99) < 4 * std  # points sit on their modes
+    if name == "ring":
+        np.testing.assert_allclose(np.linalg.norm(ds.modes, axis=1), 2.0)
+    else:
+        assert sorted(set(ds.modes[:, 0])) == [-4, -2, 0, 2, 4]
+
+
+def test_user_arrays_images_and_labels():
+    x = np.random.default_rng(0).random((50, 6, 6))
+    y = np.arange(50) % 5
+    ds = data.load((x, y))
+    assert ds.row_shape == (6, 6) and ds.features == 36 and ds.has_labels
+    assert len(ds.x_train) + len(ds.x_val) == 50
+    assert ds.to_rows(ds.x_val).shape == (len(ds.x_val), 6, 6)
+
+
+def test_real_valued_rows_get_a_gaussian_decoder():
+    x = np.random.default_rng(0).normal(size=(200, 3)) * 5
+    s = nbgen.Session("vae", x, epochs=1)
+    assert not s.dataset.unit_interval
+    s.train()
+    assert s.sample(4).shape == (4, 3)
+
+
+def test_mnist_loads_from_a_local_file(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y_train=np.arange(40) % 10,
+             x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), y_test=np.arange(10))
+    ds = data.load("mnist", path=str(path))
+    assert ds.row_shape == (28, 28) and len(ds.x_train) + len(ds.x_val) == 50
+    assert ds.x_train.max() <= 1.0
+
+
+def test_mnist_without_network_fails_with_a_clear_message(monkeypatch, tmp_path):
+    import keras
+
+    def offline():
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.delenv("NBGEN_MNIST_PATH", raising=False)
+    with pytest.raises(RuntimeError, match="download.*Offline, pass a local file"):
+        data.load("mnist")

@@ -1,0 +1,121 @@
+"""The engine: live changes, pause/resume/stop, determinism, divergence."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import jax
+import numpy as np
+import pytest
+
+import nbgen
+
+
+def test_live_change_applies_at_the_next_step_and_is_in_the_timeline():
+    s = nbgen.Session("vae", "digits", epochs=1, steps_per_dispatch=1)
+    seen_lr = []
+    changed = threading.Event()
+
+    def on_steps(event):
+        if event["type"] == "steps":
+            seen_lr.append((event["step"], s.engine.live["learning_rate"]))
+            if event["step"] == 3:
+                s.set(learning_rate=3e-4, beta=0.5)
+                changed.set()
+
+    s.subscribe(on_steps)
+    s.train()
+    assert changed.is_set()
+    lr_change = [r for r in s.timeline if r["name"] == "learning_rate"]
+    assert len(lr_change) == 1
+    rec = lr_change[0]
+    assert (rec["old"], rec["new"]) == (1e-3, 3e-4)
+    assert rec["step"] == 3  # requested after step 3, applied to step 4 onwards
+    assert dict(seen_lr)[4] == 3e-4 and dict(seen_lr)[3] == 1e-3
+    assert {r["name"] for r in s.timeline} == {"learning_rate", "beta"}
+    assert s.history["learning_rate"] == [3e-4]
+
+
+def test_learning_rate_change_changes_the_update():
+    """The live value is really used by the jitted step (not frozen at trace time)."""
+    a = nbgen.Session("ae", "digits", epochs=1)
+    b = nbgen.Session("ae", "digits", epochs=1)
+    b.set(learning_rate=1e-5)
+    a.train()
+    b.train()
+    assert a.history["loss"][0] < b.history["loss"][0] - 0.005
+    assert b.timeline[0]["step"] == 0 and b.timeline[0]["new"] == 1e-5
+
+
+def test_same_seed_same_history_different_seed_different_history():
+    h1 = nbgen.train("vae", "digits", epochs=3, seed=1).history
+    h2 = nbgen.train("vae", "digits", epochs=3, seed=1).history
+    h3 = nbgen.train("vae", "digits", epochs=3, seed=2).history
+    assert h1 == h2
+    assert h1["loss"] != h3["loss"]
+
+
+def test_pause_resume_and_stop_in_the_background():
+    s = nbgen.Session("vae", "digits", epochs=10_000, steps_per_dispatch=1)
+    s.train(block=False)
+    deadline = time.time() + 60
+    while s.step < 5 and time.time() < deadline:
+        time.sleep(0.01)
+    s.pause()
+    time.sleep(0.2)
+    assert s.status == "paused"
+    paused_at = s.step
+    time.sleep(0.5)
+    assert s.step <= paused_at + 1  # at most the step in flight
+    s.resume()
+    while s.step < paused_at + 5 and time.time() < deadline:
+        time.sleep(0.01)
+    assert s.step >= paused_at + 5
+    t0 = time.perf_counter()
+    s.stop()
+    assert time.perf_counter() - t0 < 5
+    assert not s.running and s.status == "stopped"
+    stopped_at = s.step
+    time.sleep(0.2)
+    assert s.step == stopped_at
+    assert len(s.history["loss"]) == s.epoch >= 1  # the partial epoch is kept
+    # it trains again afterwards, continuing the step count
+    s.train(1)
+    assert s.step > stopped_at
+
+
+def test_divergence_stops_rolls_back_and_keeps_history():
+    s = nbgen.Session("vae", "digits", epochs=2)
+    s.train()
+    before = {k: list(v) for k, v in s.history.items()}
+    s.set(learning_rate=10.0)
+    with pytest.raises(nbgen.TrainingDiverged, match="learning_rate=10.*rolled back.*lower learning_rate"):
+        s.train(30)
+    assert s.status == "error"
+    for k, v in before.items():
+        assert s.history[k][: len(v)] == v
+    leaves = jax.tree_util.tree_leaves(s.engine.state)
+    assert all(np.all(np.isfinite(np.asarray(x))) for x in leaves)
+    assert np.all(np.isfinite(s.encode(s.dataset.x_val[:5])))
+    # the error is also kept for views, and training can go on after lowering the rate
+    assert isinstance(s.error, nbgen.TrainingDiverged)
+    s.set(learning_rate=1e-3)
+    s.train(1)
+    assert s.status == "finished"
+
+
+def test_background_error_is_reraised_by_wait():
+    s = nbgen.Session("vae", "digits", learning_rate=10.0)
+    s.train(50, block=False)
+    with pytest.raises(nbgen.TrainingDiverged):
+        s.wait(timeout=120)
+
+
+def test_batch_size_change_applies_at_the_next_epoch():
+    s = nbgen.Session("ae", "digits", epochs=2, batch_size=128)
+    s.train(1)
+    s.set(batch_size=64)
+    s.train(1)
+    assert s.step == 1437 // 128 + 1437 // 64
+    assert s.timeline[-1]["name"] == "batch_size"
