@@ -227,4 +227,5 @@ class Engine:
             return {}
         key = jax.random.fold_in(jax.random.key(self.seed + 1), self.epoch)
         out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
-        return {k: float(v) for k, v in jax.device_get(out).items()}
+        out = jax.device_get(out)
+        return {k: float(out[k]) for k in self.model.val_metric_names}

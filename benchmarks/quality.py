@@ -1,0 +1,98 @@
+"""Quality of nbgen's models against the anchors (shared notes, anchors.md).
+
+Run:  python benchmarks/quality.py            (everything, ~10 minutes on 2 cores)
+      python benchmarks/quality.py --only ae   (one family: ae, vae, gan-ring, gan-grid, gan-digits)
+
+Prints one markdown row per run with wall time and process CPU time, then a
+summary of the targets from issue 2. The README's quality table is this output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import nbgen  # noqa: E402
+
+
+def timed(fn):
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w0, time.process_time() - c0
+
+
+def run(model: str, data: str, seed: int = 0, **hp):
+    def go():
+        s = nbgen.train(model, data, seed=seed, **hp)
+        return s, s.evaluate()
+
+    (s, metrics), wall, cpu = timed(go)
+    return s, metrics, wall, cpu
+
+
+# the settings of each row: the AE rows use a deeper encoder for latent 2, where the
+# bottleneck is tightest; everything else is the model's default for the data
+AE_RUNS = [dict(latent_dim=2, hidden=(512, 512, 512), epochs=100), dict(latent_dim=8, epochs=60)]
+VAE_RUNS = [dict(latent_dim=2), dict(latent_dim=8)]
+SEEDS = range(5)
+
+
+def fmt(v):
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=["ae", "vae", "gan-ring", "gan-grid", "gan-digits"], action="append")
+    p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
+    args = p.parse_args(argv)
+    only = set(args.only or ["ae", "vae", "gan-ring", "gan-grid", "gan-digits"])
+    verdicts: list[tuple[str, bool]] = []
+    print("| model | data | settings | seed | metrics | wall s | CPU s |")
+    print("|---|---|---|---|---|---|---|")
+
+    def row(model, data, hp, seed, metrics, wall, cpu):
+        shown = ", ".join(f"{k} {fmt(v)}" for k, v in metrics.items() if k not in ("k", "n_modes"))
+        settings = ", ".join(f"{k}={v}" for k, v in hp.items()) or "defaults"
+        print(f"| {model} | {data} | {settings} | {seed} | {shown} | {wall:.1f} | {cpu:.1f} |", flush=True)
+
+    if "ae" in only:
+        for hp in AE_RUNS:
+            s, m, wall, cpu = run("autoencoder", "digits", **hp)
+            row("autoencoder", "digits", hp, 0, m, wall, cpu)
+            limit = {2: 0.032, 8: 0.0124}[hp["latent_dim"]]
+            verdicts.append((f"AE latent {hp['latent_dim']}: held-out MSE {m['mse']:.4f} <= {limit}", m["mse"] <= limit))
+            if hp["latent_dim"] == 8:
+                verdicts.append((f"AE latent 8 moonshot: {m['mse']:.4f} <= 0.0116 (PCA with 16 dims)", m["mse"] <= 0.0116))
+    if "vae" in only:
+        for hp in VAE_RUNS:
+            s, m, wall, cpu = run("vae", "digits", **hp)
+            row("vae", "digits", hp, 0, m, wall, cpu)
+            d = hp["latent_dim"]
+            verdicts.append((f"VAE latent {d}: IS bound {m['iw_bound']:.3f} <= neg. ELBO {m['neg_elbo']:.3f}", m["iw_bound"] <= m["neg_elbo"]))
+            verdicts.append((f"VAE latent {d}: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)", m["classes"] == 10))
+    for data, need_modes, need_hq in (("ring", 8, 0.90), ("grid", 24, 0.80)):
+        if f"gan-{data}" not in only:
+            continue
+        good = 0
+        for seed in range(args.seeds):
+            s, m, wall, cpu = run("gan", data, seed=seed)
+            row("gan", data, {}, seed, m, wall, cpu)
+            good += m["modes"] >= need_modes and m["hq_fraction"] >= need_hq
+        verdicts.append((f"GAN {data}: {good}/{args.seeds} seeds with >= {need_modes} modes and >= {need_hq:.0%} HQ (target 4/5)", good >= 4 * args.seeds / 5))
+    if "gan-digits" in only:
+        s, m, wall, cpu = run("gan", "digits")
+        row("gan", "digits", {}, 0, m, wall, cpu)
+        verdicts.append((f"GAN digits: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)", m["classes"] == 10))
+    print()
+    for text, ok in verdicts:
+        print(f"- [{'x' if ok else ' '}] {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

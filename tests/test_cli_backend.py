@@ -1,0 +1,70 @@
+"""The command line and the backend selection, each in a fresh Python process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(args, env=None, **kw):
+    full_env = {**os.environ, "PYTHONPATH": ROOT, **(env or {})}
+    full_env.pop("KERAS_BACKEND", None) if env is None or "KERAS_BACKEND" not in env else None
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env, timeout=300, **kw)
+
+
+def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
+    out = run(["-m", "nbgen", "train", "--model", "vae", "--data", "digits", "--epochs", "4", "--save", str(tmp_path / "v")])
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "step"])
+    assert lines[header].split() == ["epoch", "step", "loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl", "seconds"]
+    assert [line.split()[0] for line in lines[header + 1 : header + 5]] == ["1", "2", "3", "4"]
+    assert "iw_bound" in out.stdout and "neg_elbo" in out.stdout
+    assert (tmp_path / "v.nbgen").exists()
+
+
+def test_cli_help_documents_every_option():
+    out = run(["-m", "nbgen", "train", "--help"])
+    assert out.returncode == 0
+    for option in ["--model", "--data", "--epochs", "--latent-dim", "--hidden", "--learning-rate", "--batch-size",
+                   "--beta", "--noise-dim", "--d-steps", "--seed", "--save"]:
+        assert option in out.stdout
+
+
+def test_cli_bad_input_is_a_clear_error_not_a_traceback():
+    out = run(["-m", "nbgen", "train", "--model", "vae", "--learning-rate", "-1"])
+    assert out.returncode == 2
+    assert "error: learning_rate must be > 0, got -1.0" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_import_works_when_keras_json_names_tensorflow(tmp_path):
+    """A fresh machine: ~/.keras/keras.json says tensorflow, TensorFlow is absent."""
+    (tmp_path / ".keras").mkdir()
+    (tmp_path / ".keras" / "keras.json").write_text(json.dumps({"backend": "tensorflow", "floatx": "float32",
+                                                                  "epsilon": 1e-07, "image_data_format": "channels_last"}))
+    env = {"HOME": str(tmp_path), "KERAS_HOME": str(tmp_path / ".keras")}
+    code = "import nbgen, keras; print(keras.backend.backend())"
+    out = run(["-c", code], env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "jax"
+
+
+def test_keras_imported_with_another_backend_is_a_clear_error():
+    code = "import keras\ntry:\n    import nbgen\nexcept Exception as e:\n    print(type(e).__name__, e)"
+    out = run(["-c", code], env={"KERAS_BACKEND": "numpy"})
+    assert "BackendError keras was already imported with the 'numpy' backend" in out.stdout, out.stderr
+    assert "import nbgen before keras" in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["--model", "flow"], ["--data", "cifar"]])
+def test_cli_unknown_names_list_the_valid_ones(argv):
+    out = run(["-m", "nbgen", "train", *argv])
+    assert out.returncode == 2
+    assert "choose one of" in out.stderr
