@@ -1,0 +1,340 @@
+"""Write the teaching notebooks (without outputs) from the cells below.
+
+Run:  python notebooks/make_notebooks.py
+Edit the cells here rather than the .ipynb files, so that the notebooks stay small,
+output-free and reviewable. Cells starting with ``# NBVAL_CHECK_OUTPUT`` print stable
+facts that CI compares (``pytest --nbval-lax notebooks/``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECK = "# NBVAL_CHECK_OUTPUT\n"
+
+
+def md(text: str):
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text: str):
+    return nbformat.v4.new_code_cell(text.strip())
+
+
+NOTEBOOKS = {
+    "01_quickstart.ipynb": [
+        md("""
+# nbgen quickstart
+
+`nbgen.show()` displays a control panel and live plots for a generative model that trains in
+the background while you watch and steer it. Run the next cell, then press **Train**.
+"""),
+        code("""
+import nbgen
+
+session = nbgen.show("vae", "digits", epochs=300)
+"""),
+        md("""
+## What to look at
+
+- **Loss curves**: the VAE's loss is reconstruction + beta x KL. Each change you make is marked
+  on the curve at the step it took effect.
+- **Latent space**: every validation digit encoded to 2-D and coloured by its label. Click any
+  point, or an empty spot, to decode that latent vector.
+- **Reconstructions and samples**: originals next to their reconstructions, and new digits
+  drawn from the prior.
+
+## What to try
+
+- Move the **learning rate** slider while it trains: the change applies at the next step.
+- Move **beta** up to 4: the latent space packs tighter (less KL), reconstructions blur.
+- **Pause**, **Stop**, **Reset**; change the latent size or the model and press **Train**.
+
+The next cell trains in the same session from code and blocks until done (so that CI runs
+the same notebook headless), while the widget above keeps updating.
+"""),
+        code("""
+session.train(block=True)
+"""),
+        code(CHECK + """
+print(session.status, session.epoch)
+print("samples cover all 10 digits:", session.evaluate()["classes"] == 10)
+"""),
+    ],
+    "02_autoencoder.ipynb": [
+        md("""
+# Autoencoders against PCA
+
+PCA is the best *linear* code of a given size. A nonlinear autoencoder should beat it by a
+wide margin at the same latent size. We train one per latent size on the 8x8 digits and
+measure the held-out mean squared error on the same validation split.
+"""),
+        code("""
+import nbgen
+
+results = {}
+for latent_dim in (2, 4, 8):
+    session = nbgen.train("autoencoder", "digits", latent_dim=latent_dim, epochs=40)
+    results[latent_dim] = session.evaluate()
+    m = results[latent_dim]
+    print(f"latent {latent_dim}: autoencoder {m['mse']:.4f}   PCA {m['pca_mse']:.4f}   ratio {m['mse_vs_pca']:.2f}")
+"""),
+        code(CHECK + """
+# the autoencoder beats PCA by at least 25% at every latent size
+print(all(m["mse"] < 0.75 * m["pca_mse"] for m in results.values()))
+"""),
+        md("""
+How many PCA dimensions does the 8-dimensional autoencoder match?
+"""),
+        code("""
+from nbgen import metrics
+
+ds = session.dataset
+pca = {k: metrics.pca_mse(ds.x_train, ds.x_val, k) for k in (8, 12, 16, 24)}
+matched = min((k for k, v in pca.items() if v <= results[8]["mse"]), default=None)
+print({k: round(v, 4) for k, v in pca.items()}, "-> PCA needs", matched or "more than 24", "dimensions")
+"""),
+        md("""
+Originals (top) and reconstructions (bottom) by the 8-dimensional autoencoder:
+"""),
+        code("""
+import numpy as np
+import plotly.express as px
+
+x = ds.to_rows(ds.x_val[:10])
+pair = np.concatenate([np.concatenate(list(x), 1), np.concatenate(list(session.reconstruct(x)), 1)], 0)
+px.imshow(pair, color_continuous_scale="gray_r", height=220).update_layout(coloraxis_showscale=False)
+"""),
+    ],
+    "03_vae.ipynb": [
+        md("""
+# The variational autoencoder
+
+A VAE learns an encoder q(z|x), a decoder p(x|z) and uses the prior N(0, I), so that new
+digits come from decoding prior samples. Its loss is the negative ELBO:
+reconstruction + beta x KL(q(z|x) || N(0, I)).
+"""),
+        code("""
+import nbgen
+
+vae = nbgen.train("vae", "digits", latent_dim=2)
+m = vae.evaluate(k=100)
+print(f"held-out negative ELBO {m['neg_elbo']:.2f} nats, importance-sampled bound (k=100) {m['iw_bound']:.2f}")
+"""),
+        code(CHECK + """
+# the importance-sampled bound is tighter than the ELBO; samples cover every digit
+print(m["iw_bound"] <= m["neg_elbo"], m["classes"])
+"""),
+        md("## The latent space, coloured by digit"),
+        code("""
+import plotly.express as px
+
+ds = vae.dataset
+z = vae.encode(ds.x_val)
+px.scatter(x=z[:, 0], y=z[:, 1], color=ds.y_val.astype(str), labels={"color": "digit"}, height=400)
+"""),
+        md("## Sampling and interpolation"),
+        code("""
+import numpy as np
+
+samples = vae.sample(16, seed=0)
+a, b = vae.encode(ds.x_val[[0, 1]])
+path = vae.decode(np.linspace(a, b, 8))
+px.imshow(np.concatenate([np.concatenate(list(samples[:8]), 1), np.concatenate(list(path), 1)], 0),
+          color_continuous_scale="gray_r", height=220).update_layout(coloraxis_showscale=False)
+"""),
+        md("""
+## What beta does
+
+A larger beta buys a latent code closer to the prior (smaller KL) with worse reconstructions.
+"""),
+        code("""
+by_beta = {}
+for beta in (0.25, 4.0):
+    s = nbgen.train("vae", "digits", beta=beta, epochs=100)
+    by_beta[beta] = s.history
+    print(f"beta {beta}: KL {s.history['val_kl'][-1]:.2f}  reconstruction {s.history['val_reconstruction'][-1]:.2f}")
+"""),
+        code(CHECK + """
+print(by_beta[4.0]["val_kl"][-1] < by_beta[0.25]["val_kl"][-1],
+      by_beta[4.0]["val_reconstruction"][-1] > by_beta[0.25]["val_reconstruction"][-1])
+"""),
+        md("""
+Try it live: move the beta slider while this one trains, and watch the latent space.
+"""),
+        code("""
+live = nbgen.show("vae", "digits", epochs=300)
+"""),
+    ],
+    "04_gan.ipynb": [
+        md("""
+# GANs and mode collapse
+
+A GAN's generator maps noise to data; a discriminator tells real from generated. On a ring of
+8 Gaussians (std 0.02) and a grid of 25 (std 0.05), the published protocol counts a sample as
+high quality (HQ) within 3 std of a mode, and a mode as covered when one HQ sample lands on
+it. The balanced count asks each mode for at least 20% of its fair share.
+"""),
+        code("""
+import nbgen
+
+ring = nbgen.train("gan", "ring", seed=0)
+r = ring.evaluate()
+print(f"ring: {r['modes']}/8 modes ({r['balanced_modes']} balanced), {r['hq_fraction']:.1%} high quality")
+"""),
+        code(CHECK + """
+print(ring.evaluate()["modes"] == 8)
+"""),
+        md("""
+## The discriminator's decision surface
+
+D(x) over the plane, with real points (white) and generated ones (red). At equilibrium D is
+unsure (0.5) wherever the generator puts its mass.
+"""),
+        code("""
+import numpy as np
+import plotly.graph_objects as go
+
+g = np.linspace(-3, 3, 120)
+grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2).astype("float32")
+d = 1 / (1 + np.exp(-ring.model.discriminator.predict(grid, verbose=0)[:, 0]))
+fake = ring.sample(1000, seed=1)
+real = ring.dataset.x_val[:1000]
+go.Figure([
+    go.Heatmap(x=g, y=g, z=d.reshape(120, 120), colorscale="Blues", zmin=0, zmax=1),
+    go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", marker=dict(size=3, color="white"), name="real"),
+    go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", marker=dict(size=3, color="red"), name="generated"),
+], layout=dict(height=450, width=500))
+"""),
+        md("## The grid of 25"),
+        code("""
+grid_gan = nbgen.train("gan", "grid", seed=0)
+m = grid_gan.evaluate()
+print(f"grid: {m['modes']}/25 modes ({m['balanced_modes']} balanced), {m['hq_fraction']:.1%} high quality")
+"""),
+        md("## Digits"),
+        code("""
+digits = nbgen.train("gan", "digits", seed=0)
+c = digits.evaluate()
+print(f"digit classes in 2,500 samples: {c['classes']}/10 ({c['balanced_classes']} balanced)")
+"""),
+    ],
+    "05_your_own_data.ipynb": [
+        md("""
+# Your own data
+
+nbgen takes NumPy arrays: rows `(n, d)` (tabular) or images `(n, h, w)` / `(n, h, w, c)`,
+with or without labels. Values in [0, 1] get a Bernoulli decoder and sigmoid outputs;
+anything else a Gaussian decoder.
+"""),
+        code("""
+import numpy as np
+import nbgen
+
+rng = np.random.default_rng(0)
+# tabular rows without labels: 5 correlated features driven by 2 hidden factors
+factors = rng.normal(size=(1000, 2))
+rows = np.tanh(factors @ rng.normal(size=(2, 5))) + 0.05 * rng.normal(size=(1000, 5))
+ae = nbgen.train("autoencoder", rows, latent_dim=2, epochs=30)
+m = ae.evaluate()
+print(f"tabular: autoencoder MSE {m['mse']:.4f} vs PCA {m['pca_mse']:.4f}")
+"""),
+        code(CHECK + """
+print(ae.encode(rows[:3]).shape, ae.reconstruct(rows[:3]).shape, m["mse"] < m["pca_mse"])
+"""),
+        code("""
+# images with labels: 12x12 squares (0) and crosses (1) at random places
+def image(kind, r):
+    img = np.zeros((12, 12), np.float32)
+    i, j = r.integers(2, 9, 2)
+    if kind == 0:
+        img[i - 2 : i + 2, j - 2 : j + 2] = 1.0
+    else:
+        img[i, j - 2 : j + 3] = img[i - 2 : i + 3, j] = 1.0
+    return img
+
+labels = rng.integers(0, 2, 600)
+images = np.stack([image(k, rng) for k in labels])
+vae = nbgen.train("vae", (images, labels), epochs=60)
+print(vae.sample(4, seed=0).shape, vae.dataset.row_shape, vae.dataset.unit_interval)
+"""),
+        code(CHECK + """
+print(vae.sample(4, seed=0).shape, vae.evaluate()["iw_bound"] <= vae.evaluate()["neg_elbo"])
+"""),
+        md("""
+Bad input is refused before any training, with the parameter, the value and what is allowed:
+"""),
+        code(CHECK + """
+for bad in (np.array([[0.0, np.nan]] * 10), (rows, labels), rows[:, :, None, None, None]):
+    try:
+        nbgen.Session("autoencoder", bad)
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__ + ":", e)
+"""),
+    ],
+    "06_headless_and_ci.ipynb": [
+        md("""
+# Headless training and notebooks that check themselves
+
+`nbgen.train` blocks and returns a session; `evaluate()` gives held-out metrics. A notebook
+can assert what it claims, and CI runs it with
+`pytest --nbval-lax notebooks/`, comparing the output of cells marked `# NBVAL_CHECK_OUTPUT`.
+"""),
+        code("""
+import nbgen
+
+s = nbgen.train("vae", "digits", latent_dim=8, epochs=100, seed=0)
+m = s.evaluate()
+assert m["iw_bound"] <= m["neg_elbo"], m
+assert m["classes"] == 10, m  # a classifier finds every digit among the samples
+"""),
+        code(CHECK + """
+# stable facts only: booleans and coarse rounding
+print(s.epoch, m["classes"], m["iw_bound"] <= m["neg_elbo"])
+"""),
+        md("""
+Live changes are recorded with the step at which they took effect, and a saved session keeps
+weights, history and timeline:
+"""),
+        code("""
+import os, tempfile
+import numpy as np
+
+s.set(learning_rate=3e-4)
+s.train(5)
+path = s.save(os.path.join(tempfile.mkdtemp(), "vae.nbgen"))
+back = nbgen.load(path)
+"""),
+        code(CHECK + """
+print(back.timeline[-1]["name"], back.timeline[-1]["step"] == 100 * 11, back.history == s.history)
+print(np.array_equal(back.encode(s.dataset.x_val[:5]), s.encode(s.dataset.x_val[:5])))
+"""),
+        md("""
+A training error never passes silently: divergence stops the run, rolls back to the last
+finite weights and raises an error that says what to try.
+"""),
+        code(CHECK + """
+bad = nbgen.Session("vae", "digits", learning_rate=10.0)
+try:
+    bad.train(50)
+except nbgen.TrainingDiverged as e:
+    print("diverged; weights finite:", bool(np.isfinite(bad.encode(bad.dataset.x_val[:3])).all()))
+"""),
+    ],
+}
+
+
+def main() -> None:
+    for name, cells in NOTEBOOKS.items():
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        nbformat.write(nb, os.path.join(HERE, name))
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
