@@ -17,13 +17,14 @@ ALIASES = {"ae": "autoencoder", "autoencoder": "autoencoder", "vae": "vae", "gan
 
 LIVE = ("learning_rate", "beta", "d_steps")
 EPOCH = ("batch_size", "epochs")
-STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch")
+STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch", "distribution")
+DISTRIBUTIONS = (None, "data_parallel")
 
 # which hyperparameters each model accepts
 ACCEPTS = {
-    "autoencoder": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch"),
-    "vae": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "beta", "steps_per_dispatch"),
-    "gan": ("noise_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "d_steps", "steps_per_dispatch"),
+    "autoencoder": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch", "distribution"),
+    "vae": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "beta", "steps_per_dispatch", "distribution"),
+    "gan": ("noise_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "d_steps", "steps_per_dispatch", "distribution"),
 }
 
 
@@ -54,6 +55,7 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
         hp = {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300, "beta": 1.0}
     hp["seed"] = 0
     hp["steps_per_dispatch"] = 16
+    hp["distribution"] = None
     hp["batch_size"] = min(hp["batch_size"], n_train)
     return hp
 
@@ -111,6 +113,10 @@ def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
         return _int(name, value, 1, 1_000_000)
     if name == "seed":
         return _int(name, value, 0, 2**31 - 1)
+    if name == "distribution":
+        if value not in DISTRIBUTIONS:
+            raise ValueError(f"distribution must be None (one device) or 'data_parallel' (all local JAX devices), got {value!r}")
+        return value
     if name == "steps_per_dispatch":
         return _int(name, value, 1, 4096)
     raise TypeError(f"unknown hyperparameter {name!r}")

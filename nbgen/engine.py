@@ -55,6 +55,10 @@ class Engine:
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
         self._data = jnp.asarray(dataset.x_train)
+        self.mesh = None
+        self._rows_sharding = None
+        if hp.get("distribution") == "data_parallel":
+            self._setup_data_parallel()
         n_eval = min(EVAL_ROWS, len(dataset.x_val))
         self._val = jnp.asarray(dataset.x_val[:n_eval])
         self._key = jax.random.key(self.seed)
@@ -68,6 +72,47 @@ class Engine:
         self.total_steps_planned = 0
         self._chunk_fn = jax.jit(self._run_chunk)
         self._eval_fn = jax.jit(self._evaluate)
+
+    def _setup_data_parallel(self) -> None:
+        """Replicate weights and data over all JAX devices and split each batch across them.
+
+        Only the batch's row indices are sharded; XLA's SPMD partitioner propagates the
+        split through the forward and backward pass and all-reduces the gradients. On
+        several hosts, call ``jax.distributed.initialize()`` first: ``jax.devices()`` then
+        spans every host and each process feeds the same (seeded) indices.
+        """
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+        devices = np.array(jax.devices())
+        self.mesh = Mesh(devices, ("batch",))
+        replicated = NamedSharding(self.mesh, PartitionSpec())
+        self._rows_sharding = NamedSharding(self.mesh, PartitionSpec(None, "batch"))
+        self.state = jax.device_put(self.state, replicated)
+        self._data = jax.device_put(self._data, replicated)
+        self.batch_size = self._fit_batch(self.batch_size)
+        self.hp["batch_size"] = self.batch_size
+
+    def _fit_batch(self, batch_size: int) -> int:
+        """With data parallelism, round a batch down to a multiple of the device count."""
+        if self.mesh is None:
+            return batch_size
+        n = self.mesh.size
+        if batch_size % n == 0:
+            return batch_size
+        fitted = max(n, batch_size - batch_size % n)
+        import warnings
+
+        warnings.warn(
+            f"batch_size={batch_size} does not divide over {n} devices; using batch_size={fitted}, "
+            f"the nearest multiple of {n} (set batch_size to a multiple of {n} to silence this)",
+            stacklevel=2,
+        )
+        return fitted
+
+    def _put_rows(self, rows: np.ndarray):
+        if self._rows_sharding is None:
+            return rows
+        return jax.device_put(rows, self._rows_sharding)
 
     # -- pure functions that get jitted --------------------------------------
     def _run_chunk(self, state, data, idx, live, key):
@@ -98,8 +143,9 @@ class Engine:
                     continue
                 old = self.hp.get(name)
                 if name == "batch_size":
-                    self.batch_size = int(value)
-                    self.hp["batch_size"] = int(value)
+                    value = self._fit_batch(int(value))
+                    self.batch_size = value
+                    self.hp["batch_size"] = value
                 elif name == "epochs":  # applies to the next train() call
                     self.hp["epochs"] = int(value)
                 else:
@@ -173,7 +219,7 @@ class Engine:
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
                 key = jax.random.fold_in(self._key, self.step)
-                new_state, metrics = self._chunk_fn(self.state, self._data, rows, self.live_arrays(), key)
+                new_state, metrics = self._chunk_fn(self.state, self._data, self._put_rows(rows), self.live_arrays(), key)
                 metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0
                 bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
