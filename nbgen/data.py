@@ -45,9 +45,18 @@ class Dataset:
     mode_std: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
+    streaming: bool = False
+
     @property
     def features(self) -> int:
-        return int(self.x_train.shape[1])
+        return int(np.prod(self.row_shape))
+
+    def train_sample(self, n: int = 10_000) -> np.ndarray:
+        """Up to ``n`` training rows in memory (all of them unless the data streams)."""
+        if not self.streaming or len(self.x_train) <= n:
+            return np.asarray(self.x_train[np.arange(len(self.x_train))]) if self.streaming else self.x_train
+        idx = np.sort(np.random.default_rng(0).choice(len(self.x_train), n, replace=False))
+        return self.x_train[idx]
 
     @property
     def is_image(self) -> bool:
@@ -251,13 +260,118 @@ def _split(n: int, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(tr), np.sort(va)
 
 
+class RowSource:
+    """Rows of an array-like that stays on disk (``numpy.memmap``, h5py, zarr...).
+
+    Indexing with an int array gathers those rows (sorted, for locality) as float32
+    ``(k, features)``; nothing else is read. For a memmap the pages read are handed
+    back to the kernel after each gather, so resident memory stays flat however large
+    the file is.
+    """
+
+    def __init__(self, source: Any, indices: np.ndarray, row_shape: tuple[int, ...]):
+        self.source = source
+        self.indices = np.asarray(indices)
+        self.row_shape = row_shape
+        self.features = int(np.prod(row_shape))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self), self.features)
+
+    GATHER = 256  # rows per read: each page fault maps up to 64 KB around it
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        idx = np.atleast_1d(self.indices[key])
+        order = np.argsort(idx, kind="stable")
+        sorted_idx = idx[order]
+        rows = np.empty((len(idx), self.features), np.float32)
+        for i in range(0, len(idx), self.GATHER):
+            part = sorted_idx[i : i + self.GATHER]
+            try:
+                got = np.asarray(self.source[part])
+            except (TypeError, IndexError, ValueError):  # sources without fancy indexing
+                got = np.stack([np.asarray(self.source[int(j)]) for j in part])
+            rows[i : i + len(part)] = got.reshape(len(part), -1)
+            self.release()
+        out = np.empty_like(rows)
+        out[order] = rows
+        return out
+
+    def release(self) -> None:
+        mm = getattr(self.source, "_mmap", None)
+        if mm is not None:
+            import mmap
+
+            try:
+                mm.madvise(mmap.MADV_DONTNEED)
+            except (AttributeError, OSError, ValueError):
+                pass
+
+
+def _is_streamable(data: Any) -> bool:
+    if isinstance(data, np.memmap):
+        return True
+    return (
+        not isinstance(data, (np.ndarray, list, tuple, str, bytes))
+        and hasattr(data, "__len__")
+        and hasattr(data, "__getitem__")
+        and not hasattr(data, "__array_interface__")
+    )
+
+
+def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dataset:
+    """A data set streamed from an array-like with ``__len__`` and ``__getitem__``.
+
+    Validation reads a sample of rows (up to 4,096 spread over the source) before
+    training; the engine also checks every batch it reads for NaN or inf.
+    """
+    n = len(source)
+    if n < 4:
+        raise ValueError(f"data has {n} rows: nbgen needs at least 4 (3 to train, 1 to validate)")
+    probe_idx = np.unique(np.linspace(0, n - 1, min(n, 4096)).astype(np.int64))
+    probe = RowSource(source, probe_idx, ())
+    first = np.asarray(source[0])
+    row_shape = tuple(int(s) for s in first.shape)
+    if not 1 <= len(row_shape) <= 3:
+        raise ValueError(
+            f"data must be an array shaped (n, d) or (n, h, w[, c]), got rows of shape {row_shape}"
+        )
+    probe.row_shape, probe.features = row_shape, int(np.prod(row_shape))
+    sample = probe[np.arange(len(probe_idx))]
+    bad = ~np.isfinite(sample)
+    if bad.any():
+        raise ValueError(
+            f"data row {int(probe_idx[np.argwhere(bad)[0][0]])} holds NaN or inf (found in a sample of "
+            f"{len(probe_idx)} rows read before training): remove or impute it"
+        )
+    unit = bool(sample.min() >= 0.0 and sample.max() <= 1.0)
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = min(max(1, int(math.ceil(VALIDATION_FRACTION * n))), 10_000)
+    val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    return Dataset(
+        name=name,
+        x_train=RowSource(source, train_idx, row_shape),  # type: ignore[arg-type]
+        x_val=RowSource(source, val_idx, row_shape)[np.arange(n_val)],
+        y_train=None,
+        y_val=None,
+        row_shape=row_shape,
+        unit_interval=unit,
+        streaming=True,
+    )
+
+
 def load(data: Any = "digits", *, n: int | None = None, path: str | None = None) -> Dataset:
     """Turn ``data`` into a :class:`Dataset`.
 
     Args:
         data: a name (``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``, ``"mnist"``,
             ``"fashion_mnist"``), a NumPy array ``(n, d)`` or ``(n, h, w[, c])``, a tuple
-            ``(x, labels)``, or a :class:`Dataset`.
+            ``(x, labels)``, a :class:`Dataset`, or an array-like too large for memory
+            (``np.load(path, mmap_mode="r")``, an h5py dataset...), which is streamed.
         n: number of points to generate for ``moons``, ``ring`` and ``grid``.
         path: a local ``.npz`` file for ``mnist`` / ``fashion_mnist``.
 
@@ -292,6 +406,8 @@ def load(data: Any = "digits", *, n: int | None = None, path: str | None = None)
         if len(data) != 2:
             raise ValueError(f"data as a tuple must be (x, labels), got a tuple of {len(data)} items")
         return from_arrays(data[0], data[1])
+    if _is_streamable(data):
+        return from_source(data)
     if isinstance(data, (list, np.ndarray)) or hasattr(data, "__array__"):
         return from_arrays(data)
     raise TypeError(

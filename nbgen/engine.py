@@ -54,7 +54,7 @@ class Engine:
         self.live = {name: hp[name] for name in ("learning_rate", "beta", "d_steps") if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
-        self._data = jnp.asarray(dataset.x_train)
+        self._data = None if dataset.streaming else jnp.asarray(dataset.x_train)
         self.mesh = None
         self._rows_sharding = None
         if hp.get("distribution") == "data_parallel":
@@ -88,7 +88,8 @@ class Engine:
         replicated = NamedSharding(self.mesh, PartitionSpec())
         self._rows_sharding = NamedSharding(self.mesh, PartitionSpec(None, "batch"))
         self.state = jax.device_put(self.state, replicated)
-        self._data = jax.device_put(self._data, replicated)
+        if self._data is not None:
+            self._data = jax.device_put(self._data, replicated)
         self.batch_size = self._fit_batch(self.batch_size)
         self.hp["batch_size"] = self.batch_size
 
@@ -108,6 +109,21 @@ class Engine:
             stacklevel=2,
         )
         return fitted
+
+    def _batch_source(self, rows: np.ndarray):
+        """The array the steps gather from, and the row indices into it.
+
+        In memory: the whole training set (on the device once) and the rows as they are.
+        Streaming: just this dispatch's rows, read from the source now.
+        """
+        if not self.dataset.streaming:
+            return self._data, rows
+        flat = self.dataset.x_train[rows.reshape(-1)]
+        bad = ~np.isfinite(flat)
+        if bad.any():
+            row = int(self.dataset.x_train.indices[rows.reshape(-1)[np.argwhere(bad)[0][0]]])
+            raise ValueError(f"data row {row} holds NaN or inf: remove or impute it (found while streaming)")
+        return jnp.asarray(flat), np.arange(rows.size, dtype=np.int32).reshape(rows.shape)
 
     def _put_rows(self, rows: np.ndarray):
         if self._rows_sharding is None:
@@ -219,7 +235,8 @@ class Engine:
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
                 key = jax.random.fold_in(self._key, self.step)
-                new_state, metrics = self._chunk_fn(self.state, self._data, self._put_rows(rows), self.live_arrays(), key)
+                data, rows_in = self._batch_source(rows)
+                new_state, metrics = self._chunk_fn(self.state, data, self._put_rows(rows_in), self.live_arrays(), key)
                 metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0
                 bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]

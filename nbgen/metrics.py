@@ -109,7 +109,7 @@ def evaluate(session: Session, x: Any = None, *, k: int = 100, n_samples: int = 
     if session.kind in ("autoencoder", "vae"):
         rec = session.reconstruct(xf).reshape(len(xf), -1)
         out["mse"] = float(np.mean((xf - rec) ** 2))
-        out["pca_mse"] = pca_mse(ds.x_train, xf, session.hyperparameters["latent_dim"])
+        out["pca_mse"] = pca_mse(ds.train_sample(), xf, session.hyperparameters["latent_dim"])
         out["mse_vs_pca"] = out["mse"] / out["pca_mse"] if out["pca_mse"] > 0 else float("nan")
     if session.kind == "vae":
         model = session._model

@@ -261,6 +261,24 @@ class Session:
         self._build()
         self._emit({"type": "reset", "step": 0})
 
+    def _rebind(self, model: str, data: Any, **hyperparameters: Any) -> None:
+        """Switch model and/or data in place (the widget's pickers); history starts afresh.
+
+        Everything is validated before anything changes, so a bad choice leaves the
+        session as it was.
+        """
+        name = _config.canonical_model(model)
+        dataset = load_data(data)
+        n = len(dataset.x_train)
+        given = _config.validate(name, hyperparameters, n)
+        hp = {**_config.defaults(name, dataset.name, n, dataset.features), **given}
+        if self.running:
+            self.stop()
+        self._model_name, self._data_spec, self.dataset, self._hp = name, data, dataset, hp
+        self._error, self._status, self._sample_calls = None, "idle", 0
+        self._build()
+        self._emit({"type": "reset", "step": 0})
+
     def close(self) -> None:
         """Stop training, free the thread, close the widget if any."""
         if self.running:

@@ -65,3 +65,39 @@ def test_mnist_without_network_fails_with_a_clear_message(monkeypatch, tmp_path)
     monkeypatch.delenv("NBGEN_MNIST_PATH", raising=False)
     with pytest.raises(RuntimeError, match="download.*Offline, pass a local file"):
         data.load("mnist")
+
+
+def test_memmap_is_streamed_not_loaded(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "rows.npy"
+    np.save(path, rng.random((6000, 16), dtype=np.float32))
+    mm = np.load(path, mmap_mode="r")
+    s = nbgen.Session("vae", mm, epochs=2, latent_dim=2)
+    assert s.dataset.streaming and isinstance(s.dataset.x_train, data.RowSource)
+    assert len(s.dataset.x_train) + len(s.dataset.x_val) == 6000
+    s.train()
+    assert s.step == 2 * (len(s.dataset.x_train) // s.hyperparameters["batch_size"])
+    assert np.isfinite(s.history["val_loss"]).all()
+    rows = s.dataset.x_train[np.array([5, 0, 3])]
+    np.testing.assert_array_equal(rows, np.asarray(mm)[s.dataset.x_train.indices[[5, 0, 3]]])
+
+
+def test_streamed_nan_is_a_clear_error_that_keeps_the_session(tmp_path):
+    path = tmp_path / "bad.npy"
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(20000, 4))
+    arr[:] = 0.5
+    probe = set(np.unique(np.linspace(0, 19999, 4096).astype(int)).tolist())
+    bad_row = next(i for i in range(10000, 20000) if i not in probe)  # not among the rows read up front
+    arr[bad_row, 1] = np.nan
+    arr.flush()
+    s = nbgen.Session("ae", np.load(path, mmap_mode="r"), epochs=3, batch_size=500)
+    if bad_row in set(s.dataset.x_train.indices.tolist()):
+        with pytest.raises(ValueError, match=f"data row {bad_row} holds NaN or inf"):
+            s.train()
+        assert s.status == "error"
+    with pytest.raises(ValueError, match=r"data row \d+ holds NaN or inf \(found in a sample"):
+        arr2 = np.lib.format.open_memmap(tmp_path / "bad2.npy", mode="w+", dtype=np.float32, shape=(100, 4))
+        arr2[:] = 0.5
+        arr2[0, 0] = np.inf
+        arr2.flush()
+        nbgen.Session("ae", np.load(tmp_path / "bad2.npy", mmap_mode="r"))

@@ -21,11 +21,14 @@ the training thread only pays for marking the view dirty.
 
 from __future__ import annotations
 
+import base64
 import copy
 import math
+import struct
 import threading
 import time
 import traceback
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,7 @@ MAX_LATENT_POINTS = 2000  # validation rows encoded for the latent scatter
 MAX_DATA_POINTS = 1000  # real and generated points in the data panel
 MAX_CHANGE_MARKERS = 40  # most recent live changes marked on the loss panel
 DRAW_INTERVAL = 0.3  # seconds between draws: about 3 per second
+MODEL_VIEW_INTERVAL = 1.0  # seconds between updates of the views that run the networks
 CLICK_GRID = 30  # invisible click-catching grid behind the latent scatter, per side
 SURFACE_GRID = 60  # resolution of the GAN decision surface, per side
 N_RECONSTRUCTIONS = 8
@@ -357,10 +361,53 @@ def padded_range(values: np.ndarray, margin: float = 0.15) -> tuple[float, float
     return lo - pad, hi + pad
 
 
-def _nan_to_none(a: np.ndarray) -> list:
-    """Rows of a 2-D array as lists with None for NaN (JSON has no NaN)."""
-    a = np.asarray(a, dtype=np.float64)
-    return np.where(np.isfinite(a), a, None).tolist()
+def png_data_uri(image: np.ndarray, lo: float | None = None, hi: float | None = None) -> str:
+    """A 2-D array as a grey PNG data URI: ``hi`` black, ``lo`` white, NaN transparent.
+
+    Images go to the browser as PNG (one short string per update) rather than as
+    heatmap arrays: Plotly validates and JSON-encodes arrays value by value,
+    which costs far more CPU and bandwidth than zlib.
+    """
+    a = np.asarray(image, dtype=np.float64)
+    finite = np.isfinite(a)
+    if lo is None or hi is None:
+        values = a[finite]
+        lo = float(values.min()) if values.size else 0.0
+        hi = float(values.max()) if values.size else 1.0
+    v = np.clip((np.where(finite, a, lo) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    grey = np.round(255 * (1 - v)).astype(np.uint8)
+    alpha = np.where(finite, 255, 0).astype(np.uint8)
+    h, w = a.shape
+    pixels = np.stack([grey, alpha], -1).reshape(h, 2 * w)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), pixels], 1)  # filter byte 0 per row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 4, 0, 0, 0))  # 8-bit grey + alpha
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_to_array(uri: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read back a data URI written by :func:`png_data_uri`: (grey, alpha), uint8 arrays."""
+    png = base64.b64decode(uri.split(",", 1)[1])
+    pos, idat, size = 8, b"", (0, 0)
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        tag, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        if tag == b"IHDR":
+            size = struct.unpack(">II", data[:8])
+        elif tag == b"IDAT":
+            idat += data
+        pos += 12 + length
+    w, h = size
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 2 * w)[:, 1:].reshape(h, w, 2)
+    return raw[..., 0], raw[..., 1]
 
 
 # ---------------------------------------------------------------------------
@@ -385,8 +432,8 @@ class Panel:
         return "yaxis" + self.yref[1:]
 
 
-def panel_names(kind: str, is_image: bool) -> list[list[str | None]]:
-    """The grid of panels for a model kind and data type (``None``: spanned cell).
+def panel_names(kind: str, is_image: bool) -> list[list[str]]:
+    """The grid of panels for a model kind and data type.
 
     A name repeated to the right spans that many columns.
     """
@@ -440,6 +487,7 @@ class SessionFigure:
         self.widget = go.FigureWidget()
         self.widget.add_class("nbgen-plot")
         self._lock = threading.RLock()
+        self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
         self._logits_fn: Callable | None = None
         self._logits_model: Any = None
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None
@@ -461,10 +509,17 @@ class SessionFigure:
             self._latent_projection: Projection | None = None
             self._data_projection: Projection | None = None
             self.last_decoded = None
+            self.images: dict[str, np.ndarray] = {}  # the arrays behind the image panels
             template, self.panels = self._template()
             self._title_annotations = list(template.layout.annotations)
             fig = self.widget
             fig.data = []
+            # assigning a layout sends a relayout, which merges into the browser's layout:
+            # first remove the old panels' axes (and anything the new layout lacks)
+            new_keys = set(template.layout.to_plotly_json())
+            stale = {k for k in fig.layout.to_plotly_json() if k not in new_keys or "axis" in k}
+            if stale:
+                fig.plotly_relayout(dict.fromkeys(stale))
             fig.layout = template.layout
             fig.add_traces(list(template.data))
             # look traces up by name: FigureWidget replaces uids with its own
@@ -563,18 +618,7 @@ class SessionFigure:
                 )
             )
         elif name in ("reconstructions", "samples", "decoded"):
-            zrange = {"zmin": 0.0, "zmax": 1.0} if ds.unit_interval else {}
-            fig.add_trace(
-                go.Heatmap(
-                    z=[[None]],
-                    colorscale="Greys",
-                    showscale=False,
-                    hoverinfo="skip",
-                    name=name,
-                    **zrange,
-                    **axes,
-                )
-            )
+            fig.add_trace(go.Image(hoverinfo="skip", name=name, **axes))
             fig.layout[p.yaxis].update(
                 autorange="reversed", scaleanchor=p.xref, showticklabels=False, showgrid=False, zeroline=False
             )
@@ -658,8 +702,17 @@ class SessionFigure:
     def needs_rebuild(self) -> bool:
         return self.session.kind != self._kind or self.session.dataset is not self._dataset
 
-    def draw(self, force: bool = False) -> None:
-        """Bring every panel up to date with the session (cheap when nothing changed)."""
+    def draw(self, force: bool = False) -> bool:
+        """Bring the panels up to date with the session (cheap when nothing changed).
+
+        Losses and change markers always update. The views that run the networks
+        (latent space, images, samples, decision surface) update at most once per
+        ``MODEL_VIEW_INTERVAL`` seconds unless ``force``: they cost model compute
+        that would otherwise be taken from training.
+
+        Returns:
+            True when a model view is behind and a later draw should catch up.
+        """
         with self._lock:
             if self.needs_rebuild():
                 self.rebuild()
@@ -673,9 +726,14 @@ class SessionFigure:
                 self._draw_losses()
                 self._draw_changes()
                 key = (id(engine), engine.step, id(engine.state))
-                if force or key != self._drawn_key:
-                    self._draw_model_views()
-                    self._drawn_key = key
+                if key == self._drawn_key and not force:
+                    return False
+                if not (force or self._drawn_key is None or self._model_throttle.ready()):
+                    return True
+                self._model_throttle.mark()
+                self._draw_model_views()
+                self._drawn_key = key
+                return False
 
     def _draw_losses(self) -> None:
         steps = self.session.steps
@@ -749,12 +807,10 @@ class SessionFigure:
             x = ds.x_val[:N_RECONSTRUCTIONS]
             originals = ds.to_rows(x)
             recon = s.reconstruct(x)
-            self.trace("reconstructions").update(
-                z=_nan_to_none(tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
-            )
+            self._show_image("reconstructions", tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
         if "samples" in self.panels:
             images = s.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
-            self.trace("samples").update(z=_nan_to_none(tile(images, N_SAMPLES_SIDE)))
+            self._show_image("samples", tile(images, N_SAMPLES_SIDE))
         if "data" in self.panels:
             proj = self._data_projection
             assert proj is not None
@@ -768,6 +824,11 @@ class SessionFigure:
                 self._draw_decision_surface()
         if self.last_decoded is not None:  # keep the decoded view in step with training
             self._show_decoded(self.last_decoded[0])
+
+    def _show_image(self, name: str, image: np.ndarray) -> None:
+        lo, hi = (0.0, 1.0) if self._dataset.unit_interval else (None, None)
+        self.images[name] = image
+        self.trace(name).update(source=png_data_uri(image, lo, hi))
 
     def _draw_decision_surface(self) -> None:
         layout = self.widget.layout
@@ -830,7 +891,7 @@ class SessionFigure:
         out = s.decode(np.asarray(z, dtype=np.float32)[None])[0]
         self.last_decoded = (np.asarray(z), out)
         if "decoded" in self.panels and s.dataset.is_image:
-            self.trace("decoded").update(z=_nan_to_none(tile(out[None], 1)))
+            self._show_image("decoded", tile(out[None], 1))
         elif self.has_trace("decoded") and self._data_projection is not None:
             xy = self._data_projection.project(s.dataset.flatten(out[None]))
             self.trace("decoded").update(x=xy[:, 0], y=xy[:, 1])

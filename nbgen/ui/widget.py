@@ -364,12 +364,19 @@ class SessionWidget(widgets.VBox):
         s = self.session
         engine = s.engine
         step = s.step
-        total = max(int(engine.total_steps_planned), step, 1)
-        self.progress.max = total
-        self.progress.value = step
         per_epoch = max(len(s.dataset.x_train) // max(engine.batch_size, 1), 1)
+        planned = int(engine.total_steps_planned)
+        if s.running or planned > step:  # a run going on, or one that was stopped early
+            total = max(planned, step)
+        elif step == 0:  # nothing yet: show what Train will do
+            total = int(s.hyperparameters["epochs"]) * per_epoch
+        else:  # finished
+            total = step
+        total = max(total, 1)
+        self.progress.max = total
+        self.progress.value = min(step, total)
         target = s.epoch + math.ceil(max(total - step, 0) / per_epoch)
-        parts = [f"epoch {s.epoch}/{max(target, s.epoch)}", f"step {step}/{total}"]
+        parts = [f"epoch {s.epoch}/{target}", f"step {step}/{total}"]
         rate = engine.samples_per_sec
         if s.running and math.isfinite(rate) and rate > 0:
             left = (total - step) * engine.batch_size / rate
@@ -534,7 +541,8 @@ class SessionWidget(widgets.VBox):
         if flags & {"reset", "change"}:
             self._sync_live()
         self._view_error = None
-        self.figure.draw(force="final" in flags)
+        if self.figure.draw(force="final" in flags):
+            self._drawer.mark_dirty()  # a model view is behind: catch up at a later draw
         self._update_controls()
         if "final" in flags:
             self.figure.sync_state()
@@ -557,6 +565,11 @@ class SessionWidget(widgets.VBox):
         return self._drawer.thread
 
     # -- display and lifecycle ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        # stable text (the default lists every child widget, with random ids): the
+        # text/plain of the display, which nbval compares
+        return f"SessionWidget({self.session!r})"
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         if self._closed:
             return {"text/plain": repr(self.session)}

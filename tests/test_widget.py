@@ -1,0 +1,272 @@
+"""The live widget in a real Jupyter kernel, driven as a frontend would drive it.
+
+A kernel (this interpreter's ``ipykernel_launcher``, no installed kernel spec
+needed) runs ``nbgen.show()``; the test then acts as the frontend: it sends
+``comm_msg`` messages on the shell channel to the widgets' comms (slider value
+updates, button clicks, a Plotly click event) exactly like JupyterLab does,
+and reads the session's state back by running code in the kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+jupyter_client = pytest.importorskip("jupyter_client")
+pytest.importorskip("ipykernel")
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parents[1]
+RED = "#c62828"
+
+
+class Kernel:
+    """A running kernel plus the frontend side of the widget protocol."""
+
+    def __init__(self, tmp: Path):
+        spec_dir = tmp / "kernels" / "nbgen-test"
+        spec_dir.mkdir(parents=True)
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (spec_dir / "kernel.json").write_text(
+            json.dumps({"argv": argv, "display_name": "nbgen test", "language": "python"})
+        )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+        self.km = KernelManager(
+            kernel_name="nbgen-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp / "kernels")])
+        )
+        self.km.start_kernel(env=env, cwd=str(tmp))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=120)
+        self.stderr: list[str] = []
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    def execute(self, code: str, timeout: float = 120) -> list[dict]:
+        """Run code; return its iopub messages; raise with the traceback on error."""
+        msg_id = self.kc.execute(code)
+        messages = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"kernel did not finish in {timeout} s running:\n{code}") from None
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stderr":
+                self.stderr.append(msg["content"]["text"])  # also from background threads
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if msg["msg_type"] == "error":
+                raise AssertionError("kernel error:\n" + "\n".join(msg["content"]["traceback"]))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return messages
+
+    def run(self, code: str, timeout: float = 120) -> str:
+        """Run code; return what it printed."""
+        out = [m["content"]["text"] for m in self.execute(code, timeout) if m["msg_type"] == "stream"]
+        return "".join(out)
+
+    def value(self, expr: str, timeout: float = 120):
+        """The JSON value of an expression evaluated in the kernel."""
+        text = self.run(f"import json as _json; print(_json.dumps({expr}))", timeout)
+        return json.loads(text.strip().splitlines()[-1])
+
+    def wait_for(self, expr: str, timeout: float = 60.0, poll: float = 0.1):
+        """Poll a kernel expression until it is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.value(expr)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{expr} stayed {value!r} for {timeout} s")
+            time.sleep(poll)
+
+    # -- the frontend's side of the widget protocol ---------------------------------
+    def comm_msg(self, comm_id: str, data: dict) -> None:
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.kc.shell_channel.send(msg)
+
+    def set_value(self, model_id: str, **state) -> None:
+        """What the browser sends when the user moves a slider or edits a field."""
+        self.comm_msg(model_id, {"method": "update", "state": state, "buffer_paths": []})
+
+    def click(self, model_id: str) -> None:
+        """What the browser sends when the user clicks a button."""
+        self.comm_msg(model_id, {"method": "custom", "content": {"event": "click"}})
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    k = Kernel(tmp_path_factory.mktemp("kernel"))
+    k.run("import json, threading, time, numpy as np, nbgen")
+    yield k
+    k.run("time.sleep(0.5)")  # collect late output of background threads
+    k.close()
+    assert "Traceback" not in "".join(k.stderr), "".join(k.stderr)
+
+
+CONTROLS = ("learning_rate", "train_button", "pause_button", "stop_button", "reset_button", "hidden")
+
+
+def ids(kernel: Kernel) -> dict:
+    """The comm ids of the widget ``w``'s controls and figure in the kernel."""
+    return kernel.value(f"{{n: getattr(w, n).model_id for n in {CONTROLS!r}}} | {{'figure': w.figure.widget.model_id}}")
+
+
+def test_slider_pause_and_stop_reach_a_running_session(kernel):
+    kernel.run("s = nbgen.show('vae', 'digits', epochs=3000); w = s.widget")
+    m = ids(kernel)
+    kernel.click(m["train_button"])
+    kernel.wait_for("s.step > 30")
+    sent_at = kernel.value("s.step")
+    kernel.set_value(m["learning_rate"], value=3e-4)  # the slider, moved in the browser
+    change = kernel.wait_for("[r for r in s.timeline if r['name'] == 'learning_rate']")[-1]
+    assert change["old"] == pytest.approx(1e-3) and change["new"] == pytest.approx(3e-4)
+    assert change["step"] >= sent_at  # applied at a later step of the running session
+    kernel.wait_for(f"s.step > {change['step']} + 20")
+    assert kernel.value("s.engine.live['learning_rate']") == pytest.approx(3e-4)
+    kernel.wait_for("w.flush() and 'learning_rate 0.001 -&gt; 0.0003' in w.timeline_view.value")
+    assert kernel.value("len(w.figure.change_markers())") == 1
+    assert kernel.value("len(w.figure.trace('loss').x) > 0 and len(w.figure.trace('kl').x) > 0")
+    assert "samples/s" in kernel.value("w.progress_text.value")
+
+    kernel.click(m["pause_button"])
+    kernel.wait_for("s.status == 'paused'")
+    kernel.wait_for("w.flush() and w.pause_button.description == 'Resume'")
+    paused_at = kernel.value("s.step")
+    time.sleep(0.5)
+    assert kernel.value("s.step") == paused_at
+    kernel.click(m["pause_button"])  # Resume
+    kernel.wait_for(f"s.status == 'running' and s.step > {paused_at}")
+
+    kernel.click(m["stop_button"])
+    kernel.wait_for("not s.running")
+    assert kernel.value("s.status") == "stopped"
+    kernel.wait_for("w.flush() and 'Stopped' in w.status_line.value")
+    assert kernel.value("w.summary_view.value").count("stopped after") == 1
+    kernel.run("s.close()")
+
+
+def test_bad_values_show_in_red_and_the_running_session_is_unharmed(kernel):
+    kernel.run("s = nbgen.show('autoencoder', 'moons', epochs=3000, autostart=True); w = s.widget")
+    m = ids(kernel)
+    kernel.wait_for("s.step > 0")
+    kernel.set_value(m["hidden"], value="256,lots")
+    kernel.click(m["reset_button"])
+    status = kernel.wait_for(f"'{RED}' in w.status_line.value and w.status_line.value")
+    assert "hidden" in status
+    step = kernel.value("s.step")
+    kernel.wait_for(f"s.running and s.status == 'running' and s.step > {step}")  # still training
+    kernel.run("s.close()")
+    assert kernel.value("s.widget is None and not s.running")
+
+
+def test_views_hold_data_after_training_and_the_latent_click_decodes(kernel):
+    out = kernel.execute("s = nbgen.show('vae', 'digits', epochs=5); s.train(block=True); w = s.widget")
+    views = [m for m in out if m["msg_type"] == "display_data"]
+    assert len(views) == 1 and "application/vnd.jupyter.widget-view+json" in views[0]["content"]["data"]
+    kernel.wait_for("w.flush()")
+    facts = kernel.value(
+        "{'latent': len(w.figure.trace('latent').x), 'n_val': len(s.dataset.x_val),"
+        " 'samples': int(np.isfinite(w.figure.images['samples']).sum()),"
+        " 'recon': len(w.figure.trace('reconstructions').source), 'summary': w.summary_view.value,"
+        " 'status': s.status, 'loss': len(w.figure.trace('loss').x), 'steps': s.step}"
+    )
+    assert facts["latent"] == min(2000, facts["n_val"])
+    assert facts["samples"] == 16 * 64
+    assert facts["recon"] > 100  # a PNG data URI
+    assert facts["status"] == "finished" and "finished after 5 epochs" in facts["summary"]
+    assert 0 < facts["loss"] <= facts["steps"]
+
+    # a click on an empty spot of the latent scatter, as plotly.js reports it
+    index = kernel.value("[t.name for t in w.figure.widget.data].index('latent-grid')")
+    x, y = kernel.value("[float(w.figure.trace('latent-grid').x[7]), float(w.figure.trace('latent-grid').y[7])]")
+    event = {
+        "event_type": "plotly_click",
+        "points": {"trace_indexes": [index], "point_indexes": [7], "xs": [x], "ys": [y]},
+        "device_state": None,
+        "selector": None,
+    }
+    m = ids(kernel)
+    kernel.set_value(m["figure"], _js2py_pointsCallback=event)
+    kernel.wait_for("w.figure.last_decoded is not None")
+    decoded = kernel.value(
+        f"bool(abs(w.figure.last_decoded[1] - s.decode([w.figure.latent_projection.lift([{x!r}, {y!r}])])[0]).max()"
+        " < 1e-5)"
+    )
+    assert decoded
+    assert kernel.value("list(w.figure.trace('latent-click').x)") == [x]
+    kernel.run("s.close()")
+
+
+def test_show_as_the_last_expression_displays_one_widget(kernel):
+    out = kernel.execute("nbgen.show('autoencoder', 'moons')")
+    views = [m for m in out if m["msg_type"] == "display_data"]
+    results = [m for m in out if m["msg_type"] == "execute_result"]
+    assert len(views) == 1
+    assert results and "application/vnd.jupyter.widget-view+json" not in results[0]["content"]["data"]
+    assert "nbgen.Session" in results[0]["content"]["data"]["text/plain"]
+    out = kernel.execute("_")  # displaying the session again, in a later cell, shows the widget
+    results = [m for m in out if m["msg_type"] == "execute_result"]
+    assert "application/vnd.jupyter.widget-view+json" in results[0]["content"]["data"]
+    kernel.run("_.close()")
+
+
+def test_errors_in_the_training_thread_show_in_red_and_reraise(kernel):
+    kernel.run("s = nbgen.show('autoencoder', 'moons', epochs=5, learning_rate=10.0, autostart=True); w = s.widget")
+    kernel.wait_for("not s.running")
+    kernel.wait_for("w.flush() and 'diverged' in w.status_line.value")
+    assert RED in kernel.value("w.status_line.value")
+    assert (
+        kernel.run(
+            "try:\n    s.wait()\nexcept nbgen.TrainingDiverged as e:\n    print('reraised', type(e).__name__)"
+        ).strip()
+        == "reraised TrainingDiverged"
+    )
+    kernel.run("s.close()")
+
+
+def test_repeated_show_and_close_leaks_no_threads(kernel):
+    code = (
+        "s = nbgen.show('autoencoder', 'moons', epochs=100, autostart=True)\n"
+        "while s.step == 0: time.sleep(0.01)\n"
+        "s.close()\n"
+    )
+    kernel.run(code)  # warm up (jit caches, comm machinery)
+    kernel.run("time.sleep(0.5); before = threading.active_count()")
+    for _ in range(4):
+        kernel.run(code)
+    kernel.run("time.sleep(0.5)")
+    after, before, nbgen_threads = kernel.value(
+        "[threading.active_count(), before, [t.name for t in threading.enumerate() if t.name.startswith('nbgen')]]"
+    )
+    assert nbgen_threads == []
+    assert after <= before
+
+
+def test_product_smoke_gan_on_ring(kernel):
+    """A user's session: show, train blocking, change a slider, look at the views."""
+    kernel.run(
+        "s = nbgen.show('gan', 'ring', epochs=2)\nw = s.widget\nw.d_steps.value = 2\ns.train(block=True)\nw.flush()\n"
+    )
+    facts = kernel.value(
+        "{'decision': len(w.figure.trace('decision').z), 'generated': len(w.figure.trace('generated').x),"
+        " 'status': w.status_line.value, 'd_steps': s.hyperparameters['d_steps']}"
+    )
+    assert facts["decision"] == 60 and facts["generated"] == 1000
+    assert "Finished" in facts["status"] and RED not in facts["status"]
+    assert facts["d_steps"] == 2
+    kernel.run("s.close()")
