@@ -190,6 +190,11 @@ class Engine:
         self._running.set()
         self._emit({"type": "status", "status": "running", "step": self.step})
 
+    def arm(self) -> None:
+        """Forget an earlier stop request: called before each run starts."""
+        self._stop.clear()
+        self._running.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
@@ -213,7 +218,6 @@ class Engine:
 
         Raises TrainingDiverged (after rolling back) when a loss is not finite.
         """
-        self._stop.clear()
         n = len(self.dataset.x_train)
         start_epoch = self.epoch
         self.total_steps_planned = self.step + epochs * (n // self.batch_size)

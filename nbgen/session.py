@@ -54,6 +54,8 @@ class Session:
         given = _config.validate(self._model_name, hyperparameters, n_train)
         self._hp = {**_config.defaults(self._model_name, self.dataset.name, n_train, self.dataset.features), **given}
         self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._done.set()  # no run in flight
         self._error: BaseException | None = None
         self._status = "idle"
         self._listeners: list[Callable[[dict], None]] = []
@@ -117,7 +119,7 @@ class Session:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return not self._done.is_set()
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -173,7 +175,9 @@ class Session:
         epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
         self._error = None
         self._status = "running"
-        self._thread = threading.Thread(target=self._worker, args=(epochs,), name="nbgen-train", daemon=True)
+        self.engine.arm()  # a stop() from now on ends this run, even before it starts
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._worker, args=(epochs, self._done), name="nbgen-train", daemon=True)
         self._thread.start()
         if block:
             self.wait()
@@ -185,25 +189,25 @@ class Session:
         if self._error is not None:
             raise self._error
 
-    def _worker(self, epochs: int) -> None:
+    def _worker(self, epochs: int, done: threading.Event) -> None:
         try:
             self._status = self.engine.run(epochs)
         except BaseException as exc:  # surfaced by wait(), the widget and status
             self._error = exc
             self._status = "error"
         finally:
+            done.set()
             self._emit({"type": "status", "status": self._status, "step": self.engine.step, "error": self._error, "final": True})
 
     def _join(self, timeout: float | None = None) -> None:
-        t = self._thread
-        if t is None:
-            return
+        # Poll an Event rather than Thread.join: a KeyboardInterrupt inside join() can
+        # leave CPython believing a live thread has ended (python/cpython#90882).
+        done = self._done
         deadline = None if timeout is None else time.monotonic() + timeout
-        while t.is_alive():
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
+        while not done.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
                 return
-            t.join(0.1 if left is None else min(0.1, left))
+            time.sleep(0.02)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the background run to end; re-raise the error that ended it."""

@@ -131,10 +131,12 @@ print(m["iw_bound"] <= m["neg_elbo"], m["classes"])
         md("## The latent space, coloured by digit"),
         code("""
 import plotly.express as px
+import plotly.graph_objects as go
 
 ds = vae.dataset
 z = vae.encode(ds.x_val)
-px.scatter(x=z[:, 0], y=z[:, 1], color=ds.y_val.astype(str), labels={"color": "digit"}, height=400)
+go.Figure([go.Scatter(x=z[ds.y_val == k, 0], y=z[ds.y_val == k, 1], mode="markers", name=str(k))
+           for k in range(10)], layout=dict(height=400, legend_title="digit"))
 """),
         md("## Sampling and interpolation"),
         code("""
