@@ -132,4 +132,6 @@ def validate(model: str, hp: dict[str, Any], n_train: int | None = None) -> dict
                 f"{', '.join(ACCEPTS[model])}"
             )
         out[name] = validate_value(name, value, n_train)
+    if model == "gan" and out.get("batch_size") == 1:
+        raise ValueError("batch_size must be >= 2 for the gan model (its discriminator judges packs of 2), got 1")
     return out

@@ -347,6 +347,13 @@ class Session:
             self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
         return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n))
 
+    def discriminate(self, x: Any) -> np.ndarray:
+        """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN)."""
+        self._require("discriminate", self._model.kind == "gan", "a discriminator (use 'gan')")
+        xf = self.dataset.flatten(x)
+        logits = self._fn("logits", lambda: self._model.logits)(self._params(), xf)
+        return np.asarray(jax.nn.sigmoid(logits))
+
     def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
         """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""
         from . import metrics

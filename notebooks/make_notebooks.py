@@ -202,7 +202,7 @@ import plotly.graph_objects as go
 
 g = np.linspace(-3, 3, 120)
 grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2).astype("float32")
-d = 1 / (1 + np.exp(-ring.model.discriminator.predict(grid, verbose=0)[:, 0]))
+d = ring.discriminate(grid)  # D(x): the probability that x is real
 fake = ring.sample(1000, seed=1)
 real = ring.dataset.x_val[:1000]
 go.Figure([

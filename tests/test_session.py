@@ -141,3 +141,10 @@ def test_training_twice_at_once_is_refused():
     finally:
         s.stop()
     assert not s.running
+
+
+def test_gan_discriminate_gives_probabilities_and_others_refuse(gan, vae):
+    p = gan.discriminate(gan.dataset.x_val[:20])
+    assert p.shape == (20,) and np.all((p >= 0) & (p <= 1))
+    with pytest.raises(TypeError, match="discriminate\\(\\) is not available for the vae model"):
+        vae.discriminate(vae.dataset.x_val[:2])
