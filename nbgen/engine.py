@@ -35,6 +35,20 @@ Listener = Callable[[dict[str, Any]], None]
 EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
 
 
+class _LazyShuffle:
+    """``steps x batch`` shuffled positions of a streamed data set, made per slice."""
+
+    def __init__(self, n: int, steps: int, batch: int, key: int):
+        self.n, self.steps, self.batch, self.key = n, steps, batch, key
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        from .data import feistel_shuffle
+
+        start, stop, _ = rows.indices(self.steps)
+        positions = np.arange(start * self.batch, stop * self.batch)
+        return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
+
+
 class TrainingDiverged(FloatingPointError):
     """A loss became NaN or infinite; the weights were rolled back."""
 
@@ -121,7 +135,7 @@ class Engine:
         flat = self.dataset.x_train[rows.reshape(-1)]
         bad = ~np.isfinite(flat)
         if bad.any():
-            row = int(self.dataset.x_train.indices[rows.reshape(-1)[np.argwhere(bad)[0][0]]])
+            row = int(self.dataset.x_train.rows_of(rows.reshape(-1)[np.argwhere(bad)[0][0]])[0])
             raise ValueError(f"data row {row} holds NaN or inf: remove or impute it (found while streaming)")
         return jnp.asarray(flat), np.arange(rows.size, dtype=np.int32).reshape(rows.shape)
 
@@ -228,7 +242,10 @@ class Engine:
             rng = np.random.default_rng([self.seed, self.epoch])
             steps = n // self.batch_size
             remaining = max(target - self.epoch - 1, 0) * steps
-            idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
+            if self.dataset.streaming:  # shuffled chunk by chunk: no O(n) index array
+                idx = _LazyShuffle(n, steps, self.batch_size, key=self.seed * 1_000_003 + self.epoch)
+            else:
+                idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
             sums = {m: 0.0 for m in self.model.metric_names}
             done = 0
             for c0 in range(0, steps, self.chunk):

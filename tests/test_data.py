@@ -79,7 +79,20 @@ def test_memmap_is_streamed_not_loaded(tmp_path):
     assert s.step == 2 * (len(s.dataset.x_train) // s.hyperparameters["batch_size"])
     assert np.isfinite(s.history["val_loss"]).all()
     rows = s.dataset.x_train[np.array([5, 0, 3])]
-    np.testing.assert_array_equal(rows, np.asarray(mm)[s.dataset.x_train.indices[[5, 0, 3]]])
+    np.testing.assert_array_equal(rows, np.asarray(mm)[s.dataset.x_train.rows_of([5, 0, 3])])
+    # training rows are distinct rows of the file, none of them a validation row
+    train_rows = s.dataset.x_train.rows_of(np.arange(len(s.dataset.x_train)))
+    assert len(set(train_rows.tolist())) == len(train_rows) and train_rows.max() < 6000
+    val_rows = sorted(set(range(6000)) - set(train_rows.tolist()))
+    np.testing.assert_array_equal(np.sort(np.asarray(mm)[val_rows], axis=0), np.sort(s.dataset.x_val, axis=0))
+
+
+def test_feistel_shuffle_is_a_permutation():
+    for n in (1, 7, 100, 1000, 4099):
+        out = data.feistel_shuffle(np.arange(n), n, key=3)
+        assert sorted(out.tolist()) == list(range(n))
+    a, b = data.feistel_shuffle(np.arange(1000), 1000, 1), data.feistel_shuffle(np.arange(1000), 1000, 2)
+    assert not np.array_equal(a, b) and not np.array_equal(a, np.arange(1000))
 
 
 def test_streamed_nan_is_a_clear_error_that_keeps_the_session(tmp_path):
@@ -91,7 +104,7 @@ def test_streamed_nan_is_a_clear_error_that_keeps_the_session(tmp_path):
     arr[bad_row, 1] = np.nan
     arr.flush()
     s = nbgen.Session("ae", np.load(path, mmap_mode="r"), epochs=3, batch_size=500)
-    if bad_row in set(s.dataset.x_train.indices.tolist()):
+    if bad_row in set(s.dataset.x_train.rows_of(np.arange(len(s.dataset.x_train))).tolist()):
         with pytest.raises(ValueError, match=f"data row {bad_row} holds NaN or inf"):
             s.train()
         assert s.status == "error"
