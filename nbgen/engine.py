@@ -145,7 +145,9 @@ class Engine:
         return jax.device_put(rows, self._rows_sharding)
 
     # -- pure functions that get jitted --------------------------------------
-    def _run_chunk(self, state, data, idx, live, key):
+    def _run_chunk(self, state, data, idx, live, step):
+        key = jax.random.fold_in(self._key, step)
+
         def body(st, inp):
             i, rows = inp
             return self.model.train_step(st, data, rows, live, jax.random.fold_in(key, i))
@@ -255,9 +257,8 @@ class Engine:
                 self.total_steps_planned = self.step + (steps - c0) + remaining
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
-                key = jax.random.fold_in(self._key, self.step)
                 data, rows_in = self._batch_source(rows)
-                new_state, metrics = self._chunk_fn(self.state, data, self._put_rows(rows_in), self.live_arrays(), key)
+                new_state, metrics = self._chunk_fn(self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step))
                 metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0
                 bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
