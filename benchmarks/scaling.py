@@ -86,9 +86,9 @@ def headless_scaling(sizes: list[int], features: int, repeats: int, samples: int
     n_train = np.array([len(sessions[n].dataset.x_train) for n in sizes], dtype=float)
     t = np.array([statistics.median(per_epoch[n]) for n in sizes])
     b, a = np.polyfit(n_train, t, 1)
+    exponent = float(np.polyfit(np.log(n_train), np.log(t), 1)[0])  # 1.0: linear
     rows = []
     for i, n in enumerate(sizes):
-        fit = a + b * n_train[i]
         rows.append(
             [
                 f"{n:,}",
@@ -99,12 +99,12 @@ def headless_scaling(sizes: list[int], features: int, repeats: int, samples: int
                 f"{min(per_epoch[n]) * 1000:.1f}-{max(per_epoch[n]) * 1000:.1f}",
                 f"{statistics.median(rates[n]):,.0f}",
                 f"{t[i] / n_train[i] * 1e6:.1f}",
-                f"{(t[i] - fit) / fit * 100:+.0f}%",
+                f"{(t[i] / n_train[i]) / (t[-1] / n_train[-1]):.2f}",
             ]
         )
     for s in sessions.values():
         s.close()
-    return rows, a, b
+    return rows, a, b, exponent
 
 
 def view_scaling(sizes: list[int], features: int, repeats: int, samples: int) -> list[list]:
@@ -130,6 +130,7 @@ def view_scaling(sizes: list[int], features: int, repeats: int, samples: int) ->
                         f"{med(res['ratios']):.3f}",
                         f"{min(res['ratios']):.3f}-{max(res['ratios']):.3f}",
                         f"{med(res['draws_per_s']):.1f}",
+                        f"{med([c[0] / c[1] for c in res['cpu']]):.3f}",
                         kb(tr["mean"]) + "/s",
                     ]
                 )
@@ -162,7 +163,7 @@ def main() -> None:
         f"{args.features} features; ~{samples:,} samples per timed run, median of {repeats})"
     )
     print()
-    rows, a, b = headless_scaling(sizes, args.features, repeats, samples)
+    rows, a, b, exponent = headless_scaling(sizes, args.features, repeats, samples)
     print(
         table(
             [
@@ -174,15 +175,16 @@ def main() -> None:
                 "epoch ms (range)",
                 "samples/s",
                 "us per training row",
-                "off the line",
+                f"time per row / at {sizes[-1]:,}",
             ],
             rows,
         )
     )
     print()
     print(
+        f"Epoch time grows as rows^{exponent:.2f} (log-log least squares; 1.00 is linear). "
         f"Least-squares line: epoch = {a * 1000:.1f} ms + {b * 1e6:.2f} us x training rows "
-        f"(i.e. {1 / b:,.0f} samples/s at the margin)."
+        f"({1 / b:,.0f} samples/s at the margin)."
     )
     print()
     if not args.no_view:
@@ -201,6 +203,7 @@ def main() -> None:
                     "ratio (median)",
                     "ratio range",
                     "draws/s",
+                    "CPU ratio headless/shown",
                     "traffic while training",
                 ],
                 vrows,

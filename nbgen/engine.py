@@ -163,6 +163,11 @@ class Engine:
         with self._lock:
             self._pending.update(changes)
 
+    def pending(self) -> dict[str, Any]:
+        """Changes requested but not yet applied."""
+        with self._lock:
+            return dict(self._pending)
+
     def _apply_pending(self, epoch_boundary: bool) -> None:
         with self._lock:
             if not self._pending:

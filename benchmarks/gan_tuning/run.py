@@ -23,12 +23,16 @@ p.add_argument("--drop", type=float, default=0.0)
 p.add_argument("--drop-factor", type=float, default=10.0)
 p.add_argument("--tag", default="")
 p.add_argument("--gan-attr", default="{}", help="class attributes of nbgen.models.gan.GAN to override (experiments)")
+p.add_argument("--standardise", action="store_true", help="set GAN.data_stats from the training data (simulates the core change)")
 a = p.parse_args()
 
 from nbgen.models import gan as gan_mod
 
 for k, v in json.loads(a.gan_attr).items():
-    setattr(gan_mod.GAN, k, v)
+    setattr(gan_mod.GAN, k, tuple(v) if isinstance(v, list) else v)
+if a.standardise:
+    xt = nbgen.data.load(a.data).x_train
+    gan_mod.GAN.data_stats = (xt.mean(0).tolist(), xt.var(0).tolist())
 
 hp = json.loads(a.hp)
 if "hidden" in hp:
@@ -46,7 +50,12 @@ for seed in a.seeds:
     wall = time.perf_counter() - t0
     ev = s.evaluate()
     ev = {k: v for k, v in ev.items() if k in ("hq_fraction", "modes", "balanced_modes", "classes", "balanced_classes")}
-    row = {"tag": a.tag, "data": a.data, "seed": seed, "hp": hp, "gan_attr": json.loads(a.gan_attr), "epochs": epochs,
+    if s.dataset.modes is not None:  # where the samples lie: distance to the nearest mode, in mode std
+        import numpy as np
+        x = s.sample(2500, seed=0).reshape(2500, -1)
+        d = np.linalg.norm(x[:, None] - s.dataset.modes[None], axis=-1).min(1) / s.dataset.mode_std
+        ev["dist_3_6_20_inf"] = [round(float(np.mean((d >= lo) & (d < hi))), 3) for lo, hi in [(3, 6), (6, 20), (20, 1e9)]]
+    row = {"tag": a.tag, "data": a.data, "seed": seed, "hp": hp, "gan_attr": json.loads(a.gan_attr), "std": a.standardise, "epochs": epochs,
            "drop": a.drop, "drop_factor": a.drop_factor, "steps": s.step, "wall_s": round(wall, 1), **ev}
     rows.append(row)
     print(json.dumps(row), flush=True)

@@ -279,7 +279,10 @@ def change_label(record: dict[str, Any]) -> str:
 
 def timeline_line(record: dict[str, Any]) -> str:
     """One timeline record as text: ``"step 120: learning_rate 0.001 -> 0.0003"``."""
-    return f"step {record['step']}: {record['name']} {record['old']} -> {record['new']}"
+    def fmt(v: Any) -> str:
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    return f"step {record['step']}: {record['name']} {fmt(record['old'])} -> {fmt(record['new'])}"
 
 
 @dataclass
@@ -449,7 +452,7 @@ def panel_names(kind: str, is_image: bool) -> list[list[str]]:
 TITLES = {
     "loss": "Losses (markers: live changes)",
     "latent": "Latent space: click to decode",
-    "reconstructions": "Originals (top), reconstructions (below)",
+    "reconstructions": "Originals / reconstructions",
     "samples": "Samples",
     "decoded": "Decoded from the latent click",
 }

@@ -325,8 +325,9 @@ class SessionWidget(widgets.VBox):
     def _sync_live(self) -> None:
         """Move the live sliders to the session's values (no command is sent back)."""
         hp = self.session.hyperparameters
+        pending = self.session.engine.pending()  # requested, not yet applied: keep the user's value
         for name, slider in self._live_sliders().items():
-            if name in hp and slider.value != hp[name]:
+            if name in hp and name not in pending and slider.value != hp[name]:
                 self._set_quietly(slider, hp[name])
             slider.layout.display = None if name in hp else "none"
 

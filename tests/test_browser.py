@@ -1,0 +1,507 @@
+"""The live widget in a real browser: JupyterLab and Voila driven by Chromium (Playwright).
+
+JupyterLab test: open a copy of ``notebooks/01_quickstart.ipynb``, Run All (the
+notebook shows the widget, trains 300 epochs blocking, prints facts) and check
+the plots hold data; then act as a user: set epochs, press Train, wait for new
+loss points in the browser, move the learning-rate slider (keyboard) while it
+trains and check the change reached the kernel (the widget's timeline is
+rendered from ``session.timeline``, and the loss curve gets a marker), press
+Stop and check training ended, click the latent panel and check a decoded
+image appears. Voila test: render the same notebook as an app and check its
+plots hold data. Both servers run on 127.0.0.1 with temporary Jupyter
+directories and are stopped, kernels included, after each test; the browser
+reaches 127.0.0.1 only.
+
+Screenshots (cropped to the widget, and whole-page) go to the pytest tmp dir; with
+``NBGEN_UPDATE_DOCS=1`` the cropped ones also replace ``docs/widget.png`` and
+``docs/voila.png``, the README's pictures.
+
+Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``;
+Playwright's own browser download does not work here). Without it the tests
+skip, except under ``CI=true``, where they fail.
+
+Run:  python -m pytest tests/test_browser.py -q -s
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from _jupyter_servers import start_jupyterlab, start_voila
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "01_quickstart.ipynb"
+DOCS = ROOT / "docs"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+MAX_DOCS_PNG = 300_000  # bytes
+# the run started with the Train button: long enough to be still going when we press Stop,
+# even on a slow, busy machine (it is stopped after a few thousand steps)
+TRAIN_EPOCHS = 10_000
+
+pytestmark = pytest.mark.slow
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("the playwright package is missing: pip install -e '.[test]'")
+    return CHROMIUM
+
+
+# -- servers --------------------------------------------------------------------------------------
+def _copy_notebook(tmp_path: Path) -> Path:
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    target = nb_dir / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, target)
+    return target
+
+
+def _stop(server) -> None:
+    survivors = server.stop()
+    if server.killed_late:
+        print(f"\n[browser test] the server left processes {server.killed_late}; they were ended")
+    assert not survivors, f"processes left after stopping {server.url}: {survivors}"
+
+
+@pytest.fixture
+def lab_server(chromium, tmp_path):
+    notebook = _copy_notebook(tmp_path)
+    server = start_jupyterlab(notebook.parent, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
+@pytest.fixture
+def voila_server(chromium, tmp_path):
+    notebook = _copy_notebook(tmp_path)
+    server = start_voila(notebook, tmp_path / "jupyter-home", tmp_path / "voila.log")
+    try:
+        server.wait_port(timeout=120)
+        yield server
+    finally:
+        _stop(server)
+
+
+# -- browser --------------------------------------------------------------------------------------
+class Browser:
+    """A Chromium page that reaches 127.0.0.1 only, and the console errors it logged."""
+
+    def __init__(self, profile: Path):
+        from playwright.sync_api import sync_playwright
+
+        self.errors: list[str] = []
+        self._pw = sync_playwright().start()
+        try:
+            self.context = self._pw.chromium.launch_persistent_context(
+                str(profile),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport={"width": 1280, "height": 1400},
+                device_scale_factor=1,
+            )
+        except BaseException:
+            self._pw.stop()
+            raise
+        self.context.route("**/*", self._route)
+        self.context.set_default_timeout(60_000)
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    @staticmethod
+    def _route(route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:  # fonts and CDNs: no network here, and the test must not depend on one
+            route.abort()
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        finally:
+            self._pw.stop()
+
+
+@pytest.fixture
+def browser(chromium, tmp_path):
+    b = Browser(tmp_path / "chromium-profile")
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+# -- reading the widget in the page -----------------------------------------------------------------
+# the Plotly graph div of the widget's figure (the FigureWidget's element carries both classes)
+PLOT = ".nbgen-plot.js-plotly-plot, .nbgen-plot .js-plotly-plot"
+
+# what the browser holds in the widget's Plotly figure: per trace its kind, name,
+# number of x values, largest x and whether an image source is set
+FIGURE_JS = """
+(sel) => {
+  const el = document.querySelector(sel);
+  if (!el || !Array.isArray(el.data)) return null;
+  const len = (v) => (v == null ? 0 : (typeof v.length === 'number' ? v.length : 0));
+  const max = (v) => { let m = null; if (v) for (const a of v) if (typeof a === 'number' && (m === null || a > m)) m = a; return m; };
+  const box = el.getBoundingClientRect();
+  return {
+    width: box.width, height: box.height,
+    shapes: ((el.layout && el.layout.shapes) || []).map((s) => s.name || ''),
+    traces: el.data.map((t) => ({
+      name: t.name || '', type: t.type || 'scatter', mode: t.mode || '',
+      n: len(t.x), maxx: (t.mode === 'lines') ? max(t.x) : null,
+      source: (typeof t.source === 'string') ? t.source.length : 0,
+      z: len(t.z),
+    })),
+  };
+}
+"""
+
+# the figure holds data: loss curves, the latent scatter, reconstruction and sample images
+# (the 'decoded' image stays empty until a click in the latent panel)
+POPULATED_JS = (
+    "(sel) => { const f = (" + FIGURE_JS + ")(sel); if (!f) return false;"
+    " const lines = f.traces.filter((t) => t.mode === 'lines');"
+    " const latent = f.traces.filter((t) => t.name === 'latent');"
+    " const images = f.traces.filter((t) => ['reconstructions', 'samples'].includes(t.name));"
+    " return f.width > 100 && f.height > 100 && lines.length > 0 && lines.every((t) => t.n > 1)"
+    " && latent.length === 1 && latent[0].n > 100"
+    " && images.length === 2 && images.every((t) => t.type === 'image' && t.source > 100); }"
+)
+
+# the largest x on the loss curves: about the last step drawn (the curves are downsampled, so not exactly)
+LAST_STEP_JS = (
+    "(sel) => { const f = (" + FIGURE_JS + ")(sel); if (!f) return -1;"
+    " const xs = f.traces.filter((t) => t.mode === 'lines' && t.maxx !== null).map((t) => t.maxx);"
+    " return xs.length ? Math.max(...xs) : -1; }"
+)
+
+
+def figure(page) -> dict | None:
+    return page.evaluate(FIGURE_JS, PLOT)
+
+
+def describe(page) -> str:
+    """What the page shows, for failure messages."""
+    try:
+        fig = figure(page)
+        status = page.locator(".nbgen-status").first.inner_text(timeout=2000)
+        progress = page.locator(".nbgen-progress").first.inner_text(timeout=2000)
+        timeline = page.locator(".nbgen-timeline").first.inner_text(timeout=2000)
+    except Exception as exc:  # noqa: BLE001 - best effort
+        return f"(could not read the widget: {exc})"
+    return f"status={status!r} progress={progress!r} timeline={timeline!r} figure={fig!r}"
+
+
+def last_step(page) -> float:
+    return page.evaluate(LAST_STEP_JS, PLOT)
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def widget_screenshot(page, tmp_path: Path, name: str) -> Path:
+    """The widget alone, to docs/NAME.png (checked small) and the tmp dir."""
+    widget = page.locator(".nbgen").first
+    widget.scroll_into_view_if_needed()
+    page.mouse.move(1, 1)  # no hover label or Plotly mode bar in the picture
+    page.wait_for_timeout(800)  # let Plotly finish a redraw
+    # the README's pictures are refreshed only on request, so test runs leave the tree clean
+    path = DOCS / f"{name}.png" if os.environ.get("NBGEN_UPDATE_DOCS") == "1" else tmp_path / f"docs-{name}.png"
+    path.parent.mkdir(exist_ok=True)
+    widget.screenshot(path=str(path), animations="disabled")
+    if path.parent == DOCS:
+        shutil.copy(path, tmp_path / f"docs-{name}.png")
+    size = path.stat().st_size
+    assert size < MAX_DOCS_PNG, f"{path} is {size} bytes; keep docs screenshots under {MAX_DOCS_PNG}"
+    return path
+
+
+def click_latent_panel(page, where: tuple[float, float] = (0.6, 0.35)) -> None:
+    """Click inside the latent panel (at fractions ``where`` of its plot area)."""
+    box = page.evaluate(
+        "(sel) => { const el = document.querySelector(sel);"
+        " const t = el.data.find((t) => t.name === 'latent');"
+        " const sp = (t.xaxis || 'x') + (t.yaxis || 'y');"
+        " const r = el.querySelector(`.nsewdrag[data-subplot='${sp}']`);"
+        " if (!r) return null; const b = r.getBoundingClientRect();"
+        " return {x: b.x, y: b.y, width: b.width, height: b.height}; }",
+        PLOT,
+    )
+    assert box and box["width"] > 50 and box["height"] > 50, f"latent panel not found: {box}"
+    x = box["x"] + where[0] * box["width"]
+    y = box["y"] + where[1] * box["height"]
+    page.mouse.move(x - 5, y - 5)
+    page.mouse.move(x, y, steps=3)  # Plotly fires click events for the point under hover
+    page.mouse.click(x, y)
+
+
+def wait_populated(page, timeout_ms: int, what: str) -> None:
+    try:
+        page.wait_for_function(POPULATED_JS, arg=PLOT, timeout=timeout_ms, polling=500)
+    except Exception as exc:
+        raise AssertionError(f"{what}: the plots never held data: {describe(page)}") from exc
+
+
+# -- JupyterLab ------------------------------------------------------------------------------------
+def wait_kernel_idle(page, timeout: float, settle: float = 2.0) -> None:
+    """Wait until the notebook's kernel has been idle for ``settle`` seconds in a row.
+
+    The execution indicator reads "idle" for a moment before the kernel
+    connection is set up (then "unknown", then "idle" again): Run All in that
+    gap asks for a kernel.
+    """
+    deadline = time.monotonic() + timeout
+    idle_since = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(
+            "() => { const e = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+            " return e ? e.getAttribute('data-status') : null; }"
+        )
+        if state == "idle":
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= settle:
+                return
+        else:
+            idle_since = None
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the notebook's kernel was not idle within {timeout:.0f} s")
+
+
+def wait_for_widget(page, timeout: float) -> None:
+    """Wait for the widget's Train button; should JupyterLab still ask which kernel to use,
+    take its default (the notebook's python3) and go on waiting."""
+    deadline = time.monotonic() + timeout
+    train = page.locator(".nbgen-train").first
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    while time.monotonic() < deadline:
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.locator("button.jp-mod-accept").click()
+        if train.count() and train.is_visible():
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the widget did not appear within {timeout:.0f} s of Run All")
+
+
+def test_widget_in_jupyterlab(lab_server, browser, tmp_path):
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[lab {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(f"{lab_server.url}/lab/tree/{lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        log("notebook open, kernel idle")
+
+        # Run All from the Run menu
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=120)
+        log("widget displayed")
+        # the last cell prints facts once the blocking train cell is done
+        facts = page.locator(".jp-OutputArea-output", has_text="samples cover all 10 digits")
+        facts.wait_for(timeout=240_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        text = facts.inner_text()
+        log(f"run all done: {text!r}")
+        assert "finished 300" in text and "True" in text, text
+        errors = page.locator(".jp-OutputArea-output", has_text="Traceback")
+        assert errors.count() == 0, errors.first.inner_text()
+        wait_populated(page, 60_000, "after Run All")
+        screenshot(page, tmp_path, "lab-after-run-all")
+        status = page.locator(".nbgen-status").first
+        assert "Finished" in status.inner_text(), describe(page)
+
+        # a long run for the Train button, so that it is still going when we press Stop
+        epochs = page.locator(".nbgen-setup .widget-inline-hbox", has=page.get_by_text("epochs", exact=True))
+        epochs_input = epochs.locator("input")
+        epochs_input.fill(str(TRAIN_EPOCHS))
+        epochs_input.press("Enter")
+
+        before = last_step(page)
+        assert before > 0, describe(page)
+        page.locator(".nbgen-train button, button.nbgen-train").first.click()
+        try:
+            page.wait_for_function(f"(sel) => ({LAST_STEP_JS})(sel) > {before}", arg=PLOT, timeout=60_000)
+        except Exception as exc:
+            raise AssertionError(f"Train: no new loss points after step {before}: {describe(page)}") from exc
+        assert "Training" in status.inner_text(), describe(page)
+        log(f"training from the Train button: loss curve past step {before}, now {last_step(page)}")
+
+        # move the learning-rate slider while it trains
+        handle = page.locator(".nbgen-lr .noUi-handle").first
+        readout = page.locator(".nbgen-lr .widget-readout").first
+        old_lr = float(readout.inner_text())
+        handle.focus()
+        handle.press("PageDown")  # one key press, one change: 5 slider steps down (1e-3 -> 5.6e-4)
+        page.wait_for_function(
+            f"(el) => parseFloat(el.textContent) < {old_lr * 0.9}",
+            arg=readout.element_handle(),
+            timeout=10_000,
+        )
+        log(f"learning-rate slider moved: {old_lr:g} -> {readout.inner_text()}")
+
+        # the change reached the kernel: the timeline is rendered from session.timeline
+        timeline = page.locator(".nbgen-timeline").first
+        try:
+            timeline.filter(has_text="learning_rate").wait_for(timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"the learning-rate change never reached the kernel: {describe(page)}") from exc
+        pattern = re.compile(r"step (\d+): learning_rate (\S+) -> (\S+)")
+
+        def latest_lr() -> tuple[int, float]:  # the timeline lists the newest change first
+            found = pattern.findall(timeline.inner_text())
+            return (int(found[0][0]), float(found[0][2])) if found else (-1, float("nan"))
+
+        # wait until the kernel's latest learning rate and the slider agree, and still agree a
+        # second later (after quick successive changes the slider may briefly show an older value)
+        def reading() -> tuple[float, int, float]:
+            return (float(readout.inner_text()), *latest_lr())
+
+        deadline = time.monotonic() + 30
+        agree, last = False, None
+        while time.monotonic() < deadline:
+            now = reading()
+            new_lr, step_changed, lr_in_kernel = now
+            if abs(lr_in_kernel - new_lr) <= 0.06 * new_lr:  # the readout shows 2 digits
+                if now == last:
+                    agree = True
+                    break
+                last = now
+                page.wait_for_timeout(1000)
+            else:
+                last = None
+                page.wait_for_timeout(300)
+        assert agree, f"slider shows {new_lr:g}, kernel timeline says {lr_in_kernel:g}: {describe(page)}"
+        assert new_lr < 0.9 * old_lr, new_lr
+        assert step_changed > before, f"change recorded at step {step_changed}, before this run's start {before}"
+        log(f"timeline: step {step_changed}: learning_rate -> {lr_in_kernel:g}")
+        # the change is marked on the loss curve (a dotted line with a note such as "lr 1e-3 -> 8.9e-4")
+        try:
+            page.wait_for_function(
+                "(sel) => { const el = document.querySelector(sel); if (!el || !el.layout) return false;"
+                " const mine = (o) => (o.name || '').startsWith('change');"
+                " return (el.layout.shapes || []).some(mine)"
+                " && (el.layout.annotations || []).some((a) => mine(a) && /^lr /.test(a.text || '')); }",
+                arg=PLOT,
+                timeout=30_000,
+            )
+        except Exception as exc:
+            raise AssertionError(f"no learning-rate marker on the loss curve: {describe(page)}") from exc
+        assert "Training" in status.inner_text(), f"training ended before Stop: {describe(page)}"
+        log("learning-rate change marked on the loss curve; pressing Stop")
+
+        # Stop
+        page.locator(".nbgen-stop button, button.nbgen-stop").first.click()
+        try:
+            status.filter(has_text="Stopped at step").wait_for(timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"Stop: the status line never said stopped: {describe(page)}") from exc
+        stopped_text = status.inner_text()
+        progress = page.locator(".nbgen-progress").first
+        page.wait_for_timeout(1500)  # the view's last (final) draw comes just after the status line
+        p1, s1 = progress.inner_text(), last_step(page)
+        page.wait_for_timeout(2000)
+        p2, s2 = progress.inner_text(), last_step(page)
+        assert (p1, s1) == (p2, s2), f"still training after Stop: {p1!r} -> {p2!r}, loss curve {s1} -> {s2}"
+        m = re.search(r"Stopped at step (\d+)", stopped_text)
+        assert m and int(m.group(1)) > step_changed, stopped_text
+        assert page.locator(".nbgen-train button, button.nbgen-train").first.is_enabled()
+        log(f"stopped: {stopped_text!r}; progress {p2!r}")
+
+        wait_populated(page, 30_000, "after Stop")
+
+        # the latent explorer: a click in the latent panel decodes that point in the kernel
+        click_latent_panel(page)
+        try:
+            page.wait_for_function(
+                f"(sel) => {{ const f = ({FIGURE_JS})(sel); if (!f) return false;"
+                " const by = (n) => f.traces.find((t) => t.name === n);"
+                " return by('decoded').source > 100 && by('latent-click').n === 1; }",
+                arg=PLOT,
+                timeout=30_000,
+            )
+        except Exception as exc:
+            raise AssertionError(f"a click in the latent panel decoded nothing: {describe(page)}") from exc
+        log("latent click decoded an image")
+        screenshot(page, tmp_path, "lab-final")
+        path = widget_screenshot(page, tmp_path, "widget")
+        log(f"screenshot {path} ({path.stat().st_size} bytes)")
+    except BaseException:
+        try:
+            screenshot(page, tmp_path, "lab-failure")
+            print(f"\n[lab] failure screenshot: {tmp_path / 'lab-failure.png'}\n[lab] {describe(page)}")
+        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
+            print(f"[lab] no failure screenshot: {exc}")
+        print(f"[lab] browser console errors: {browser.errors[-20:]}")
+        print(f"[lab] server log tail:\n{lab_server.log_tail(3000)}")
+        raise
+
+
+# -- Voila -----------------------------------------------------------------------------------------
+def test_notebook_in_voila(voila_server, browser, tmp_path):
+    page = browser.page
+    t0 = time.monotonic()
+    try:
+        # Voila runs every cell (the blocking train included) while it renders the page
+        page.goto(voila_server.url + "/", timeout=240_000, wait_until="commit")
+        page.locator(".nbgen-plot").first.wait_for(state="visible", timeout=240_000)
+        wait_populated(page, 120_000, "Voila")
+        status = page.locator(".nbgen-status").first.inner_text()
+        assert "Finished 300 epochs" in status, describe(page)
+        facts = page.get_by_text("samples cover all 10 digits: True")
+        facts.first.wait_for(timeout=60_000)
+        screenshot(page, tmp_path, "voila-page")
+        path = widget_screenshot(page, tmp_path, "voila")
+        print(f"[voila {time.monotonic() - t0:5.1f} s] populated plot; screenshot {path} ({path.stat().st_size} bytes)")
+    except BaseException:
+        try:
+            screenshot(page, tmp_path, "voila-failure")
+            print(f"\n[voila] failure screenshot: {tmp_path / 'voila-failure.png'}\n[voila] {describe(page)}")
+        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
+            print(f"[voila] no failure screenshot: {exc}")
+        print(f"[voila] browser console errors: {browser.errors[-20:]}")
+        print(f"[voila] server log tail:\n{voila_server.log_tail(3000)}")
+        raise
