@@ -204,10 +204,9 @@ class Session:
         # leave CPython believing a live thread has ended (python/cpython#90882).
         done = self._done
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not done.is_set():
+        while not done.wait(0.05):
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            time.sleep(0.02)
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the background run to end; re-raise the error that ended it."""

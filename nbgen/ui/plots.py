@@ -40,14 +40,14 @@ from plotly.subplots import make_subplots
 if TYPE_CHECKING:
     from ..session import Session
 
-MAX_LOSS_POINTS = 1000  # per loss trace
+MAX_LOSS_POINTS = 400  # per loss trace (each draw resends it whole: keep traffic low)
 MAX_LATENT_POINTS = 2000  # validation rows encoded for the latent scatter
 MAX_DATA_POINTS = 1000  # real and generated points in the data panel
 MAX_CHANGE_MARKERS = 40  # most recent live changes marked on the loss panel
 DRAW_INTERVAL = 0.3  # seconds between draws: about 3 per second
 MODEL_VIEW_INTERVAL = 1.0  # seconds between updates of the views that run the networks
 CLICK_GRID = 30  # invisible click-catching grid behind the latent scatter, per side
-SURFACE_GRID = 60  # resolution of the GAN decision surface, per side
+SURFACE_GRID = 40  # resolution of the GAN decision surface, per side
 N_RECONSTRUCTIONS = 8
 N_SAMPLES_SIDE = 4  # image samples drawn as a 4 x 4 grid
 SAMPLE_SEED = 12345  # fixed noise, so frames show the model change and not the noise
@@ -499,6 +499,7 @@ class SessionFigure:
     # -- construction -----------------------------------------------------------
     def rebuild(self) -> None:
         """Lay out the panels for the session's current model and data."""
+        self._latent_grid_key = None  # the click grid is drawn anew
         with self._lock:
             s = self.session
             self._kind = s.kind
@@ -754,7 +755,8 @@ class SessionFigure:
         x = self._buffers["step"].values
         for name in self._loss_names:
             xs, ys = downsample(x, self._buffers[name].values, MAX_LOSS_POINTS)
-            self.trace(name).update(x=xs, y=ys)
+            # float32 halves the bytes of the binary buffers sent to the browser
+            self.trace(name).update(x=xs.astype(np.float32), y=ys.astype(np.float32))
 
     def _draw_changes(self) -> None:
         timeline = self.session.timeline
@@ -801,11 +803,14 @@ class SessionFigure:
         if "latent" in self.panels:
             z = s.encode(ds.x_val[:MAX_LATENT_POINTS])
             self._latent_projection = fit_projection(z)
-            xy = self._latent_projection.project(z)
+            xy = self._latent_projection.project(z).astype(np.float32)
             self.trace("latent").update(x=xy[:, 0], y=xy[:, 1])
             xr, yr = padded_range(xy[:, 0]), padded_range(xy[:, 1])
-            g = grid_points(xr, yr, CLICK_GRID)
-            self.trace("latent-grid").update(x=g[:, 0], y=g[:, 1])
+            grid_key = tuple(np.round([*xr, *yr], 1))
+            if grid_key != getattr(self, "_latent_grid_key", None):  # resend only when the range moves
+                self._latent_grid_key = grid_key
+                g = grid_points(xr, yr, CLICK_GRID).astype(np.float32)
+                self.trace("latent-grid").update(x=g[:, 0], y=g[:, 1])
         if "reconstructions" in self.panels:
             x = ds.x_val[:N_RECONSTRUCTIONS]
             originals = ds.to_rows(x)
@@ -821,7 +826,7 @@ class SessionFigure:
                 gen = s.dataset.flatten(s.reconstruct(ds.x_val[:MAX_DATA_POINTS]))
             else:
                 gen = s.dataset.flatten(s.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED))
-            xy = proj.project(gen)
+            xy = proj.project(gen).astype(np.float32)
             self.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
             if self.has_trace("decision"):
                 self._draw_decision_surface()
@@ -843,7 +848,8 @@ class SessionFigure:
         self.trace("decision").update(
             x=np.linspace(*xr, SURFACE_GRID),
             y=np.linspace(*yr, SURFACE_GRID),
-            z=prob.reshape(SURFACE_GRID, SURFACE_GRID),
+            # a 2-D z goes as JSON text, not binary: two decimals keep it short
+            z=np.round(prob.reshape(SURFACE_GRID, SURFACE_GRID).astype(np.float64), 2),
         )
 
     def _logits(self) -> Callable:

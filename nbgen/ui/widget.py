@@ -639,6 +639,9 @@ def show(
         >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
     """
     session = Session(model, data, **hyperparameters)
+    if autostart:
+        # start first: the step compiles (releasing the GIL) while the view is built
+        session.train(block=False)
     view = SessionWidget(session)
     session.widget = view
     if display:
@@ -646,8 +649,6 @@ def show(
 
         ipy_display(view)
         view._shown_in_cell = _execution_count()
-    if autostart:
-        session.train(block=False)
     return session
 
 
