@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FEATURES = 64
@@ -50,7 +49,9 @@ print(base, hwm(), s.step, time.perf_counter() - t0)
 
 def child(path: str, steps: int) -> tuple[float, float, int, float]:
     env = {**os.environ, "PYTHONPATH": ROOT}
-    out = subprocess.run([sys.executable, "-c", CHILD, path, str(steps)], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, path, str(steps)], capture_output=True, text=True, env=env, check=True
+    )
     base, peak, done, secs = out.stdout.split()[-4:]
     return int(base) / 1024, int(peak) / 1024, int(done), float(secs)
 
@@ -76,7 +77,9 @@ def main(argv=None) -> int:
     p.add_argument("--dir", default=None, help="where to write the temporary .npy files")
     args = p.parse_args(argv)
     base, peak, steps, secs = child("digits", 0)
-    print(f"digits VAE, 300 epochs (in memory): peak RSS {peak:.0f} MB (after imports {base:.0f} MB), {steps} steps in {secs:.1f} s")
+    print(
+        f"digits VAE, 300 epochs (in memory): peak RSS {peak:.0f} MB (after imports {base:.0f} MB), {steps} steps in {secs:.1f} s"
+    )
     print()
     print("| .npy file | rows | peak RSS MB | RSS after imports MB | steps | seconds |")
     print("|---|---|---|---|---|---|")

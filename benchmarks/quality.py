@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import nbgen  # noqa: E402
+import nbgen
 
 
 def timed(fn):
@@ -72,16 +72,30 @@ def main(argv=None) -> int:
             s, m, wall, cpu = run("autoencoder", "digits", **hp)
             row("autoencoder", "digits", hp, 0, m, wall, cpu)
             limit = {2: 0.032, 8: 0.0124}[hp["latent_dim"]]
-            verdicts.append((f"AE latent {hp['latent_dim']}: held-out MSE {m['mse']:.4f} <= {limit}", m["mse"] <= limit))
+            verdicts.append(
+                (f"AE latent {hp['latent_dim']}: held-out MSE {m['mse']:.4f} <= {limit}", m["mse"] <= limit)
+            )
             if hp["latent_dim"] == 8:
-                verdicts.append((f"AE latent 8 moonshot: {m['mse']:.4f} <= 0.0116 (PCA with 16 dims)", m["mse"] <= 0.0116))
+                verdicts.append(
+                    (f"AE latent 8 moonshot: {m['mse']:.4f} <= 0.0116 (PCA with 16 dims)", m["mse"] <= 0.0116)
+                )
     if "vae" in only:
         for hp in VAE_RUNS:
             s, m, wall, cpu = run("vae", "digits", **hp)
             row("vae", "digits", hp, 0, m, wall, cpu)
             d = hp["latent_dim"]
-            verdicts.append((f"VAE latent {d}: IS bound {m['iw_bound']:.3f} <= neg. ELBO {m['neg_elbo']:.3f}", m["iw_bound"] <= m["neg_elbo"]))
-            verdicts.append((f"VAE latent {d}: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)", m["classes"] == 10))
+            verdicts.append(
+                (
+                    f"VAE latent {d}: IS bound {m['iw_bound']:.3f} <= neg. ELBO {m['neg_elbo']:.3f}",
+                    m["iw_bound"] <= m["neg_elbo"],
+                )
+            )
+            verdicts.append(
+                (
+                    f"VAE latent {d}: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)",
+                    m["classes"] == 10,
+                )
+            )
     for data, need_modes, need_hq in (("ring", 8, 0.90), ("grid", 24, 0.80)):
         if f"gan-{data}" not in only:
             continue
@@ -90,11 +104,21 @@ def main(argv=None) -> int:
             s, m, wall, cpu = run("gan", data, seed=seed, anneal=True)
             row("gan", data, {"last third at lr/10": True}, seed, m, wall, cpu)
             good += m["modes"] >= need_modes and m["hq_fraction"] >= need_hq
-        verdicts.append((f"GAN {data}: {good}/{args.seeds} seeds with >= {need_modes} modes and >= {need_hq:.0%} HQ (target 4/5)", good >= 4 * args.seeds / 5))
+        verdicts.append(
+            (
+                f"GAN {data}: {good}/{args.seeds} seeds with >= {need_modes} modes and >= {need_hq:.0%} HQ (target 4/5)",
+                good >= 4 * args.seeds / 5,
+            )
+        )
     if "gan-digits" in only:
         s, m, wall, cpu = run("gan", "digits")
         row("gan", "digits", {}, 0, m, wall, cpu)
-        verdicts.append((f"GAN digits: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)", m["classes"] == 10))
+        verdicts.append(
+            (
+                f"GAN digits: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)",
+                m["classes"] == 10,
+            )
+        )
     print()
     for text, ok in verdicts:
         print(f"- [{'x' if ok else ' '}] {text}")

@@ -25,10 +25,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import nbgen  # noqa: E402  (selects JAX before keras)
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import nbgen
 
 BATCH, LR, HIDDEN = 128, 1e-3, (256, 256)
 R1 = 0.05
@@ -45,7 +46,7 @@ def nbgen_rate(kind: str, epochs: int, validation: bool = True) -> float:
         hp.update(latent_dim=2)
     s = nbgen.Session(kind, "digits", **hp)
     if not validation:
-        s.engine.validation_metrics = lambda: {}  # this session only
+        s.engine.validation_metrics = dict  # this session only
     s.train(2)  # compile and warm up
     steps0, t0 = s.step, time.perf_counter()
     s.train(epochs)
@@ -117,8 +118,11 @@ def scan_loop(kind: str, x: np.ndarray):
             def d_loss(d):
                 real = packed(d, xb)
                 gx = jax.grad(lambda xr: jnp.sum(packed(d, xr)))(xb)
-                return (jnp.mean(jax.nn.softplus(-real)) + jnp.mean(jax.nn.softplus(packed(d, fake)))
-                        + 0.5 * R1 * jnp.sum(gx**2) / (BATCH // 2))
+                return (
+                    jnp.mean(jax.nn.softplus(-real))
+                    + jnp.mean(jax.nn.softplus(packed(d, fake)))
+                    + 0.5 * R1 * jnp.sum(gx**2) / (BATCH // 2)
+                )
 
             gd = jax.grad(d_loss)(p["d"])
             dp, dm, dv = adam(p["d"], gd, m["d"], v["d"], t, b1=0.5)
@@ -169,7 +173,9 @@ def torch_loop(kind: str, x: np.ndarray):
         return None
 
     def run(epochs: int) -> float:
-        out = subprocess.run([sys.executable, __file__, "--torch-child", str(epochs)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--torch-child", str(epochs)], capture_output=True, text=True, check=True
+        )
         return float(out.stdout.strip().splitlines()[-1])
 
     return run
@@ -227,9 +233,13 @@ def main(argv=None) -> int:
         torch_child(args.torch_child)
         return 0
     x = nbgen.datasets.load("digits").x_train
-    print(f"jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPUs; batch {BATCH}, "
-          f"{args.epochs} epochs x {args.repeats} repeats, median samples/s")
-    print("| model | nbgen | scan loop | nbgen / scan | nbgen without validation / scan | PyTorch eager | nbgen / PyTorch |")
+    print(
+        f"jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPUs; batch {BATCH}, "
+        f"{args.epochs} epochs x {args.repeats} repeats, median samples/s"
+    )
+    print(
+        "| model | nbgen | scan loop | nbgen / scan | nbgen without validation / scan | PyTorch eager | nbgen / PyTorch |"
+    )
     print("|---|---|---|---|---|---|---|")
     for kind in args.models.split(","):
         scan = scan_loop(kind, x)
@@ -243,9 +253,16 @@ def main(argv=None) -> int:
             if torch_run is not None:
                 rates["torch"].append(torch_run(args.epochs))
         med = {k: statistics.median(v) for k, v in rates.items() if v}
-        t = f"{med['torch']:,.0f} | {med['nbgen'] / med['torch']:.2f}x" if "torch" in med else "not installed / n.a. | -"
+        t = (
+            f"{med['torch']:,.0f} | {med['nbgen'] / med['torch']:.2f}x"
+            if "torch" in med
+            else "not installed / n.a. | -"
+        )
         nv = f"{med['noval'] / med['scan']:.2f}x" if "noval" in med else "-"
-        print(f"| {kind} | {med['nbgen']:,.0f} | {med['scan']:,.0f} | {med['nbgen'] / med['scan']:.2f}x | {nv} | {t} |", flush=True)
+        print(
+            f"| {kind} | {med['nbgen']:,.0f} | {med['scan']:,.0f} | {med['nbgen'] / med['scan']:.2f}x | {nv} | {t} |",
+            flush=True,
+        )
     return 0
 
 

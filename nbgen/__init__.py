@@ -1,8 +1,8 @@
 """nbgen: train generative models (autoencoder, VAE, GAN) live in a notebook.
 
-    import nbgen
-    session = nbgen.show()                      # the widget: press Train
-    session = nbgen.train("vae", "digits")      # headless, blocking
+import nbgen
+session = nbgen.show()                      # the widget: press Train
+session = nbgen.train("vae", "digits")      # headless, blocking
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from ._backend import BackendError, ensure_jax_backend
 
 ensure_jax_backend()
 
-from . import data as datasets  # noqa: E402
-from .engine import TrainingDiverged  # noqa: E402
-from .session import Session, load, train  # noqa: E402
+from . import data as datasets
+from .engine import TrainingDiverged
+from .session import Session, load, train
 
 __version__ = "0.1.0"
 
 
-def show(model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters) -> Session:
+def show(
+    model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters
+) -> Session:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.
@@ -29,4 +31,4 @@ def show(model: str = "vae", data="digits", *, autostart: bool = False, display:
     return _show(model, data, autostart=autostart, display=display, **hyperparameters)
 
 
-__all__ = ["BackendError", "Session", "TrainingDiverged", "datasets", "load", "show", "train", "__version__"]
+__all__ = ["BackendError", "Session", "TrainingDiverged", "__version__", "datasets", "load", "show", "train"]

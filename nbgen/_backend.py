@@ -20,7 +20,7 @@ def ensure_jax_backend() -> None:
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = "jax"
         return
-    import keras  # noqa: PLC0415  (already imported: just ask it)
+    import keras
 
     backend = keras.backend.backend()
     if backend != "jax":

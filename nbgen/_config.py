@@ -22,15 +22,46 @@ DISTRIBUTIONS = (None, "data_parallel")
 
 # which hyperparameters each model accepts
 ACCEPTS = {
-    "autoencoder": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch", "distribution"),
-    "vae": ("latent_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "beta", "steps_per_dispatch", "distribution"),
-    "gan": ("noise_dim", "hidden", "learning_rate", "batch_size", "epochs", "seed", "d_steps", "steps_per_dispatch", "distribution"),
+    "autoencoder": (
+        "latent_dim",
+        "hidden",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "seed",
+        "steps_per_dispatch",
+        "distribution",
+    ),
+    "vae": (
+        "latent_dim",
+        "hidden",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "seed",
+        "beta",
+        "steps_per_dispatch",
+        "distribution",
+    ),
+    "gan": (
+        "noise_dim",
+        "hidden",
+        "learning_rate",
+        "batch_size",
+        "epochs",
+        "seed",
+        "d_steps",
+        "steps_per_dispatch",
+        "distribution",
+    ),
 }
 
 
 def canonical_model(model: Any) -> str:
     if not isinstance(model, str):
-        raise TypeError(f"model must be a string, one of {', '.join(MODELS)} (or 'ae'), got {type(model).__name__} {model!r}")
+        raise TypeError(
+            f"model must be a string, one of {', '.join(MODELS)} (or 'ae'), got {type(model).__name__} {model!r}"
+        )
     key = model.lower()
     if key not in ALIASES:
         raise ValueError(f"model={model!r} is not a known model; choose one of {', '.join(MODELS)} (or the alias 'ae')")
@@ -52,7 +83,14 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
     elif model == "autoencoder":
         hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
     else:
-        hp = {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300, "beta": 1.0}
+        hp = {
+            "latent_dim": 2,
+            "hidden": (256, 256),
+            "learning_rate": 1e-3,
+            "batch_size": 128,
+            "epochs": 300,
+            "beta": 1.0,
+        }
     hp["seed"] = 0
     hp["steps_per_dispatch"] = 16
     hp["distribution"] = None
@@ -115,7 +153,9 @@ def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
         return _int(name, value, 0, 2**31 - 1)
     if name == "distribution":
         if value not in DISTRIBUTIONS:
-            raise ValueError(f"distribution must be None (one device) or 'data_parallel' (all local JAX devices), got {value!r}")
+            raise ValueError(
+                f"distribution must be None (one device) or 'data_parallel' (all local JAX devices), got {value!r}"
+            )
         return value
     if name == "steps_per_dispatch":
         return _int(name, value, 1, 4096)
@@ -128,8 +168,7 @@ def validate(model: str, hp: dict[str, Any], n_train: int | None = None) -> dict
     for name, value in hp.items():
         if name not in ACCEPTS[model]:
             raise TypeError(
-                f"{name!r} is not a hyperparameter of the {model} model; it accepts "
-                f"{', '.join(ACCEPTS[model])}"
+                f"{name!r} is not a hyperparameter of the {model} model; it accepts {', '.join(ACCEPTS[model])}"
             )
         out[name] = validate_value(name, value, n_train)
     if model == "gan" and out.get("batch_size") == 1:

@@ -12,7 +12,9 @@ def _hidden(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--hidden must be comma-separated layer widths such as 256,256, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"--hidden must be comma-separated layer widths such as 256,256, got {text!r}"
+        ) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,8 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model, print a per-epoch table and the final metrics")
     t.add_argument("--model", default="vae", help="autoencoder (or ae), vae or gan (default: vae)")
-    t.add_argument("--data", default="digits", help="digits, moons, ring, grid, mnist, fashion_mnist, or a .npy file of rows (default: digits)")
-    t.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the model's default for the data)")
+    t.add_argument(
+        "--data",
+        default="digits",
+        help="digits, moons, ring, grid, mnist, fashion_mnist, or a .npy file of rows (default: digits)",
+    )
+    t.add_argument(
+        "--epochs", type=int, default=None, help="number of epochs (default: the model's default for the data)"
+    )
     t.add_argument("--latent-dim", type=int, help="latent size (autoencoder, vae)")
     t.add_argument("--hidden", type=_hidden, help="hidden layer widths, comma-separated, e.g. 256,256")
     t.add_argument("--learning-rate", type=float, help="Adam learning rate")
@@ -31,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--d-steps", type=int, help="discriminator steps per generator step (gan)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     t.add_argument("--every", type=int, default=None, help="print every N-th epoch (default: about 30 rows)")
-    t.add_argument("--save", metavar="PATH", help="save the trained session to PATH (.nbgen); reload with nbgen.load(PATH)")
+    t.add_argument(
+        "--save", metavar="PATH", help="save the trained session to PATH (.nbgen); reload with nbgen.load(PATH)"
+    )
     return parser
 
 
@@ -76,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             print("  ".join(f"{_format(v):>12}" for v in row), flush=True)
 
     session.subscribe(on_event)
-    print(f"training {session.kind} on {session.dataset.name} for {epochs} epochs: {session.config | {'data': session.dataset.name}}")
+    print(
+        f"training {session.kind} on {session.dataset.name} for {epochs} epochs: {session.config | {'data': session.dataset.name}}"
+    )
     try:
         session.train(epochs)
     except nbgen.TrainingDiverged as exc:

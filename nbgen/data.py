@@ -74,9 +74,7 @@ class Dataset:
     def flatten(self, x: Any, name: str = "x") -> np.ndarray:
         """Validate user rows (shaped like the data's rows) and flatten them."""
         arr = _as_float_array(x, name)
-        if arr.shape[1:] == self.row_shape:
-            pass
-        elif arr.ndim == 2 and arr.shape[1] == self.features:
+        if arr.shape[1:] == self.row_shape or arr.ndim == 2 and arr.shape[1] == self.features:
             pass
         elif arr.shape == self.row_shape:  # a single row
             arr = arr[None]
@@ -177,9 +175,7 @@ def _as_float_array(x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except Exception as exc:
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
@@ -222,8 +218,7 @@ def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPL
     arr = _as_float_array(x, "data")
     if arr.ndim not in (2, 3, 4):
         raise ValueError(
-            f"data must be an array shaped (n, d) or (n, h, w[, c]), got {arr.ndim} "
-            f"dimension(s) with shape {arr.shape}"
+            f"data must be an array shaped (n, d) or (n, h, w[, c]), got {arr.ndim} dimension(s) with shape {arr.shape}"
         )
     n = arr.shape[0]
     if n == 0 or arr[0].size == 0:
@@ -303,8 +298,15 @@ class RowSource:
 
     GATHER = 256  # rows per read: each page fault maps up to 64 KB around it
 
-    def __init__(self, source: Any, row_shape: tuple[int, ...], *, indices: np.ndarray | None = None,
-                 excluded: np.ndarray | None = None, total: int | None = None):
+    def __init__(
+        self,
+        source: Any,
+        row_shape: tuple[int, ...],
+        *,
+        indices: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
+        total: int | None = None,
+    ):
         self.source = source
         self.row_shape = row_shape
         self.features = int(np.prod(row_shape)) if row_shape else 0
@@ -324,7 +326,9 @@ class RowSource:
         return (len(self), self.features)
 
     def rows_of(self, positions: Any) -> np.ndarray:
-        pos = np.atleast_1d(np.arange(self._length)[positions] if isinstance(positions, slice) else np.asarray(positions))
+        pos = np.atleast_1d(
+            np.arange(self._length)[positions] if isinstance(positions, slice) else np.asarray(positions)
+        )
         pos = pos.astype(np.int64)
         if pos.size and (pos.min() < -self._length or pos.max() >= self._length):
             raise IndexError(f"row positions must be below {self._length}")
@@ -422,9 +426,7 @@ def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dat
     first = np.asarray(source[0])
     row_shape = tuple(int(s) for s in first.shape)
     if not 1 <= len(row_shape) <= 3:
-        raise ValueError(
-            f"data must be an array shaped (n, d) or (n, h, w[, c]), got rows of shape {row_shape}"
-        )
+        raise ValueError(f"data must be an array shaped (n, d) or (n, h, w[, c]), got rows of shape {row_shape}")
     if not (np.issubdtype(first.dtype, np.number) or np.issubdtype(first.dtype, np.bool_)):
         raise TypeError(f"data must hold numbers, got rows of dtype {first.dtype}")
     sample = RowSource(source, row_shape, indices=probe_idx)[np.arange(len(probe_idx))]
@@ -470,7 +472,9 @@ def load(data: Any = "digits", *, n: int | None = None, path: str | None = None)
     if isinstance(data, str):
         key = data.lower().replace("-", "_")
         if key not in NAMED:
-            raise ValueError(f"data={data!r} is not a known data set; choose one of {', '.join(NAMED)}, or pass a NumPy array")
+            raise ValueError(
+                f"data={data!r} is not a known data set; choose one of {', '.join(NAMED)}, or pass a NumPy array"
+            )
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 4):
             raise ValueError(f"n must be an int >= 4, got {n!r}")
         if key == "digits":

@@ -189,7 +189,14 @@ class Engine:
                     self.live[name] = value
                     self.hp[name] = value
                 if old != value:
-                    record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": value, "time": time.time()}
+                    record = {
+                        "step": self.step,
+                        "epoch": self.epoch,
+                        "name": name,
+                        "old": old,
+                        "new": value,
+                        "time": time.time(),
+                    }
                     self.timeline.append(record)
                     self._emit({"type": "change", **record})
             self._pending = keep
@@ -263,7 +270,9 @@ class Engine:
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
                 data, rows_in = self._batch_source(rows)
-                new_state, metrics = self._chunk_fn(self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step))
+                new_state, metrics = self._chunk_fn(
+                    self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step)
+                )
                 metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0
                 bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
@@ -274,7 +283,9 @@ class Engine:
                         f"{', '.join(bad)} became NaN or infinite with learning_rate="
                         f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
                         "finite state, and the history is kept. Try a lower learning_rate (for example "
-                        f"{self.live['learning_rate'] / 10:g})" + (" or a smaller beta" if "beta" in self.live else "") + "."
+                        f"{self.live['learning_rate'] / 10:g})"
+                        + (" or a smaller beta" if "beta" in self.live else "")
+                        + "."
                     )
                 self.state = new_state
                 k = len(rows)
@@ -286,9 +297,19 @@ class Engine:
                     self.steps[m].extend(v.tolist())
                 self.steps["step"].extend(step_ids.tolist())
                 rate = k * self.batch_size / dt
-                self.samples_per_sec = rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
-                self._emit({"type": "steps", "step": self.step, "epoch": self.epoch, "steps": step_ids, "metrics": metrics,
-                            "samples_per_sec": self.samples_per_sec})
+                self.samples_per_sec = (
+                    rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
+                )
+                self._emit(
+                    {
+                        "type": "steps",
+                        "step": self.step,
+                        "epoch": self.epoch,
+                        "steps": step_ids,
+                        "metrics": metrics,
+                        "samples_per_sec": self.samples_per_sec,
+                    }
+                )
             self._record_epoch(sums, done)
             if self._stop.is_set():
                 return "stopped"

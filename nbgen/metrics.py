@@ -52,7 +52,7 @@ def mode_coverage(samples: np.ndarray, centres: np.ndarray, std: float) -> dict[
         "hq_fraction": float(hq.mean()),
         "modes": int((counts > 0).sum()),
         "balanced_modes": int((counts >= BALANCED_SHARE * fair).sum()),
-        "n_modes": int(len(centres)),
+        "n_modes": len(centres),
     }
 
 
@@ -88,7 +88,9 @@ def class_coverage(samples: np.ndarray) -> dict[str, Any]:
     }
 
 
-def evaluate(session: Session, x: Any = None, *, k: int = 100, n_samples: int = N_SAMPLES, seed: int = 0) -> dict[str, Any]:
+def evaluate(
+    session: Session, x: Any = None, *, k: int = 100, n_samples: int = N_SAMPLES, seed: int = 0
+) -> dict[str, Any]:
     """Metrics of a session on held-out rows ``x`` (default: its validation split).
 
     - autoencoder: ``mse``, ``pca_mse`` (PCA at the same latent size), ``mse_vs_pca``;

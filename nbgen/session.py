@@ -197,7 +197,15 @@ class Session:
             self._status = "error"
         finally:
             done.set()
-            self._emit({"type": "status", "status": self._status, "step": self.engine.step, "error": self._error, "final": True})
+            self._emit(
+                {
+                    "type": "status",
+                    "status": self._status,
+                    "step": self.engine.step,
+                    "error": self._error,
+                    "final": True,
+                }
+            )
 
     def _join(self, timeout: float | None = None) -> None:
         # Poll an Event rather than Thread.join: a KeyboardInterrupt inside join() can
@@ -376,7 +384,7 @@ class Session:
         if isinstance(data, str):
             data_meta = {"name": data}
         else:
-            x, y = (data if isinstance(data, tuple) else (data, None))
+            x, y = data if isinstance(data, tuple) else (data, None)
             arrays["data_x"] = np.asarray(x)
             if y is not None:
                 arrays["data_labels"] = np.asarray(y)
@@ -416,7 +424,9 @@ class Session:
 
     def summary(self) -> str:
         """A compact, stable text summary of the last epoch's metrics."""
-        parts = [f"{self._model_name} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"]
+        parts = [
+            f"{self._model_name} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"
+        ]
         for name, values in self.history.items():
             if name != "learning_rate" and values:
                 parts.append(f"{name} {values[-1]:.4g}")
@@ -485,7 +495,9 @@ def load(path: str | os.PathLike) -> Session:
     return session
 
 
-def train(model: str = "vae", data: Any = "digits", *, epochs: int | None = None, seed: int = 0, **hyperparameters: Any) -> Session:
+def train(
+    model: str = "vae", data: Any = "digits", *, epochs: int | None = None, seed: int = 0, **hyperparameters: Any
+) -> Session:
     """Build a session, train it headless (blocking) and return it.
 
     Example:

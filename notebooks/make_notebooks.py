@@ -59,10 +59,13 @@ the same notebook headless), while the widget above keeps updating.
         code("""
 session.train(block=True)
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(session.status, session.epoch)
 print("samples cover all 10 digits:", session.evaluate()["classes"] == 10)
-"""),
+"""
+        ),
     ],
     "02_autoencoder.ipynb": [
         md("""
@@ -82,10 +85,13 @@ for latent_dim in (2, 4, 8):
     m = results[latent_dim]
     print(f"latent {latent_dim}: autoencoder {m['mse']:.4f}   PCA {m['pca_mse']:.4f}   ratio {m['mse_vs_pca']:.2f}")
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 # the autoencoder beats PCA by at least 25% at every latent size
 print(all(m["mse"] < 0.75 * m["pca_mse"] for m in results.values()))
-"""),
+"""
+        ),
         md("""
 How many PCA dimensions does the 8-dimensional autoencoder match?
 """),
@@ -124,10 +130,13 @@ vae = nbgen.train("vae", "digits", latent_dim=2)
 m = vae.evaluate(k=100)
 print(f"held-out negative ELBO {m['neg_elbo']:.2f} nats, importance-sampled bound (k=100) {m['iw_bound']:.2f}")
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 # the importance-sampled bound is tighter than the ELBO; samples cover every digit
 print(m["iw_bound"] <= m["neg_elbo"], m["classes"])
-"""),
+"""
+        ),
         md("## The latent space, coloured by digit"),
         code("""
 import plotly.express as px
@@ -160,10 +169,13 @@ for beta in (0.25, 4.0):
     by_beta[beta] = s.history
     print(f"beta {beta}: KL {s.history['val_kl'][-1]:.2f}  reconstruction {s.history['val_reconstruction'][-1]:.2f}")
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(by_beta[4.0]["val_kl"][-1] < by_beta[0.25]["val_kl"][-1],
       by_beta[4.0]["val_reconstruction"][-1] > by_beta[0.25]["val_reconstruction"][-1])
-"""),
+"""
+        ),
         md("""
 Try it live: move the beta slider while this one trains, and watch the latent space.
 """),
@@ -187,9 +199,12 @@ ring = nbgen.train("gan", "ring", seed=0, epochs=30)  # half the default, to kee
 r = ring.evaluate()
 print(f"ring: {r['modes']}/8 modes ({r['balanced_modes']} balanced), {r['hq_fraction']:.1%} high quality")
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(ring.evaluate()["modes"] == 8)
-"""),
+"""
+        ),
         md("""
 ## The discriminator's decision surface
 
@@ -244,9 +259,12 @@ ae = nbgen.train("autoencoder", rows, latent_dim=2, epochs=30)
 m = ae.evaluate()
 print(f"tabular: autoencoder MSE {m['mse']:.4f} vs PCA {m['pca_mse']:.4f}")
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(ae.encode(rows[:3]).shape, ae.reconstruct(rows[:3]).shape, m["mse"] < m["pca_mse"])
-"""),
+"""
+        ),
         code("""
 # images with labels: 12x12 squares (0) and crosses (1) at random places
 def image(kind, r):
@@ -263,19 +281,25 @@ images = np.stack([image(k, rng) for k in labels])
 vae = nbgen.train("vae", (images, labels), epochs=60)
 print(vae.sample(4, seed=0).shape, vae.dataset.row_shape, vae.dataset.unit_interval)
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(vae.sample(4, seed=0).shape, vae.evaluate()["iw_bound"] <= vae.evaluate()["neg_elbo"])
-"""),
+"""
+        ),
         md("""
 Bad input is refused before any training, with the parameter, the value and what is allowed:
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 for bad in (np.array([[0.0, np.nan]] * 10), (rows, labels), rows[:, :, None, None, None]):
     try:
         nbgen.Session("autoencoder", bad)
     except (ValueError, TypeError) as e:
         print(type(e).__name__ + ":", e)
-"""),
+"""
+        ),
     ],
     "06_headless_and_ci.ipynb": [
         md("""
@@ -293,10 +317,13 @@ m = s.evaluate()
 assert m["iw_bound"] <= m["neg_elbo"], m
 assert m["classes"] == 10, m  # a classifier finds every digit among the samples
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 # stable facts only: booleans and coarse rounding
 print(s.epoch, m["classes"], m["iw_bound"] <= m["neg_elbo"])
-"""),
+"""
+        ),
         md("""
 Live changes are recorded with the step at which they took effect, and a saved session keeps
 weights, history and timeline:
@@ -310,21 +337,27 @@ s.train(5)
 path = s.save(os.path.join(tempfile.mkdtemp(), "vae.nbgen"))
 back = nbgen.load(path)
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 print(back.timeline[-1]["name"], back.timeline[-1]["step"] == 100 * 11, back.history == s.history)
 print(np.array_equal(back.encode(s.dataset.x_val[:5]), s.encode(s.dataset.x_val[:5])))
-"""),
+"""
+        ),
         md("""
 A training error never passes silently: divergence stops the run, rolls back to the last
 finite weights and raises an error that says what to try.
 """),
-        code(CHECK + """
+        code(
+            CHECK
+            + """
 bad = nbgen.Session("vae", "digits", learning_rate=10.0)
 try:
     bad.train(50)
 except nbgen.TrainingDiverged as e:
     print("diverged; weights finite:", bool(np.isfinite(bad.encode(bad.dataset.x_val[:3])).all()))
-"""),
+"""
+        ),
     ],
 }
 

@@ -46,7 +46,11 @@ def test_bad_hyperparameters_and_names(kwargs, exc, pattern):
 @pytest.mark.parametrize(
     "data, exc, pattern",
     [
-        (np.array([[0.0, np.nan], [1.0, 2.0]] * 4), ValueError, r"data holds 4 non-finite values \(NaN or inf\), first at index \(0, 1\)"),
+        (
+            np.array([[0.0, np.nan], [1.0, 2.0]] * 4),
+            ValueError,
+            r"data holds 4 non-finite values \(NaN or inf\), first at index \(0, 1\)",
+        ),
         (np.array([[0.0, np.inf]] * 8), ValueError, r"data holds 8 non-finite values"),
         (np.zeros(10), ValueError, r"data must be an array shaped \(n, d\) or \(n, h, w\[, c\]\), got 1 dimension"),
         (np.zeros((2, 2, 2, 2, 2)), ValueError, r"got 5 dimension"),
@@ -87,7 +91,9 @@ def test_bad_live_change_keeps_the_trained_session_intact():
 
 def test_bad_method_arguments_name_the_parameter():
     s = nbgen.Session("vae", "digits")
-    with pytest.raises(ValueError, match=r"x must have rows shaped \(8, 8\) \(or 64 flat features\), got an array of shape \(3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have rows shaped \(8, 8\) \(or 64 flat features\), got an array of shape \(3, 5\)"
+    ):
         s.encode(np.zeros((3, 5)))
     with pytest.raises(ValueError, match=r"z must be a finite array shaped \(n, 2\)"):
         s.decode(np.zeros((3, 5)))

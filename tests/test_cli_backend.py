@@ -19,11 +19,23 @@ def run(args, env=None, **kw):
 
 
 def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
-    out = run(["-m", "nbgen", "train", "--model", "vae", "--data", "digits", "--epochs", "4", "--save", str(tmp_path / "v")])
+    out = run(
+        ["-m", "nbgen", "train", "--model", "vae", "--data", "digits", "--epochs", "4", "--save", str(tmp_path / "v")]
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "step"])
-    assert lines[header].split() == ["epoch", "step", "loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl", "seconds"]
+    assert lines[header].split() == [
+        "epoch",
+        "step",
+        "loss",
+        "reconstruction",
+        "kl",
+        "val_loss",
+        "val_reconstruction",
+        "val_kl",
+        "seconds",
+    ]
     assert [line.split()[0] for line in lines[header + 1 : header + 5]] == ["1", "2", "3", "4"]
     assert "iw_bound" in out.stdout and "neg_elbo" in out.stdout
     assert (tmp_path / "v.nbgen").exists()
@@ -32,8 +44,20 @@ def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
 def test_cli_help_documents_every_option():
     out = run(["-m", "nbgen", "train", "--help"])
     assert out.returncode == 0
-    for option in ["--model", "--data", "--epochs", "--latent-dim", "--hidden", "--learning-rate", "--batch-size",
-                   "--beta", "--noise-dim", "--d-steps", "--seed", "--save"]:
+    for option in [
+        "--model",
+        "--data",
+        "--epochs",
+        "--latent-dim",
+        "--hidden",
+        "--learning-rate",
+        "--batch-size",
+        "--beta",
+        "--noise-dim",
+        "--d-steps",
+        "--seed",
+        "--save",
+    ]:
         assert option in out.stdout
 
 
@@ -47,8 +71,11 @@ def test_cli_bad_input_is_a_clear_error_not_a_traceback():
 def test_import_works_when_keras_json_names_tensorflow(tmp_path):
     """A fresh machine: ~/.keras/keras.json says tensorflow, TensorFlow is absent."""
     (tmp_path / ".keras").mkdir()
-    (tmp_path / ".keras" / "keras.json").write_text(json.dumps({"backend": "tensorflow", "floatx": "float32",
-                                                                  "epsilon": 1e-07, "image_data_format": "channels_last"}))
+    (tmp_path / ".keras" / "keras.json").write_text(
+        json.dumps(
+            {"backend": "tensorflow", "floatx": "float32", "epsilon": 1e-07, "image_data_format": "channels_last"}
+        )
+    )
     env = {"HOME": str(tmp_path), "KERAS_HOME": str(tmp_path / ".keras")}
     code = "import nbgen, keras; print(keras.backend.backend())"
     out = run(["-c", code], env=env)

@@ -48,8 +48,13 @@ def test_real_valued_rows_get_a_gaussian_decoder():
 def test_mnist_loads_from_a_local_file(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "mnist.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), y_train=np.arange(40) % 10,
-             x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8), y_test=np.arange(10))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+        y_train=np.arange(40) % 10,
+        x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10),
+    )
     ds = data.load("mnist", path=str(path))
     assert ds.row_shape == (28, 28) and len(ds.x_train) + len(ds.x_val) == 50
     assert ds.x_train.max() <= 1.0

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import nbgen
 
@@ -75,8 +75,10 @@ class SessionMachine(RuleBasedStateMachine):
             assert self.session.hyperparameters["learning_rate"] == lr
             assert len(self.session.timeline) >= n
 
-    @rule(name=st.sampled_from(["learning_rate", "beta", "batch_size", "latent_dim", "d_steps", "bogus"]),
-          value=st.sampled_from(BAD_NUMBERS))
+    @rule(
+        name=st.sampled_from(["learning_rate", "beta", "batch_size", "latent_dim", "d_steps", "bogus"]),
+        value=st.sampled_from(BAD_NUMBERS),
+    )
     def set_invalid(self, name, value):
         self.log("set-invalid")
         before = self.session.hyperparameters
@@ -113,8 +115,12 @@ class SessionMachine(RuleBasedStateMachine):
         self.log("widget-beta")
         self.widget.beta.value = value
 
-    @rule(text=st.sampled_from(["abc", "", "0", "-5,3", "256,,", "1e3", "64", "32,16"]),
-          batch=st.integers(-10, 3000), seed=st.integers(-3, 3), epochs=st.integers(-2, 2))
+    @rule(
+        text=st.sampled_from(["abc", "", "0", "-5,3", "256,,", "1e3", "64", "32,16"]),
+        batch=st.integers(-10, 3000),
+        seed=st.integers(-3, 3),
+        epochs=st.integers(-2, 2),
+    )
     def widget_setup_then_train(self, text, batch, seed, epochs):
         self.log("widget-setup-train")
         w = self.widget
@@ -169,8 +175,9 @@ class SessionMachine(RuleBasedStateMachine):
 
 def test_random_command_sequences():
     machine = SessionMachine.TestCase
-    machine.settings = settings(max_examples=5, stateful_step_count=10, deadline=None,
-                                suppress_health_check=list(HealthCheck))
+    machine.settings = settings(
+        max_examples=5, stateful_step_count=10, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     before = {t for t in threading.enumerate() if t.name.startswith("nbgen")}
     machine().runTest()
     time.sleep(0.5)
@@ -200,7 +207,7 @@ def test_exception_beside_a_running_session_leaves_it_stoppable():
     except KeyboardInterrupt:
         pass
     with pytest.raises(ZeroDivisionError):
-        1 / 0
+        _ = 1 / 0
     time.sleep(0.2)
     assert s.running
     s.stop()

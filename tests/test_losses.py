@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import nbgen  # noqa: F401  (selects the JAX backend)
+import nbgen
 from nbgen import metrics
 from nbgen.models.autoencoder import reconstruction_mse
 from nbgen.models.gan import discriminator_loss, generator_loss
@@ -51,11 +51,13 @@ def test_gan_losses_by_hand():
 
 def test_mode_coverage_counts_high_quality_and_balanced_modes():
     centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
-    samples = np.concatenate([
-        np.zeros((60, 2)),                  # mode 0: 60 HQ samples
-        np.tile([[10.0, 0.05]], (2, 1)),    # mode 1: 2 HQ samples (std 0.02 -> radius 0.06)
-        np.tile([[5.0, 5.0]], (38, 1)),     # 38 samples far from every mode
-    ])
+    samples = np.concatenate(
+        [
+            np.zeros((60, 2)),  # mode 0: 60 HQ samples
+            np.tile([[10.0, 0.05]], (2, 1)),  # mode 1: 2 HQ samples (std 0.02 -> radius 0.06)
+            np.tile([[5.0, 5.0]], (38, 1)),  # 38 samples far from every mode
+        ]
+    )
     out = metrics.mode_coverage(samples, centres, std=0.02)
     assert out["hq_fraction"] == pytest.approx(0.62)
     assert out["modes"] == 2

@@ -16,7 +16,7 @@ import pytest
 jupyter_client = pytest.importorskip("jupyter_client")
 pytest.importorskip("ipykernel")
 
-from _kernel import Kernel
+from _kernel import Kernel  # noqa: E402  (after the importorskip lines)
 
 RED = "#c62828"
 

@@ -9,4 +9,4 @@ from .vae import VAE
 
 REGISTRY = {"autoencoder": Autoencoder, "vae": VAE, "gan": GAN}
 
-__all__ = ["GAN", "GANModels", "REGISTRY", "VAE", "Autoencoder", "GenerativeModel"]
+__all__ = ["GAN", "REGISTRY", "VAE", "Autoencoder", "GANModels", "GenerativeModel"]

@@ -74,7 +74,9 @@ class GAN(GenerativeModel):
         x = keras.Input((self.features * self.pack,), name="x")
         h = x
         if scaled:
-            h = keras.layers.Normalization(mean=list(mean) * self.pack, variance=list(var) * self.pack, name="standardise")(x)
+            h = keras.layers.Normalization(
+                mean=list(mean) * self.pack, variance=list(var) * self.pack, name="standardise"
+            )(x)
         h = mlp("discriminator", h, hidden, activation="leaky_relu")
         logit = keras.layers.Dense(1, name="logit")(h)
         discriminator = keras.Model(x, logit, name="discriminator")
@@ -104,7 +106,10 @@ class GAN(GenerativeModel):
         fake = self.sample(state["params"], key, x_real.shape[0])
 
         def loss_fn(tvs):
-            params = {**state["params"], "discriminator": {"tv": tvs["discriminator"], "ntv": state["params"]["discriminator"]["ntv"]}}
+            params = {
+                **state["params"],
+                "discriminator": {"tv": tvs["discriminator"], "ntv": state["params"]["discriminator"]["ntv"]},
+            }
             loss = discriminator_loss(self.pack_logits(params, x_real), self.pack_logits(params, fake))
             if self.r1_gamma:
                 grad_x = jax.grad(lambda xr: jnp.sum(self.pack_logits(params, xr)))(x_real)
@@ -131,7 +136,10 @@ class GAN(GenerativeModel):
         noise = jax.random.normal(k_gen, (batch, self.hp["noise_dim"]))
 
         def g_loss_fn(tvs):
-            params = {**state["params"], "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]}}
+            params = {
+                **state["params"],
+                "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]},
+            }
             return generator_loss(self.pack_logits(params, self.call(params, "generator", noise)))
 
         g_loss, grads = jax.value_and_grad(g_loss_fn)({"generator": state["params"]["generator"]["tv"]})

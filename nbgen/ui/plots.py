@@ -279,6 +279,7 @@ def change_label(record: dict[str, Any]) -> str:
 
 def timeline_line(record: dict[str, Any]) -> str:
     """One timeline record as text: ``"step 120: learning_rate 0.001 -> 0.0003"``."""
+
     def fmt(v: Any) -> str:
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
