@@ -76,7 +76,7 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "noise_dim": 16 if mixture else 32,
             "hidden": (256, 256, 256) if mixture else (256, 256),
             "learning_rate": 5e-4 if mixture else 2e-4,
-            "batch_size": 256 if mixture else 128,
+            "batch_size": 64 if mixture else 128,
             "epochs": 60 if mixture else 150,
             "d_steps": 1,
         }

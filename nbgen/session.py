@@ -70,7 +70,11 @@ class Session:
 
         keras.utils.set_random_seed(self._hp["seed"])
         cls = REGISTRY[self._model_name]
-        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp)
+        stats = None
+        if not self.dataset.unit_interval:  # real-valued data: models may work in standard units
+            xt = np.asarray(self.dataset.train_sample(), dtype=np.float64)
+            stats = (xt.mean(0).tolist(), np.maximum(xt.var(0), 1e-12).tolist())
+        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp, data_stats=stats)
         self.engine = Engine(self._model, self.dataset, self._hp)
         self.engine.listeners = self._listeners
         self._fns = {}
