@@ -21,39 +21,11 @@ STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch",
 DISTRIBUTIONS = (None, "data_parallel")
 
 # which hyperparameters each model accepts
+_COMMON = ("hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch", "distribution")
 ACCEPTS = {
-    "autoencoder": (
-        "latent_dim",
-        "hidden",
-        "learning_rate",
-        "batch_size",
-        "epochs",
-        "seed",
-        "steps_per_dispatch",
-        "distribution",
-    ),
-    "vae": (
-        "latent_dim",
-        "hidden",
-        "learning_rate",
-        "batch_size",
-        "epochs",
-        "seed",
-        "beta",
-        "steps_per_dispatch",
-        "distribution",
-    ),
-    "gan": (
-        "noise_dim",
-        "hidden",
-        "learning_rate",
-        "batch_size",
-        "epochs",
-        "seed",
-        "d_steps",
-        "steps_per_dispatch",
-        "distribution",
-    ),
+    "autoencoder": ("latent_dim", *_COMMON),
+    "vae": ("latent_dim", "beta", *_COMMON),
+    "gan": ("noise_dim", "d_steps", *_COMMON),
 }
 
 

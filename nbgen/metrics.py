@@ -116,7 +116,9 @@ def evaluate(
     if session.kind == "vae":
         model = session._model
         params = session.engine.state["params"]
-        fn = jax.jit(model.importance_bound, static_argnums=3)
+        fn = session._fns.get("importance_bound")
+        if fn is None:  # compiled once per session, not once per evaluate()
+            fn = session._fns["importance_bound"] = jax.jit(model.importance_bound, static_argnums=3)
         elbo, iw = [], []
         for i in range(0, len(xf), 256):  # batches keep k x n x d small
             e, w = fn(params, xf[i : i + 256], jax.random.key(seed + i), k)

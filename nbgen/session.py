@@ -26,6 +26,15 @@ FORMAT = "nbgen-session"
 FORMAT_VERSION = 1
 
 
+def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[str, Any, Dataset, dict[str, Any]]:
+    """Validate a model name, data and hyperparameters; fill in the defaults."""
+    name = _config.canonical_model(model)
+    dataset = load_data(data)
+    n_train = len(dataset.x_train)
+    given = _config.validate(name, hyperparameters, n_train)
+    return name, data, dataset, {**_config.defaults(name, dataset.name, n_train, dataset.features), **given}
+
+
 class Session:
     """A generative model, its data and its training state.
 
@@ -47,12 +56,7 @@ class Session:
     """
 
     def __init__(self, model: str = "vae", data: Any = "digits", **hyperparameters: Any):
-        self._model_name = _config.canonical_model(model)
-        self._data_spec = data
-        self.dataset: Dataset = load_data(data)
-        n_train = len(self.dataset.x_train)
-        given = _config.validate(self._model_name, hyperparameters, n_train)
-        self._hp = {**_config.defaults(self._model_name, self.dataset.name, n_train, self.dataset.features), **given}
+        self._model_name, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()  # no run in flight
@@ -282,14 +286,10 @@ class Session:
         Everything is validated before anything changes, so a bad choice leaves the
         session as it was.
         """
-        name = _config.canonical_model(model)
-        dataset = load_data(data)
-        n = len(dataset.x_train)
-        given = _config.validate(name, hyperparameters, n)
-        hp = {**_config.defaults(name, dataset.name, n, dataset.features), **given}
+        resolved = _resolve(model, data, hyperparameters)
         if self.running:
             self.stop()
-        self._model_name, self._data_spec, self.dataset, self._hp = name, data, dataset, hp
+        self._model_name, self._data_spec, self.dataset, self._hp = resolved
         self._error, self._status, self._sample_calls = None, "idle", 0
         self._build()
         self._emit({"type": "reset", "step": 0})

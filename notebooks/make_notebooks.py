@@ -249,6 +249,7 @@ anything else a Gaussian decoder.
 """),
         code("""
 import numpy as np
+
 import nbgen
 
 rng = np.random.default_rng(0)
@@ -329,7 +330,9 @@ Live changes are recorded with the step at which they took effect, and a saved s
 weights, history and timeline:
 """),
         code("""
-import os, tempfile
+import os
+import tempfile
+
 import numpy as np
 
 s.set(learning_rate=3e-4)
@@ -354,7 +357,7 @@ finite weights and raises an error that says what to try.
 bad = nbgen.Session("vae", "digits", learning_rate=10.0)
 try:
     bad.train(50)
-except nbgen.TrainingDiverged as e:
+except nbgen.TrainingDiverged:
     print("diverged; weights finite:", bool(np.isfinite(bad.encode(bad.dataset.x_val[:3])).all()))
 """
         ),

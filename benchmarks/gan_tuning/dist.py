@@ -10,7 +10,9 @@ from nbgen.models import gan as gan_mod
 for k, v in json.loads(sys.argv[2]).items():
     setattr(gan_mod.GAN, k, v)
 s = nbgen.Session("gan", sys.argv[1], seed=0)
-s.train(40); s.set(learning_rate=5e-5); s.train(20)
+s.train(40)
+s.set(learning_rate=5e-5)
+s.train(20)
 x = s.sample(2500, seed=0).reshape(2500, -1)
 ds = s.dataset
 d = np.linalg.norm(x[:, None] - ds.modes[None], axis=-1).min(1) / ds.mode_std

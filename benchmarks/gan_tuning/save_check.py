@@ -17,4 +17,4 @@ with tempfile.TemporaryDirectory() as d:
     gan_mod.GAN.data_stats = None  # the saved model must carry its own statistics
     s2 = nbgen.load(p)
     b = s2.sample(8, seed=0)
-print("max |a-b|", float(np.abs(a - b).max()), "generator layers:", [l.name for l in s2.model.generator.layers][-2:])
+print("max |a-b|", float(np.abs(a - b).max()), "generator layers:", [layer.name for layer in s2.model.generator.layers][-2:])

@@ -21,7 +21,6 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import _config
-from ..data import load as load_data
 from ..engine import TrainingDiverged
 from ..session import Session
 from .plots import SessionFigure, ThrottledDrawer, timeline_line
@@ -57,26 +56,7 @@ def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> N
     valid. Everything is validated before anything changes: a bad value raises
     and leaves the session as it was.
     """
-    if hasattr(session, "_rebind"):  # the core's own helper, when present
-        session._rebind(model, data, **hyperparameters)
-        return
-    # Fallback mirroring Session.__init__ + Session.reset (see the report to core).
-    name = _config.canonical_model(model)
-    dataset = load_data(data)
-    n_train = len(dataset.x_train)
-    given = _config.validate(name, hyperparameters, n_train)
-    hp = {**_config.defaults(name, dataset.name, n_train, dataset.features), **given}
-    if session.running:
-        session.stop()
-    session._model_name = name
-    session._data_spec = data
-    session.dataset = dataset
-    session._hp = hp
-    session._error = None
-    session._status = "idle"
-    session._sample_calls = 0
-    session._build()
-    session._emit({"type": "reset", "step": 0})
+    session._rebind(model, data, **hyperparameters)
 
 
 def _execution_count() -> int | None:
