@@ -356,7 +356,7 @@ def test_model_and_data_pickers_rebind_the_same_session():
         view.reset_button.click()
         assert "#c62828" not in view.status_line.value, view.status_line.value
         assert s.kind == "gan" and s.dataset.name == "ring"
-        assert s.hyperparameters["hidden"] == (256, 256, 256)  # the new defaults, not the VAE's
+        assert s.hyperparameters["hidden"] == (128, 128, 128)  # the new defaults, not the VAE's
         view.flush()
         assert view.figure.widget is fig_widget  # same FigureWidget, panels rebuilt in place
         assert view.figure.has_trace("decision") and not view.figure.has_trace("latent")
