@@ -484,7 +484,7 @@ def main() -> None:
             shows += 1
             gan = None
             if not args.no_gan:
-                gan = cost(kernel, "gan", "'ring'", "seed=0", 1 if args.quick else 2, 2 if args.quick else 4)
+                gan = cost(kernel, "gan", "'ring'", "seed=0", 2 if args.quick else 3, 15 if args.quick else 30)
                 shows += 1
             resp = responsiveness(kernel, trials)
             shows += 1
