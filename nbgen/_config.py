@@ -16,12 +16,12 @@ MODELS = ("autoencoder", "vae", "gan")
 ALIASES = {"ae": "autoencoder", "autoencoder": "autoencoder", "vae": "vae", "gan": "gan"}
 
 LIVE = ("learning_rate", "beta", "d_steps")
-EPOCH = ("batch_size", "epochs")
+EPOCH = ("batch_size", "epochs", "anneal")
 STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch", "distribution")
 DISTRIBUTIONS = (None, "data_parallel")
 
 # which hyperparameters each model accepts
-_COMMON = ("hidden", "learning_rate", "batch_size", "epochs", "seed", "steps_per_dispatch", "distribution")
+_COMMON = ("hidden", "learning_rate", "batch_size", "epochs", "anneal", "seed", "steps_per_dispatch", "distribution")
 ACCEPTS = {
     "autoencoder": ("latent_dim", *_COMMON),
     "vae": ("latent_dim", "beta", *_COMMON),
@@ -52,10 +52,20 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "learning_rate": 5e-4 if mixture else 2e-4,
             "batch_size": 64 if mixture else 128,
             "epochs": 150,
+            # the last third at a tenth of the learning rate lets the generator settle on
+            # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
+            "anneal": 1 / 3 if mixture else 0.0,
             "d_steps": 1,
         }
     elif model == "autoencoder":
-        hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
+        hp = {
+            "latent_dim": 2,
+            "hidden": (512, 512),
+            "learning_rate": 1e-3,
+            "batch_size": 64,
+            "epochs": 100,
+            "anneal": 0.0,
+        }
     else:
         hp = {
             "latent_dim": 2,
@@ -63,6 +73,7 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "learning_rate": 1e-3,
             "batch_size": 128,
             "epochs": 300,
+            "anneal": 0.0,
             "beta": 1.0,
         }
     hp["seed"] = 0
@@ -123,6 +134,13 @@ def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
         return v
     if name == "epochs":
         return _int(name, value, 1, 1_000_000)
+    if name == "anneal":
+        v = _float(name, value, positive=False)
+        if v >= 1:
+            raise ValueError(
+                f"anneal must be a fraction of the epochs from 0 (off) up to but excluding 1, got {v}"
+            )
+        return v
     if name == "seed":
         return _int(name, value, 0, 2**31 - 1)
     if name == "distribution":

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beta", type=float, help="weight of the KL term (vae)")
     t.add_argument("--noise-dim", type=int, help="size of the generator's noise input (gan)")
     t.add_argument("--d-steps", type=int, help="discriminator steps per generator step (gan)")
+    t.add_argument(
+        "--anneal",
+        type=float,
+        help="fraction of the epochs, at the end, trained at a tenth of the learning rate "
+        "(default: 1/3 for a gan on 2-D mixtures, else 0)",
+    )
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     t.add_argument("--every", type=int, default=None, help="print every N-th epoch (default: about 30 rows)")
     t.add_argument(
@@ -57,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     hp = {
         k: getattr(args, k)
-        for k in ("latent_dim", "hidden", "learning_rate", "batch_size", "beta", "noise_dim", "d_steps")
+        for k in ("latent_dim", "hidden", "learning_rate", "batch_size", "anneal", "beta", "noise_dim", "d_steps")
         if getattr(args, k) is not None
     }
     data: Any = args.data

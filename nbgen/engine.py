@@ -183,23 +183,34 @@ class Engine:
                     value = self._fit_batch(int(value))
                     self.batch_size = value
                     self.hp["batch_size"] = value
-                elif name == "epochs":  # applies to the next train() call
-                    self.hp["epochs"] = int(value)
+                elif name in ("epochs", "anneal"):  # read at epoch boundaries and by train()
+                    self.hp[name] = value
                 else:
                     self.live[name] = value
                     self.hp[name] = value
                 if old != value:
-                    record = {
-                        "step": self.step,
-                        "epoch": self.epoch,
-                        "name": name,
-                        "old": old,
-                        "new": value,
-                        "time": time.time(),
-                    }
-                    self.timeline.append(record)
-                    self._emit({"type": "change", **record})
+                    self._record_change(name, old, value, "set")
             self._pending = keep
+
+    def _record_change(self, name: str, old: Any, new: Any, by: str) -> None:
+        record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": new, "by": by}
+        record["time"] = time.time()
+        self.timeline.append(record)
+        self._emit({"type": "change", **record})
+
+    def _anneal_if_due(self) -> None:
+        """The learning-rate drop of ``anneal``: once the session's epoch count reaches
+        ``epochs - round(anneal * epochs)``, learning_rate becomes a tenth of its value,
+        recorded in the timeline (``by="anneal"``) like a change made with ``set``."""
+        fraction = self.hp.get("anneal") or 0.0
+        epochs = int(self.hp["epochs"])
+        if not fraction or self.epoch < epochs - round(fraction * epochs):
+            return
+        if any(r.get("by") == "anneal" for r in self.timeline):  # once per session (also after load)
+            return
+        old = self.live["learning_rate"]
+        self.live["learning_rate"] = self.hp["learning_rate"] = old / 10
+        self._record_change("learning_rate", old, old / 10, "anneal")
 
     def live_arrays(self) -> dict[str, Any]:
         out = {"learning_rate": np.float32(self.live["learning_rate"])}
@@ -253,6 +264,7 @@ class Engine:
         target = start_epoch + epochs
         while self.epoch < target:
             self._apply_pending(epoch_boundary=True)
+            self._anneal_if_due()
             rng = np.random.default_rng([self.seed, self.epoch])
             steps = n // self.batch_size
             remaining = max(target - self.epoch - 1, 0) * steps

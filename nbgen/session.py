@@ -44,9 +44,11 @@ class Session:
             ``"mnist"``, ``"fashion_mnist"``), an array ``(n, d)`` or
             ``(n, h, w[, c])``, or a tuple ``(x, labels)``.
         **hyperparameters: ``latent_dim``, ``hidden``, ``learning_rate``,
-            ``batch_size``, ``epochs``, ``seed``, ``beta`` (VAE), ``noise_dim`` and
-            ``d_steps`` (GAN), ``steps_per_dispatch``. Unset ones take defaults that
-            suit the model and data (see ``session.config``).
+            ``batch_size``, ``epochs``, ``anneal`` (the fraction of ``epochs``, at
+            the end, trained at a tenth of the learning rate; the drop is a change in
+            ``timeline``), ``seed``, ``beta`` (VAE), ``noise_dim`` and ``d_steps``
+            (GAN), ``steps_per_dispatch``. Unset ones take defaults that suit the
+            model and data (see ``session.config``).
 
     Example:
         >>> s = Session("vae", "digits", epochs=2)
@@ -249,7 +251,7 @@ class Session:
 
     def set(self, **hyperparameters: Any) -> None:
         """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``; and
-        ``batch_size`` at the next epoch, ``epochs`` for the next run).
+        ``batch_size`` and ``anneal`` at the next epoch, ``epochs`` for the next run).
 
         While training the change applies at the next step; it is recorded in
         ``timeline``. Structural ones (``latent_dim``, ``hidden``, ``noise_dim``,
@@ -509,8 +511,10 @@ def train(
         >>> s.evaluate()["mse"] < s.evaluate()["pca_mse"]
         True
     """
+    if epochs is not None:  # the run's length is the session's ``epochs`` (and anneal's plan)
+        hyperparameters["epochs"] = epochs
     session = Session(model, data, seed=seed, **hyperparameters)
-    session.train(epochs)
+    session.train()
     return session
 
 

@@ -48,6 +48,26 @@ def test_learning_rate_change_changes_the_update():
     assert b.timeline[0]["step"] == 0 and b.timeline[0]["new"] == 1e-5
 
 
+def test_anneal_drops_the_learning_rate_once_as_a_recorded_change(tmp_path):
+    s = nbgen.Session("ae", "digits", epochs=6, anneal=0.5, learning_rate=2e-3)
+    changes = []
+    s.subscribe(lambda e: changes.append(e) if e["type"] == "change" else None)
+    s.train(2)
+    s.train(2)  # the drop belongs to the session's epoch count, not to one train() call
+    assert s.history["learning_rate"] == [2e-3, 2e-3, 2e-3, 2e-4]  # epochs 1-3, then the last half
+    (rec,) = s.timeline
+    assert (rec["epoch"], rec["name"], rec["old"], rec["new"], rec["by"]) == (3, "learning_rate", 2e-3, 2e-4, "anneal")
+    assert rec["step"] == 3 * (1437 // 64) and changes[0]["by"] == "anneal"
+    s.save(tmp_path / "a.nbgen")
+    back = nbgen.load(tmp_path / "a.nbgen")
+    back.train(3)  # already dropped: no second drop after a reload, nor past `epochs`
+    assert back.history["learning_rate"][-3:] == [2e-4] * 3 and len(back.timeline) == 1
+    s.set(learning_rate=1e-3)  # the user's word after the drop stands
+    s.train(1)
+    assert s.history["learning_rate"][-1] == 1e-3 and s.timeline[-1]["by"] == "set"
+    assert nbgen.train("ae", "digits", epochs=2).timeline == []  # off by default outside GAN mixtures
+
+
 def test_same_seed_same_history_different_seed_different_history():
     h1 = nbgen.train("vae", "digits", epochs=3, seed=1).history
     h2 = nbgen.train("vae", "digits", epochs=3, seed=1).history

@@ -23,18 +23,11 @@ def test_vae_bound_and_class_coverage():
     assert m["classes"] == 10, m
 
 
-def _gan_with_late_drop(data: str, epochs: int) -> dict:
-    """Train the GAN with its defaults, the last third at lr/10 (as benchmarks/quality.py)."""
-    s = nbgen.Session("gan", data, seed=0)
-    s.train(epochs - epochs // 3)
-    s.set(learning_rate=s.hyperparameters["learning_rate"] / 10)
-    s.train(epochs // 3)
-    return s.evaluate()
-
-
 @pytest.mark.parametrize(("data", "modes", "hq"), [("ring", 8, 0.8), ("grid", 24, 0.75)])
 def test_gan_covers_every_mode_with_sharp_samples(data, modes, hq):
-    m = _gan_with_late_drop(data, epochs=75)  # half the default budget
+    s = nbgen.train("gan", data, seed=0, epochs=75)  # half the default budget, the last third at lr/10
+    assert [(r["epoch"], r["by"]) for r in s.timeline] == [(50, "anneal")]
+    m = s.evaluate()
     assert m["modes"] >= modes and m["hq_fraction"] >= hq, m
 
 
