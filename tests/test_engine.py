@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import nbgen
+from nbgen.ui.plots import timeline_line
 
 
 def test_live_change_applies_at_the_next_step_and_is_in_the_timeline():
@@ -58,6 +59,7 @@ def test_anneal_drops_the_learning_rate_once_as_a_recorded_change(tmp_path):
     (rec,) = s.timeline
     assert (rec["epoch"], rec["name"], rec["old"], rec["new"], rec["by"]) == (3, "learning_rate", 2e-3, 2e-4, "anneal")
     assert rec["step"] == 3 * (1437 // 64) and changes[0]["by"] == "anneal"
+    assert timeline_line(rec) == "step 66: learning_rate 0.002 -> 0.0002 (anneal)"  # the widget's line
     s.save(tmp_path / "a.nbgen")
     back = nbgen.load(tmp_path / "a.nbgen")
     back.train(3)  # already dropped: no second drop after a reload, nor past `epochs`

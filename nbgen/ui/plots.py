@@ -278,12 +278,14 @@ def change_label(record: dict[str, Any]) -> str:
 
 
 def timeline_line(record: dict[str, Any]) -> str:
-    """One timeline record as text: ``"step 120: learning_rate 0.001 -> 0.0003"``."""
+    """One timeline record as text: ``"step 120: learning_rate 0.001 -> 0.0003"``, with
+    ``" (anneal)"`` after a drop the ``anneal`` schedule made."""
 
     def fmt(v: Any) -> str:
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
-    return f"step {record['step']}: {record['name']} {fmt(record['old'])} -> {fmt(record['new'])}"
+    text = f"step {record['step']}: {record['name']} {fmt(record['old'])} -> {fmt(record['new'])}"
+    return text + (" (anneal)" if record.get("by") == "anneal" else "")
 
 
 @dataclass
