@@ -46,7 +46,8 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
     if model == "gan":
         hp = {
             # 2-D mixtures: a small noise and narrow, cheap networks trained for many
-            # steps give sharp modes (grid: 35-55% -> 90-93% HQ, benchmarks/defaults.py)
+            # steps give sharp modes (grid: 35-55% -> 90-93% HQ, benchmarks/quality.py;
+            # each change alone: benchmarks/defaults.py)
             "noise_dim": 4 if mixture else 32,
             "hidden": (128, 128, 128) if mixture else (256, 256),
             "learning_rate": 5e-4 if mixture else 2e-4,
@@ -58,14 +59,7 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "d_steps": 1,
         }
     elif model == "autoencoder":
-        hp = {
-            "latent_dim": 2,
-            "hidden": (512, 512),
-            "learning_rate": 1e-3,
-            "batch_size": 64,
-            "epochs": 100,
-            "anneal": 0.0,
-        }
+        hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
     else:
         hp = {
             "latent_dim": 2,
@@ -73,9 +67,9 @@ def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[st
             "learning_rate": 1e-3,
             "batch_size": 128,
             "epochs": 300,
-            "anneal": 0.0,
             "beta": 1.0,
         }
+    hp.setdefault("anneal", 0.0)
     hp["seed"] = 0
     hp["steps_per_dispatch"] = 16
     hp["distribution"] = None

@@ -193,8 +193,7 @@ class Engine:
             self._pending = keep
 
     def _record_change(self, name: str, old: Any, new: Any, by: str) -> None:
-        record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": new, "by": by}
-        record["time"] = time.time()
+        record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": new, "by": by, "time": time.time()}
         self.timeline.append(record)
         self._emit({"type": "change", **record})
 
