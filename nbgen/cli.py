@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--data",
         default="digits",
-        help="digits, moons, ring, grid, mnist, fashion_mnist, or a .npy file of rows (default: digits)",
+        help="digits, moons, ring, grid, mnist, fashion_mnist, or a path to a .npy or .npz file (default: digits)",
     )
     t.add_argument(
         "--epochs", type=int, default=None, help="number of epochs (default: the model's default for the data)"
@@ -57,7 +57,6 @@ def _format(v: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import numpy as np
 
     import nbgen
 
@@ -66,11 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("latent_dim", "hidden", "learning_rate", "batch_size", "anneal", "beta", "noise_dim", "d_steps")
         if getattr(args, k) is not None
     }
-    data: Any = args.data
-    if isinstance(data, str) and data.endswith(".npy"):
-        data = np.load(data, allow_pickle=False)
     try:
-        session = nbgen.Session(args.model, data, seed=args.seed, **hp)
+        session = nbgen.Session(args.model, args.data, seed=args.seed, **hp)
         epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs
         session.set(epochs=epochs)
     except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,18 +20,27 @@ VALIDATION_FRACTION = 0.2
 SPLIT_SEED = 0  # the split of anchors.md: test_size=0.2, random_state=0, stratify=y
 
 
-@dataclass
+@dataclass(repr=False)
 class Dataset:
     """A validated data set, ready for training.
 
+    Everything a model sees is in *model units*; everything a user passes in or gets
+    back (``Session.encode``, ``reconstruct``, ``sample``, ``evaluate(x)``...) is in the
+    data's own units. ``scaling`` is the map between them (see :class:`Scaling`):
+    uint8 images are divided by 255, real-valued data is standardised.
+
     Attributes:
-        name: the data set's name, or ``"array"`` for user data.
-        x_train, x_val: float32 arrays ``(n, features)``.
+        name: the data set's name, a file path, or ``"array"`` for user arrays.
+        x_train, x_val: float32 arrays ``(n, features)`` in the data's units (what
+            ``Session.encode`` and friends take).
+        model_train, model_val: the same rows in model units (what the engine trains
+            on); the very same arrays when the scaling is ``"none"``.
         y_train, y_val: int labels or ``None``.
         row_shape: the shape of one row as the user gave it (``(8, 8)`` for digits).
-        unit_interval: True when every value lies in [0, 1] (Bernoulli decoder,
+        unit_interval: True when the model units lie in [0, 1] (Bernoulli decoder,
             sigmoid outputs); False for real-valued data (Gaussian decoder).
-        modes: for the 2-D mixtures, the centres of the Gaussians.
+        scaling: user units -> model units; ``scaling.describe()`` says what was done.
+        modes: for the 2-D mixtures, the centres of the Gaussians (data units).
         mode_std: their standard deviation.
     """
 
@@ -46,17 +56,29 @@ class Dataset:
     info: dict[str, Any] = field(default_factory=dict)
 
     streaming: bool = False
+    scaling: Scaling = field(default_factory=lambda: Scaling("none"))
+    # returns (x_train, x_val) in the user's units and dtype, for Session.save
+    raw: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
+    model_train: Any = None
+    model_val: Any = None
+
+    def __post_init__(self) -> None:
+        if self.model_train is None:
+            self.model_train = self.x_train
+        if self.model_val is None:
+            self.model_val = self.x_val
 
     @property
     def features(self) -> int:
         return int(np.prod(self.row_shape))
 
     def train_sample(self, n: int = 10_000) -> np.ndarray:
-        """Up to ``n`` training rows in memory (all of them unless the data streams)."""
-        if not self.streaming or len(self.x_train) <= n:
-            return np.asarray(self.x_train[np.arange(len(self.x_train))]) if self.streaming else self.x_train
-        idx = np.sort(np.random.default_rng(0).choice(len(self.x_train), n, replace=False))
-        return self.x_train[idx]
+        """Up to ``n`` training rows in memory, in model units (all of them unless the data streams)."""
+        rows = self.model_train
+        if not self.streaming or len(rows) <= n:
+            return np.asarray(rows[np.arange(len(rows))]) if self.streaming else rows
+        idx = np.sort(np.random.default_rng(0).choice(len(rows), n, replace=False))
+        return rows[idx]
 
     @property
     def is_image(self) -> bool:
@@ -66,14 +88,24 @@ class Dataset:
     def has_labels(self) -> bool:
         return self.y_train is not None
 
+    @property
+    def value_range(self) -> tuple[float, float] | None:
+        """The (low, high) of the data's units when bounded (images: for display), else None."""
+        if not self.unit_interval:
+            return None
+        lo, hi = self.scaling.to_user(np.array([[0.0], [1.0]]))[:, 0]
+        return float(lo), float(hi)
+
     def to_rows(self, flat: np.ndarray) -> np.ndarray:
-        """Reshape flat model outputs ``(n, features)`` to the user's row shape."""
+        """Model outputs ``(n, features)`` in model units -> rows in the data's units and shape."""
         flat = np.asarray(flat)
+        if self.scaling.kind != "none":
+            flat = self.scaling.to_user(flat.reshape(flat.shape[0], -1))
         return flat.reshape((flat.shape[0], *self.row_shape))
 
     def flatten(self, x: Any, name: str = "x") -> np.ndarray:
-        """Validate user rows (shaped like the data's rows) and flatten them."""
-        arr = _as_float_array(x, name)
+        """Validate user rows (in the data's units, shaped like its rows) -> model units ``(n, features)``."""
+        arr = _as_numeric_array(x, name)
         if arr.shape[1:] == self.row_shape or arr.ndim == 2 and arr.shape[1] == self.features:
             pass
         elif arr.shape == self.row_shape:  # a single row
@@ -85,7 +117,16 @@ class Dataset:
             )
         if arr.shape[0] == 0:
             raise ValueError(f"{name} is empty: it needs at least one row")
-        return arr.reshape(arr.shape[0], -1).astype(np.float32)
+        return self.scaling.to_model(arr.reshape(arr.shape[0], -1))
+
+    def __repr__(self) -> str:
+        n_val = len(self.x_val)
+        labels = f", {int(self.y_train.max()) + 1} classes" if self.has_labels and len(self.y_train) else ""
+        stream = ", streamed" if self.streaming else ""
+        return (
+            f"<nbgen Dataset {self.name!r}: {len(self.x_train)} training + {n_val} validation rows of shape "
+            f"{self.row_shape}{labels}{stream}; scaling: {self.scaling.describe()}>"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -167,78 +208,274 @@ def load_keras_dataset(name: str, path: str | None = None) -> tuple[np.ndarray, 
 # ---------------------------------------------------------------------------
 # validation
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-def _as_float_array(x: Any, name: str) -> np.ndarray:
+
+def _as_numeric_array(x: Any, name: str) -> np.ndarray:
+    """``x`` as a NumPy array of real numbers in its own dtype, finite and float32-sized."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} {x!r}")
+    if _is_dataframe(x):
+        x = _frame_to_array(x, name)
     try:
         arr = np.asarray(x)
-    except Exception as exc:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from exc
+    except Exception as exc:  # ragged nested lists, objects without __array__ ...
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} ({exc})") from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float32)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} holds {int(bad.sum())} non-finite values (NaN or inf), first at index "
-            f"{where}: remove or impute them"
-        )
+    if np.issubdtype(arr.dtype, np.floating):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{name} holds {int(bad.sum())} non-finite values (NaN or inf), first at index "
+                f"{where}: remove or impute them"
+            )
+    if arr.size and arr.dtype.itemsize > 4 and not np.issubdtype(arr.dtype, np.bool_):
+        big = float(np.max(np.abs(arr.astype(np.float64))))
+        if big > FLOAT32_MAX:
+            raise ValueError(
+                f"{name} holds values up to {big:.3g}, beyond float32's range (about 3.4e38) in which "
+                "nbgen trains: rescale the data (for example divide it by its maximum)"
+            )
     return arr
 
 
-def _labels(y: Any, n: int) -> np.ndarray:
+def _as_float_array(x: Any, name: str) -> np.ndarray:
+    return _as_numeric_array(x, name).astype(np.float32)
+
+
+def _label_array(y: Any, n: int, name: str = "labels") -> np.ndarray:
+    """Labels as given (one per row), before they become class ids."""
     try:
         arr = np.asarray(y)
     except Exception as exc:
-        raise TypeError(f"labels must be an array of ints, got {type(y).__name__}") from exc
+        raise TypeError(f"{name} must be an array of class ids, got {type(y).__name__} ({exc})") from exc
+    if arr.ndim == 2 and arr.shape[1] == 1:  # a column, as keras.datasets.cifar10 gives
+        arr = arr[:, 0]
+    elif (
+        arr.ndim == 2
+        and arr.shape[1] > 1
+        and (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_)
+        and not np.issubdtype(arr.dtype, np.complexfloating)
+        and np.all((arr == 0) | (arr == 1))
+        and np.all(arr.sum(1) == 1)
+    ):  # one-hot rows
+        arr = arr.argmax(1)
     if arr.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be one-dimensional (one class per row; a column or one-hot rows also work), "
+            f"got shape {arr.shape}"
+        )
     if len(arr) != n:
-        raise ValueError(f"labels has {len(arr)} entries but the data has {n} rows: they must match")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
+        raise ValueError(f"{name} has {len(arr)} entries but the data has {n} rows: they must match")
+    return arr
+
+
+def _class_ids(arr: np.ndarray, name: str = "labels") -> np.ndarray:
+    """Labels as int64 class ids: ints stay, whole floats become ints, other values are
+    numbered in sorted order (``"cat", "dog"`` -> 0, 1)."""
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be class ids (ints or names), got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_:
+        return arr.astype(np.int64)
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} holds NaN or inf: every row needs a class")
+        if np.all(arr == np.round(arr)):
+            return arr.astype(np.int64)
+    try:  # any sortable class names
+        _, ids = np.unique(arr, return_inverse=True)
+    except Exception as exc:
+        raise TypeError(
+            f"{name} must be class ids (ints or sortable names such as strings), got dtype {arr.dtype} "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    return ids.reshape(-1).astype(np.int64)
+
+
+def _labels(y: Any, n: int) -> np.ndarray:
+    return _class_ids(_label_array(y, n))
+
+
+def _check_rows(arr: np.ndarray, name: str, minimum: int) -> None:
+    if arr.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"{name} must be an array shaped (n, d) or (n, h, w[, c]), got {arr.ndim} dimension(s) with shape {arr.shape}"
+        )
+    if arr.shape[0] == 0 or arr[0].size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}): it needs rows and features")
+    if arr.shape[0] < minimum:
+        what = "nbgen needs at least 4 (3 to train, 1 to validate)" if minimum == 4 else f"it needs at least {minimum}"
+        raise ValueError(f"{name} has {arr.shape[0]} rows: {what}")
+
+
+# ---------------------------------------------------------------------------
+# units: what the models see
+
+
+PIXEL_MAX = 255.0
+
+
+class Scaling:
+    """The map from the user's units to the model's units: ``model = (user - shift) / scale``.
+
+    - ``"none"``: values already in [0, 1] (Bernoulli decoder, sigmoid outputs);
+    - ``"pixels"``: integer values in 0..255 (uint8 images), divided by 255 into [0, 1];
+    - ``"standardise"``: real-valued data, minus its mean and over its standard
+      deviation (per feature for rows ``(n, d)``, one mean and std for images), so that
+      every model trains on values of order 1 whatever the data's scale.
+
+    Statistics come from the training split. Outputs (samples, reconstructions, decoded
+    rows) go back through ``to_user``: a user sees everything in the data's own units.
+    """
+
+    def __init__(self, kind: str, shift: np.ndarray | float = 0.0, scale: np.ndarray | float = 1.0):
+        self.kind = kind
+        self.shift = np.asarray(shift, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    @classmethod
+    def detect(cls, dtype: np.dtype, lo: float, hi: float) -> Scaling:
+        """Pick the kind from the dtype and the range of the values (no statistics yet)."""
+        if np.issubdtype(dtype, np.integer) and lo >= 0 and 1 < hi <= PIXEL_MAX:
+            return cls("pixels", 0.0, PIXEL_MAX)
+        if lo >= 0.0 and hi <= 1.0:
+            return cls("none")
+        return cls("standardise")
+
+    def fit(self, x: np.ndarray, image: bool) -> Scaling:
+        """Set a standardising scaling's mean and std from training rows ``(n, features)``."""
+        if self.kind != "standardise":
+            return self
+        x = np.asarray(x, dtype=np.float64)
+        if image:
+            mean, std = np.full(x.shape[1], x.mean()), np.full(x.shape[1], x.std())
         else:
-            # any hashable class names become ints in sorted order
-            try:
-                _, arr = np.unique(arr, return_inverse=True)
-            except Exception as exc:
-                raise TypeError(f"labels must be class ids, got dtype {arr.dtype}") from exc
-    return arr.astype(np.int64)
+            mean, std = x.mean(0), x.std(0)
+        floor = max(float(std.max(initial=0.0)) * 1e-6, 1e-30)  # a constant feature is only centred
+        self.shift, self.scale = mean, np.where(std > floor, std, 1.0)
+        return self
+
+    @property
+    def unit_interval(self) -> bool:
+        return self.kind in ("none", "pixels")
+
+    def to_model(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "none":
+            return np.asarray(x, dtype=np.float32)
+        return ((np.asarray(x, dtype=np.float64) - self.shift) / self.scale).astype(np.float32)
+
+    def to_user(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "none":
+            return np.asarray(x, dtype=np.float32)
+        return (np.asarray(x, dtype=np.float64) * self.scale + self.shift).astype(np.float32)
+
+    def describe(self) -> str:
+        if self.kind == "pixels":
+            return (
+                "integer values 0-255 divided by 255 into [0, 1] (Bernoulli decoder); outputs are given back in 0-255"
+            )
+        if self.kind == "none":
+            return "values in [0, 1], used as they are (Bernoulli decoder)"
+        lo, hi = float(self.scale.min()), float(self.scale.max())
+        spread = f"std {lo:.4g}" if np.isclose(lo, hi) else f"std {lo:.4g} to {hi:.4g}"
+        return (
+            f"real values standardised: minus the training mean, over the training {spread} "
+            "(Gaussian decoder); outputs are given back in the data's units"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+def _fit_scaling(x_train: np.ndarray, x_val: np.ndarray | None) -> Scaling:
+    parts = [x_train] if x_val is None else [x_train, x_val]
+    lo = min(float(p.min()) for p in parts)
+    hi = max(float(p.max()) for p in parts)
+    dtype = np.result_type(*[p.dtype for p in parts])
+    image = x_train.ndim >= 3
+    return Scaling.detect(dtype, lo, hi).fit(x_train.reshape(len(x_train), -1), image)
+
+
+def _make(
+    x_train: np.ndarray,
+    y_train: np.ndarray | None,
+    x_val: np.ndarray,
+    y_val: np.ndarray | None,
+    name: str,
+    raw: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Dataset:
+    """A Dataset from validated arrays in the user's units (any numeric dtype)."""
+    scaling = _fit_scaling(x_train, x_val)
+    row_shape = tuple(int(s) for s in x_train.shape[1:])
+    user_tr = np.ascontiguousarray(x_train.reshape(len(x_train), -1), dtype=np.float32)
+    user_va = np.ascontiguousarray(x_val.reshape(len(x_val), -1), dtype=np.float32)
+    tr = user_tr if scaling.kind == "none" else np.ascontiguousarray(scaling.to_model(user_tr))
+    va = user_va if scaling.kind == "none" else np.ascontiguousarray(scaling.to_model(user_va))
+    ds = Dataset(
+        name=name,
+        x_train=user_tr,
+        x_val=user_va,
+        model_train=tr,
+        model_val=va,
+        y_train=y_train,
+        y_val=y_val,
+        row_shape=row_shape,
+        unit_interval=scaling.unit_interval,
+        scaling=scaling,
+        raw=raw,
+    )
+    ds.info["max_abs"] = float(np.max(np.abs(tr))) if tr.size else 0.0
+    return ds
 
 
 def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPLIT_SEED) -> Dataset:
-    """Validate user data ``(n, d)`` or ``(n, h, w[, c])`` and split it 80/20."""
-    arr = _as_float_array(x, "data")
-    if arr.ndim not in (2, 3, 4):
-        raise ValueError(
-            f"data must be an array shaped (n, d) or (n, h, w[, c]), got {arr.ndim} dimension(s) with shape {arr.shape}"
-        )
+    """Validate user data ``(n, d)`` or ``(n, h, w[, c])`` and split it 80/20 (stratified by labels)."""
+    arr = _as_numeric_array(x, "data")
+    _check_rows(arr, "data", 4)
     n = arr.shape[0]
-    if n == 0 or arr[0].size == 0:
-        raise ValueError(f"data is empty (shape {arr.shape}): it needs rows and features")
-    if n < 4:
-        raise ValueError(f"data has {n} rows: nbgen needs at least 4 (3 to train, 1 to validate)")
     y = None if labels is None else _labels(labels, n)
-    row_shape = tuple(int(s) for s in arr.shape[1:])
-    flat = arr.reshape(n, -1)
-    unit = bool(flat.min() >= 0.0 and flat.max() <= 1.0)
     idx_train, idx_val = _split(n, y, seed)
-    return Dataset(
-        name=name,
-        x_train=np.ascontiguousarray(flat[idx_train]),
-        x_val=np.ascontiguousarray(flat[idx_val]),
-        y_train=None if y is None else y[idx_train],
-        y_val=None if y is None else y[idx_val],
-        row_shape=row_shape,
-        unit_interval=unit,
+    return _make(
+        arr[idx_train],
+        None if y is None else y[idx_train],
+        arr[idx_val],
+        None if y is None else y[idx_val],
+        name,
+        raw=lambda: (arr[idx_train], arr[idx_val]),
     )
+
+
+def from_split(
+    x_train: Any, y_train: Any = None, x_test: Any = None, y_test: Any = None, name: str = "array"
+) -> Dataset:
+    """User data already split: the test rows become the validation split (no second split)."""
+    xt = _as_numeric_array(x_train, "x_train")
+    _check_rows(xt, "x_train", 3)
+    xv = _as_numeric_array(x_test, "x_test")
+    _check_rows(xv, "x_test", 1)
+    if xv.shape[1:] != xt.shape[1:]:
+        raise ValueError(
+            f"x_test has rows shaped {xv.shape[1:]} but x_train's are shaped {xt.shape[1:]}: they must match"
+        )
+    if (y_train is None) != (y_test is None):
+        raise ValueError("labels must be given for both x_train and x_test, or for neither")
+    yt = yv = None
+    if y_train is not None:
+        lt = _label_array(y_train, len(xt), "y_train")
+        lv = _label_array(y_test, len(xv), "y_test")
+        try:
+            joined = np.concatenate([lt, lv])
+        except Exception as exc:
+            raise TypeError(f"y_train and y_test must hold the same kind of class ids ({exc})") from exc
+        ids = _class_ids(joined, "labels")
+        yt, yv = ids[: len(lt)], ids[len(lt) :]
+    return _make(xt, yt, xv, yv, name, raw=lambda: (xt, xv))
 
 
 def _split(n: int, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -306,8 +543,10 @@ class RowSource:
         indices: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
         total: int | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         self.source = source
+        self.transform = transform
         self.row_shape = row_shape
         self.features = int(np.prod(row_shape)) if row_shape else 0
         self._indices = None if indices is None else np.asarray(indices, dtype=np.int64)
@@ -355,7 +594,7 @@ class RowSource:
                 self.release()
         out = np.empty_like(rows)
         out[order] = rows
-        return out
+        return out if self.transform is None else self.transform(out)
 
     def _file_layout(self):
         """(path, byte offset, row bytes, dtype) for a plain C-ordered memmap, else None.
@@ -402,22 +641,61 @@ class RowSource:
                 pass
 
 
+STREAM_BYTES = 256 * 2**20  # a .npy file whose float32 copy would exceed this is streamed from disk
+NPZ_LAYOUTS = "keys x (and y), or x_train and x_test (and y_train, y_test, as keras.datasets' mnist.npz has)"
+
+
+def _module(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
 def _is_streamable(data: Any) -> bool:
+    """Array-likes that stay on disk: a memmap, an h5py or zarr array, or any object with
+    ``__len__`` and ``__getitem__`` that NumPy cannot take whole (no ``__array__``)."""
     if isinstance(data, np.memmap):
+        return True
+    if _module(data) in ("h5py", "zarr"):
         return True
     return (
         not isinstance(data, (np.ndarray, list, tuple, str, bytes))
         and hasattr(data, "__len__")
         and hasattr(data, "__getitem__")
         and not hasattr(data, "__array_interface__")
+        and not hasattr(data, "__array__")
     )
+
+
+def _is_dataframe(data: Any) -> bool:
+    return hasattr(data, "columns") and hasattr(data, "dtypes") and hasattr(data, "to_numpy")
+
+
+def _frame_to_array(frame: Any, name: str = "data") -> np.ndarray:
+    """The numeric columns of a pandas DataFrame as one array; other columns are refused by name."""
+    import pandas as pd
+
+    bad = [
+        str(c)
+        for c, t in frame.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+    ]
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise TypeError(
+            f"{name} as a DataFrame must have numeric columns only; these are not: {shown}. "
+            "Drop them or encode them as numbers (and pass a label column as the second item: (frame, labels))"
+        )
+    arr = frame.to_numpy()
+    if arr.dtype == object:  # nullable extension dtypes: missing values become NaN (and are refused)
+        arr = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    return arr
 
 
 def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dataset:
     """A data set streamed from an array-like with ``__len__`` and ``__getitem__``.
 
     Validation reads a sample of rows (up to 4,096 spread over the source) before
-    training; the engine also checks every batch it reads for NaN or inf.
+    training; the engine also checks every batch it reads for NaN or inf. The
+    scaling (see :class:`Scaling`) is fitted on that sample.
     """
     n = len(source)
     if n < 4:
@@ -427,8 +705,12 @@ def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dat
     row_shape = tuple(int(s) for s in first.shape)
     if not 1 <= len(row_shape) <= 3:
         raise ValueError(f"data must be an array shaped (n, d) or (n, h, w[, c]), got rows of shape {row_shape}")
-    if not (np.issubdtype(first.dtype, np.number) or np.issubdtype(first.dtype, np.bool_)):
+    if first.dtype == object or not (np.issubdtype(first.dtype, np.number) or np.issubdtype(first.dtype, np.bool_)):
         raise TypeError(f"data must hold numbers, got rows of dtype {first.dtype}")
+    if np.issubdtype(first.dtype, np.complexfloating):
+        raise TypeError(f"data must hold real numbers, got rows of dtype {first.dtype}")
+    if first.size == 0:
+        raise ValueError(f"data is empty (rows of shape {row_shape}): it needs features")
     sample = RowSource(source, row_shape, indices=probe_idx)[np.arange(len(probe_idx))]
     bad = ~np.isfinite(sample)
     if bad.any():
@@ -436,29 +718,151 @@ def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dat
             f"data row {int(probe_idx[np.argwhere(bad)[0][0]])} holds NaN or inf (found in a sample of "
             f"{len(probe_idx)} rows read before training): remove or impute it"
         )
-    unit = bool(sample.min() >= 0.0 and sample.max() <= 1.0)
+    scaling = Scaling.detect(first.dtype, float(sample.min()), float(sample.max())).fit(sample, len(row_shape) >= 2)
     n_val = min(max(1, int(math.ceil(VALIDATION_FRACTION * n))), 10_000)
     val_idx = np.sort(np.random.default_rng(seed).choice(n, n_val, replace=False))
-    return Dataset(
+    x_val = RowSource(source, row_shape, indices=val_idx)[np.arange(n_val)]
+    ds = Dataset(
         name=name,
         x_train=RowSource(source, row_shape, excluded=val_idx, total=n),  # type: ignore[arg-type]
-        x_val=RowSource(source, row_shape, indices=val_idx)[np.arange(n_val)],
+        x_val=x_val,
+        model_train=RowSource(source, row_shape, excluded=val_idx, total=n, transform=scaling.to_model),
+        model_val=scaling.to_model(x_val),
         y_train=None,
         y_val=None,
         row_shape=row_shape,
-        unit_interval=unit,
+        unit_interval=scaling.unit_interval,
         streaming=True,
+        scaling=scaling,
+        raw=None,
     )
+    ds.info["max_abs"] = float(np.max(np.abs(scaling.to_model(sample))))
+    ds.info["source"] = source
+    return ds
+
+
+def _from_file(path: str, name: str) -> Dataset:
+    """A ``.npy`` (memory-mapped; streamed when large) or ``.npz`` file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"data={name!r}: no file at {path!r}")
+    lower = path.lower()
+    if lower.endswith(".npy"):
+        try:
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError as exc:  # object arrays cannot be mapped, and are never unpickled
+            raise TypeError(f"data={name!r} must hold an array of numbers ({exc})") from exc
+        if arr.ndim >= 1 and arr.size * 4 > STREAM_BYTES:
+            return from_source(arr, name=name)
+        return from_arrays(np.asarray(arr), name=name)
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise ValueError(f"data={name!r} is not a readable .npz file ({type(exc).__name__}: {exc})") from exc
+    with npz:
+        keys = set(npz.files)
+        try:
+            if "x" in keys:
+                return from_arrays(npz["x"], npz["y"] if "y" in keys else None, name=name)
+            test = "x_test" if "x_test" in keys else "x_val" if "x_val" in keys else None
+            if "x_train" in keys and test is not None:
+                labels = "y_train" in keys
+                y_test = "y_test" if "y_test" in keys else "y_val"
+                return from_split(
+                    npz["x_train"],
+                    npz["y_train"] if labels else None,
+                    npz[test],
+                    npz[y_test] if labels and y_test in keys else None,
+                    name=name,
+                )
+        except ValueError as exc:
+            if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+                raise TypeError(f"data={name!r} holds Python objects, which nbgen never unpickles") from exc
+            raise
+    raise ValueError(f"data={name!r}: the .npz file has the keys {sorted(keys)}; nbgen needs {NPZ_LAYOUTS}")
+
+
+def _named(key: str, n: int | None, path: str | None) -> Dataset:
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 4):
+        raise ValueError(f"n must be an int >= 4, got {n!r}")
+    if key == "digits":
+        x, y = _digits()
+        return from_arrays(x, y, name="digits")
+    if key == "moons":
+        x, y = _moons(n or 4000, 0)
+        return from_arrays(x, y, name="moons")
+    if key in ("ring", "grid"):
+        x, y = _mixture(key, n or 20000, 0)
+        ds = from_arrays(x, y, name=key)
+        ds.modes, ds.mode_std = mixture_centres(key)
+        return ds
+    x, y = load_keras_dataset(key, path)
+    return from_arrays(x, y, name=key)
+
+
+def _from_tuple(data: tuple) -> Dataset:
+    forms = "(x, labels), (x_train, x_test) or ((x_train, y_train), (x_test, y_test))"
+    if len(data) != 2:
+        raise ValueError(f"data as a tuple must be one of {forms}; got a tuple of {len(data)} items")
+    first, second = data
+    if isinstance(first, (tuple, list)) and isinstance(second, (tuple, list)) and len(first) == len(second) == 2:
+        if isinstance(first, tuple) or isinstance(second, tuple):  # what keras.datasets.*.load_data() returns
+            (x_train, y_train), (x_test, y_test) = first, second
+            return from_split(_plain(x_train), y_train, _plain(x_test), y_test)
+    if isinstance(first, tuple) or isinstance(second, tuple):
+        raise ValueError(
+            f"data as a tuple must be one of {forms}; got a tuple of {type(first).__name__} and {type(second).__name__}"
+        )
+    x = _plain(first)
+    if second is None:
+        return from_arrays(x)
+    y = _frame_to_array(second, "labels") if _is_dataframe(second) else second
+    try:
+        y_arr, x_arr = np.asarray(y), np.asarray(x)
+    except Exception:  # ragged or odd input: from_arrays names the problem
+        y_arr = x_arr = None
+    if (
+        y_arr is not None
+        and x_arr is not None
+        and y_arr.ndim >= 2
+        and x_arr.ndim >= 2
+        and y_arr.shape[1:] == x_arr.shape[1:]
+        and y_arr.dtype != object
+    ):
+        return from_split(x, None, y_arr, None)  # (x_train, x_test): the second has rows like the first
+    return from_arrays(x, y)
+
+
+def _plain(x: Any) -> Any:
+    """DataFrames and JAX arrays as NumPy arrays; anything else as it is (validated later)."""
+    if _is_dataframe(x):
+        return _frame_to_array(x)
+    return x
 
 
 def load(data: Any = "digits", *, n: int | None = None, path: str | None = None) -> Dataset:
     """Turn ``data`` into a :class:`Dataset`.
 
     Args:
-        data: a name (``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``, ``"mnist"``,
-            ``"fashion_mnist"``), a NumPy array ``(n, d)`` or ``(n, h, w[, c])``, a tuple
-            ``(x, labels)``, a :class:`Dataset`, or an array-like too large for memory
-            (``np.load(path, mmap_mode="r")``, an h5py dataset...), which is streamed.
+        data: one of
+            - a name: ``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``, ``"mnist"``,
+              ``"fashion_mnist"``;
+            - an array ``(n, d)`` or ``(n, h, w[, c])``: NumPy, JAX, a list, or a pandas
+              DataFrame of numeric columns; split 80/20 for validation;
+            - ``(x, labels)`` (labels: ints, names, a column or one-hot rows);
+            - an existing split, whose test part becomes the validation split:
+              ``(x_train, x_test)`` or ``((x_train, y_train), (x_test, y_test))``, which
+              is what ``keras.datasets.mnist.load_data()`` returns;
+            - a path to a ``.npy`` file (memory-mapped; streamed when its float32 copy
+              would pass 256 MB) or a ``.npz`` file with keys ``x`` (and ``y``) or
+              ``x_train``/``y_train``/``x_test``/``y_test``;
+            - an array-like too large for memory (``np.load(path, mmap_mode="r")``,
+              an h5py dataset...), which is streamed;
+            - a :class:`Dataset`.
+
+            Integer images with values in 0..255 (uint8) are divided by 255 and get
+            the [0, 1] (Bernoulli) decoders; real-valued data is standardised. Either
+            way, inputs and outputs of a session stay in the data's own units
+            (``dataset.scaling`` says what was done).
         n: number of points to generate for ``moons``, ``ring`` and ``grid``.
         path: a local ``.npz`` file for ``mnist`` / ``fashion_mnist``.
 
@@ -469,37 +873,29 @@ def load(data: Any = "digits", *, n: int | None = None, path: str | None = None)
     """
     if isinstance(data, Dataset):
         return data
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
     if isinstance(data, str):
         key = data.lower().replace("-", "_")
-        if key not in NAMED:
-            raise ValueError(
-                f"data={data!r} is not a known data set; choose one of {', '.join(NAMED)}, or pass a NumPy array"
-            )
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 4):
-            raise ValueError(f"n must be an int >= 4, got {n!r}")
-        if key == "digits":
-            x, y = _digits()
-            ds = from_arrays(x, y, name="digits")
-        elif key == "moons":
-            x, y = _moons(n or 4000, 0)
-            ds = from_arrays(x, y, name="moons")
-        elif key in ("ring", "grid"):
-            x, y = _mixture(key, n or 20000, 0)
-            ds = from_arrays(x, y, name=key)
-            ds.modes, ds.mode_std = mixture_centres(key)
-        else:
-            x, y = load_keras_dataset(key, path)
-            ds = from_arrays(x, y, name=key)
-        return ds
+        if key in NAMED:
+            return _named(key, n, path)
+        if data.lower().endswith((".npy", ".npz")) or os.path.isfile(data):
+            if not data.lower().endswith((".npy", ".npz")):
+                raise ValueError(f"data={data!r} is a file, but nbgen reads only .npy and .npz files")
+            return _from_file(data, data)
+        raise ValueError(
+            f"data={data!r} is not a known data set; choose one of {', '.join(NAMED)}, or pass a NumPy array "
+            "or a path to a .npy or .npz file"
+        )
     if isinstance(data, tuple):
-        if len(data) != 2:
-            raise ValueError(f"data as a tuple must be (x, labels), got a tuple of {len(data)} items")
-        return from_arrays(data[0], data[1])
+        return _from_tuple(data)
+    if _is_dataframe(data):
+        return from_arrays(_frame_to_array(data))
     if _is_streamable(data):
         return from_source(data)
     if isinstance(data, (list, np.ndarray)) or hasattr(data, "__array__"):
         return from_arrays(data)
     raise TypeError(
-        f"data must be a data set name ({', '.join(NAMED)}), a NumPy array or a tuple "
-        f"(x, labels), got {type(data).__name__}"
+        f"data must be a data set name ({', '.join(NAMED)}), a path to a .npy or .npz file, an array "
+        f"or a tuple (x, labels), got {type(data).__name__}"
     )

@@ -49,6 +49,9 @@ class _LazyShuffle:
         return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
 
 
+OUTLIER_HINT = 20.0  # model-unit values beyond this make a divergence message name the data
+
+
 class TrainingDiverged(FloatingPointError):
     """A loss became NaN or infinite; the weights were rolled back."""
 
@@ -68,13 +71,13 @@ class Engine:
         self.live = {name: hp[name] for name in ("learning_rate", "beta", "d_steps") if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
-        self._data = None if dataset.streaming else jnp.asarray(dataset.x_train)
+        self._data = None if dataset.streaming else jnp.asarray(dataset.model_train)
         self.mesh = None
         self._rows_sharding = None
         if hp.get("distribution") == "data_parallel":
             self._setup_data_parallel()
-        n_eval = min(EVAL_ROWS, len(dataset.x_val))
-        self._val = jnp.asarray(dataset.x_val[:n_eval])
+        n_eval = min(EVAL_ROWS, len(dataset.model_val))
+        self._val = jnp.asarray(dataset.model_val[:n_eval])
         self._key = jax.random.key(self.seed)
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
@@ -132,10 +135,10 @@ class Engine:
         """
         if not self.dataset.streaming:
             return self._data, rows
-        flat = self.dataset.x_train[rows.reshape(-1)]
+        flat = self.dataset.model_train[rows.reshape(-1)]
         bad = ~np.isfinite(flat)
         if bad.any():
-            row = int(self.dataset.x_train.rows_of(rows.reshape(-1)[np.argwhere(bad)[0][0]])[0])
+            row = int(self.dataset.model_train.rows_of(rows.reshape(-1)[np.argwhere(bad)[0][0]])[0])
             raise ValueError(f"data row {row} holds NaN or inf: remove or impute it (found while streaming)")
         return jnp.asarray(flat), np.arange(rows.size, dtype=np.int32).reshape(rows.shape)
 
@@ -250,6 +253,18 @@ class Engine:
 
                 traceback.print_exc()
 
+    def _data_scale_hint(self) -> str:
+        """A sentence on the data's scale when it may be why the loss blew up."""
+        ds = self.dataset
+        big = ds.info.get("max_abs", 0.0)
+        if big <= OUTLIER_HINT:
+            return ""
+        units = "after standardising, " if ds.scaling.kind == "standardise" else ""
+        return (
+            f" The data's scale may be the cause: {units}its values reach {big:.3g} in the model's units "
+            f"({ds.scaling.describe()}); clip or transform extreme values (for example a log) and try again."
+        )
+
     # -- the loop --------------------------------------------------------------
     def run(self, epochs: int) -> str:
         """Train for ``epochs`` more epochs; returns "finished" or "stopped".
@@ -297,6 +312,7 @@ class Engine:
                         f"{self.live['learning_rate'] / 10:g})"
                         + (" or a smaller beta" if "beta" in self.live else "")
                         + "."
+                        + self._data_scale_hint()
                     )
                 self.state = new_state
                 k = len(rows)

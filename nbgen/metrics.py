@@ -106,10 +106,10 @@ def evaluate(
     k = _config._int("k", k, 1, 100_000)
     n_samples = _config._int("n_samples", n_samples, 1, 10_000_000)
     ds = session.dataset
-    xf = ds.x_val if x is None else ds.flatten(x)
+    xf = ds.model_val if x is None else ds.flatten(x)  # model units (see nbgen.data.Scaling)
     out: dict[str, Any] = {}
     if session.kind in ("autoencoder", "vae"):
-        rec = session.reconstruct(xf).reshape(len(xf), -1)
+        rec = ds.flatten(session.reconstruct(ds.to_rows(xf)))
         out["mse"] = float(np.mean((xf - rec) ** 2))
         out["pca_mse"] = pca_mse(ds.train_sample(), xf, session.hyperparameters["latent_dim"])
         out["mse_vs_pca"] = out["mse"] / out["pca_mse"] if out["pca_mse"] > 0 else float("nan")

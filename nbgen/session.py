@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import os
-import tempfile
+import secrets
 import threading
 import time
 import zipfile
@@ -17,13 +17,13 @@ import jax
 import numpy as np
 
 from . import _config
-from .data import Dataset
+from .data import NAMED, Dataset, from_split
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .models import REGISTRY
 
 FORMAT = "nbgen-session"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
 
 
 def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[str, Any, Dataset, dict[str, Any]]:
@@ -76,11 +76,7 @@ class Session:
 
         keras.utils.set_random_seed(self._hp["seed"])
         cls = REGISTRY[self._model_name]
-        stats = None
-        if not self.dataset.unit_interval:  # real-valued data: models may work in standard units
-            xt = np.asarray(self.dataset.train_sample(), dtype=np.float64)
-            stats = (xt.mean(0).tolist(), np.maximum(xt.var(0), 1e-12).tolist())
-        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp, data_stats=stats)
+        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp)
         self.engine = Engine(self._model, self.dataset, self._hp)
         self.engine.listeners = self._listeners
         self._fns = {}
@@ -381,20 +377,32 @@ class Session:
         failure leaves any previous file intact.
         """
         path = os.fspath(path)
+        if os.path.isdir(path):
+            raise IsADirectoryError(
+                f"path={path!r} is a folder: give a file name, for example "
+                f"{os.path.join(path, self._model_name + '.nbgen')!r}"
+            )
         if not path.endswith(".nbgen"):
             path += ".nbgen"
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
         leaves = jax.tree_util.tree_leaves(self.engine.state)
         arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
         config = dict(self.config)
         data = config.pop("data")
-        if isinstance(data, str):
-            data_meta = {"name": data}
-        else:
-            x, y = data if isinstance(data, tuple) else (data, None)
-            arrays["data_x"] = np.asarray(x)
-            if y is not None:
-                arrays["data_labels"] = np.asarray(y)
-            data_meta = {"array": True, "labels": y is not None}
+        ds = self.dataset
+        if isinstance(data, str) and data.lower().replace("-", "_") in NAMED:
+            data_meta: dict[str, Any] = {"name": data}
+        elif ds.raw is not None:  # in memory: the split as the user gave it (dtype and units), no second split
+            arrays["data_x_train"], arrays["data_x_val"] = ds.raw()
+            if ds.has_labels:
+                arrays["data_y_train"], arrays["data_y_val"] = ds.y_train, ds.y_val
+            data_meta = {"split": True, "labels": ds.has_labels, "dataset_name": ds.name}
+        elif isinstance(data, str):  # a large .npy file, streamed: the file stays where it is
+            data_meta = {"path": os.path.abspath(data)}
+        else:  # a streamed array-like
+            arrays["data_x"] = np.asarray(ds.info["source"])
+            data_meta = {"array": True, "labels": False}
         meta = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -409,7 +417,16 @@ class Session:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".nbgen-", suffix=".tmp", dir=directory)
+        # not mkstemp, whose files are always 0600: the file gets the permissions the umask gives
+        for _ in range(100):
+            tmp = os.path.join(directory, f".nbgen-{secrets.token_hex(6)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"could not create a temporary file in {directory!r}")
         try:
             with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
@@ -482,10 +499,27 @@ def load(path: str | os.PathLike) -> Session:
     data_meta = meta["data"]
     if "name" in data_meta:
         data = data_meta["name"]
+    elif "path" in data_meta:
+        data = data_meta["path"]
+    elif data_meta.get("split"):
+        labels = bool(data_meta.get("labels"))
+        data = from_split(
+            arrays["data_x_train"],
+            arrays["data_y_train"] if labels else None,
+            arrays["data_x_val"],
+            arrays["data_y_val"] if labels else None,
+            name=data_meta.get("dataset_name", "array"),
+        )
     else:
         data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
     model = config.pop("model")
     session = Session(model, data, **config)
+    if meta.get("version", 1) < 2 and session.dataset.scaling.kind != "none":
+        raise ValueError(
+            f"path={path!r} was written by nbgen 0.1, whose models trained on this data in its raw units; "
+            f"nbgen now trains in {session.dataset.scaling.kind} units (see Session.dataset), so these weights "
+            "do not fit: train the session again"
+        )
     treedef = jax.tree_util.tree_structure(session.engine.state)
     leaves = jax.tree_util.tree_leaves(session.engine.state)
     saved = [arrays[f"state_{i:04d}"] for i in range(len(leaves)) if f"state_{i:04d}" in arrays]

@@ -61,8 +61,8 @@ def test_bad_hyperparameters_and_names(kwargs, exc, pattern):
         (np.zeros((3, 4)), ValueError, r"data has 3 rows: nbgen needs at least 4"),
         (np.array([["a", "b"]] * 5), TypeError, r"data must hold numbers, got an array of dtype <U1"),
         ((np.zeros((10, 2)), np.zeros(9)), ValueError, r"labels has 9 entries but the data has 10 rows"),
-        ((np.zeros((10, 2)), np.zeros((10, 2))), ValueError, r"labels must be one-dimensional"),
-        ((np.zeros((10, 2)),), ValueError, r"data as a tuple must be \(x, labels\)"),
+        ((np.zeros((10, 2)), np.zeros((10, 3))), ValueError, r"labels must be one-dimensional"),
+        ((np.zeros((10, 2)),), ValueError, r"data as a tuple must be one of \(x, labels\), \(x_train, x_test\)"),
     ],
 )
 def test_bad_data(data, exc, pattern):

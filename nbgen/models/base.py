@@ -35,16 +35,13 @@ class GenerativeModel:
     val_metric_names: tuple[str, ...] = ()
     can_encode = False
     can_sample = False
-    data_stats: tuple[list, list] | None = None
 
-    def __init__(
-        self, features: int, unit_interval: bool, hp: dict[str, Any], data_stats: tuple[list, list] | None = None
-    ):
+    def __init__(self, features: int, unit_interval: bool, hp: dict[str, Any]):
+        # Models work in the data set's model units (nbgen.data.Scaling): values in
+        # [0, 1] when unit_interval, else standardised real values.
         self.features = features
         self.unit_interval = unit_interval
         self.hp = dict(hp)
-        if data_stats is not None:  # per-feature (mean, variance) of the training rows
-            self.data_stats = data_stats
         self.networks: dict[str, keras.Model] = {}
         # optimizer group name -> (optimizer, [network names it updates])
         self.optimizers: dict[str, tuple[keras.optimizers.Optimizer, list[str]]] = {}

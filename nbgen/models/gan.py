@@ -50,10 +50,6 @@ class GAN(GenerativeModel):
     # side, which lets it see a lack of diversity; on the ring it also sharpens the
     # modes (23-43% -> 79-87% HQ, benchmarks/gan_tuning/).
     pack = 2
-    # the data's per-feature (mean, variance): when set, both networks work in
-    # standardised units (G's output is un-standardised, D's input standardised),
-    # so that the grid ([-4, 4]) trains like the ring ([-2, 2])
-    data_stats = None
     # D learns d_lr_mult times faster than G (TTUR, Heusel et al., 2017), with
     # Adam betas (0, 0.99) as in Mescheder et al. (2018): a stronger, quicker D
     # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/gan_tuning/)
@@ -62,22 +58,13 @@ class GAN(GenerativeModel):
 
     def build(self) -> None:
         hidden, k = self.hp["hidden"], self.hp["noise_dim"]
-        scaled = self.data_stats is not None and not self.unit_interval
         noise = keras.Input((k,), name="noise")
         h = mlp("generator", noise, hidden)
         x_fake = keras.layers.Dense(self.features, activation=self.output_activation(), name="x_fake")(h)
-        if scaled:
-            mean, var = self.data_stats
-            x_fake = keras.layers.Normalization(mean=mean, variance=var, invert=True, name="unstandardise")(x_fake)
         generator = keras.Model(noise, x_fake, name="generator")
 
         x = keras.Input((self.features * self.pack,), name="x")
-        h = x
-        if scaled:
-            h = keras.layers.Normalization(
-                mean=list(mean) * self.pack, variance=list(var) * self.pack, name="standardise"
-            )(x)
-        h = mlp("discriminator", h, hidden, activation="leaky_relu")
+        h = mlp("discriminator", x, hidden, activation="leaky_relu")
         logit = keras.layers.Dense(1, name="logit")(h)
         discriminator = keras.Model(x, logit, name="discriminator")
 

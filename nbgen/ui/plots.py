@@ -631,8 +631,9 @@ class SessionFigure:
             )
             fig.layout[p.xaxis].update(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
         elif name == "data":
-            self._data_projection = fit_projection(ds.x_val[:MAX_DATA_POINTS])
-            real = self._data_projection.project(ds.x_val[:MAX_DATA_POINTS])
+            shown = ds.to_rows(ds.model_val[:MAX_DATA_POINTS]).reshape(-1, ds.features)  # the data's units
+            self._data_projection = fit_projection(shown)
+            real = self._data_projection.project(shown)
             if self._kind == "gan" and ds.features == 2:
                 fig.add_trace(
                     go.Heatmap(
@@ -804,7 +805,7 @@ class SessionFigure:
         s = self.session
         ds = s.dataset
         if "latent" in self.panels:
-            z = s.encode(ds.x_val[:MAX_LATENT_POINTS])
+            z = s.encode(ds.to_rows(ds.model_val[:MAX_LATENT_POINTS]))
             self._latent_projection = fit_projection(z)
             xy = self._latent_projection.project(z).astype(np.float32)
             self.trace("latent").update(x=xy[:, 0], y=xy[:, 1])
@@ -815,9 +816,8 @@ class SessionFigure:
                 g = grid_points(xr, yr, CLICK_GRID).astype(np.float32)
                 self.trace("latent-grid").update(x=g[:, 0], y=g[:, 1])
         if "reconstructions" in self.panels:
-            x = ds.x_val[:N_RECONSTRUCTIONS]
-            originals = ds.to_rows(x)
-            recon = s.reconstruct(x)
+            originals = ds.to_rows(ds.model_val[:N_RECONSTRUCTIONS])  # the data's units, as the user sees it
+            recon = s.reconstruct(originals)
             self._show_image("reconstructions", tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
         if "samples" in self.panels:
             images = s.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
@@ -826,9 +826,10 @@ class SessionFigure:
             proj = self._data_projection
             assert proj is not None
             if s.kind == "autoencoder":
-                gen = s.dataset.flatten(s.reconstruct(ds.x_val[:MAX_DATA_POINTS]))
+                gen = s.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
             else:
-                gen = s.dataset.flatten(s.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED))
+                gen = s.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED)
+            gen = gen.reshape(len(gen), -1)
             xy = proj.project(gen).astype(np.float32)
             self.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
             if self.has_trace("decision"):
@@ -837,7 +838,7 @@ class SessionFigure:
             self._show_decoded(self.last_decoded[0])
 
     def _show_image(self, name: str, image: np.ndarray) -> None:
-        lo, hi = (0.0, 1.0) if self._dataset.unit_interval else (None, None)
+        lo, hi = self._dataset.value_range or (None, None)
         self.images[name] = image
         self.trace(name).update(source=png_data_uri(image, lo, hi))
 
@@ -905,7 +906,7 @@ class SessionFigure:
         if "decoded" in self.panels and s.dataset.is_image:
             self._show_image("decoded", tile(out[None], 1))
         elif self.has_trace("decoded") and self._data_projection is not None:
-            xy = self._data_projection.project(s.dataset.flatten(out[None]))
+            xy = self._data_projection.project(out.reshape(1, -1))
             self.trace("decoded").update(x=xy[:, 0], y=xy[:, 1])
         return out
 
@@ -927,5 +928,6 @@ def decision_surface(session: Session, grid: np.ndarray, figure: SessionFigure |
     if session.kind != "gan":
         raise TypeError(f"a decision surface needs a GAN, got the {session.kind} model")
     fn = figure._logits() if figure is not None else jax.jit(session._model.logits)
+    grid = session.dataset.flatten(grid, "grid")  # the plot's (data) units -> the model's
     logits = fn(session.engine.state["params"], jnp.asarray(grid, dtype=jnp.float32))
     return np.asarray(jax.nn.sigmoid(logits), dtype=np.float64)

@@ -143,8 +143,14 @@ class SessionWidget(widgets.VBox):
         self.model_picker = widgets.Dropdown(
             options=MODEL_OPTIONS, description="model", style=wide, layout=text_layout("170px")
         )
-        self.data_picker = widgets.Dropdown(
-            options=DATA_OPTIONS, description="data", style=wide, layout=text_layout("140px")
+        # a combobox: pick a built-in set or type a path to a .npy / .npz file
+        self.data_picker = widgets.Combobox(
+            options=DATA_OPTIONS,
+            ensure_option=False,
+            placeholder="name or .npy/.npz path",
+            description="data",
+            style=wide,
+            layout=text_layout("220px"),
         )
         self.latent_dim = widgets.BoundedIntText(
             value=2, min=1, max=4096, description="latent size", style=wide, layout=text_layout("140px")
@@ -433,8 +439,8 @@ class SessionWidget(widgets.VBox):
 
     def _read_setup(self) -> tuple[str, Any, dict[str, Any]]:
         model = self.model_picker.value
-        choice = self.data_picker.value
-        data = self._user_data if choice == "array" else choice
+        choice = self.data_picker.value.strip()
+        data = self._user_data if choice == "array" and self._user_data is not None else choice
         accepts = _config.ACCEPTS[model]
         hp: dict[str, Any] = {}
         if "latent_dim" in accepts:
@@ -457,7 +463,7 @@ class SessionWidget(widgets.VBox):
         s = self.session
         model, data, hp = self._read_setup()
         current = self._setup_values()
-        if model != s.kind or self.data_picker.value != s.dataset.name:
+        if model != s.kind or self.data_picker.value.strip() != s.dataset.name:
             # only the fields the user edited carry over; the rest take the new defaults
             edited = {k: v for k, v in hp.items() if current[k] != self._synced.get(k)}
             rebind(s, model, data, **edited)
