@@ -30,13 +30,13 @@ TRIED = {"inputs": 0, "trained": 0, "refused": 0}
 
 @st.composite
 def arrays(draw, rows=None):
-    n = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17])) if rows is None else rows
-    ndim = draw(st.integers(0, 5))
-    shape = (n, *draw(st.lists(st.integers(0, 4), min_size=max(ndim - 1, 0), max_size=max(ndim - 1, 0))))[:ndim]
+    n = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17, 40, 40])) if rows is None else rows
+    ndim = draw(st.sampled_from([0, 1, 2, 2, 2, 3, 3, 4, 5]))
+    shape = (n, *draw(st.lists(st.integers(0, 4) | st.integers(1, 4), min_size=max(ndim - 1, 0), max_size=max(ndim - 1, 0))))[:ndim]
     dtype = draw(st.sampled_from(DTYPES))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     scale = draw(st.sampled_from([1.0, 255.0, 1e4, 1e30]))
-    values = rng.normal(size=shape) * scale
+    values = np.array(np.asarray(rng.normal(size=shape)) * scale)
     if dtype == "object":
         arr = values.astype(object)
         if arr.size and draw(st.booleans()):
@@ -51,7 +51,7 @@ def arrays(draw, rows=None):
     else:
         with np.errstate(over="ignore"):
             arr = values.astype(dtype)
-        if arr.size and draw(st.booleans()):
+        if arr.size and draw(st.integers(0, 3)) == 0:
             where = draw(st.integers(0, arr.size - 1))
             arr.flat[where] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
     return arr
@@ -82,7 +82,7 @@ def labels_for(draw, n):
 @st.composite
 def user_data(draw):
     x = draw(arrays())
-    n = len(x) if x.ndim else 0
+    n = len(x) if np.ndim(x) else 0
     form = draw(st.sampled_from(["array", "list", "xy", "split", "keras", "nested", "one", "three", "frame"]))
     if form == "array":
         return x
@@ -94,7 +94,7 @@ def user_data(draw):
         return (x, draw(arrays()))
     if form == "keras":
         test = draw(arrays())
-        n_test = len(test) if test.ndim else 0
+        n_test = len(test) if np.ndim(test) else 0
         return ((x, draw(labels_for(n))), (test, draw(labels_for(n_test))))
     if form == "nested":
         return (((x, x), (x,)), x)
@@ -134,7 +134,7 @@ def _run_with_timeout(fn, seconds=60.0):
     return box.get("value")
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(data=user_data())
 def test_any_input_trains_one_epoch_or_is_refused_by_name(trained, data):
     session, history, z = trained
