@@ -250,9 +250,10 @@ print(f"digit classes in 2,500 samples: {c['classes']}/10 ({c['balanced_classes'
         md("""
 # Your own data
 
-nbgen takes NumPy arrays: rows `(n, d)` (tabular) or images `(n, h, w)` / `(n, h, w, c)`,
-with or without labels. Values in [0, 1] get a Bernoulli decoder and sigmoid outputs;
-anything else a Gaussian decoder.
+nbgen takes arrays (NumPy, JAX, pandas): rows `(n, d)` (tabular) or images `(n, h, w)` /
+`(n, h, w, c)`, with or without labels. Values in [0, 1] get a Bernoulli decoder and sigmoid
+outputs; uint8 pixels are divided by 255 and get the same; any other real values are
+standardised and get a Gaussian decoder. Inputs and outputs stay in your data's units.
 """),
         code("""
 import numpy as np
@@ -293,6 +294,30 @@ print(vae.sample(4, seed=0).shape, vae.dataset.row_shape, vae.dataset.unit_inter
             CHECK
             + """
 print(vae.sample(4, seed=0).shape, vae.evaluate()["iw_bound"] <= vae.evaluate()["neg_elbo"])
+"""
+        ),
+        md("""
+Data as Keras hands it out: uint8 pixels in 0-255, already split into train and test
+(`keras.datasets.mnist.load_data()` returns `((x_train, y_train), (x_test, y_test))`).
+nbgen divides the pixels by 255 (what every Keras example does), keeps your test split as
+the validation split, and gives samples back in 0-255. A `.npy` or `.npz` path works too.
+"""),
+        code("""
+import os
+import tempfile
+
+pixels = (images * 255).astype(np.uint8)
+split = ((pixels[:500], labels[:500]), (pixels[500:], labels[500:]))
+px = nbgen.train("vae", split, epochs=20)
+print(px.dataset)
+folder = tempfile.mkdtemp()
+np.savez(os.path.join(folder, "shapes.npz"), x_train=pixels[:500], y_train=labels[:500], x_test=pixels[500:], y_test=labels[500:])
+from_file = nbgen.datasets.load(os.path.join(folder, "shapes.npz"))
+"""),
+        code(
+            CHECK
+            + """
+print(px.dataset.scaling.kind, len(px.dataset.x_val), px.sample(4, seed=0).max() > 1, len(from_file.x_val))
 """
         ),
         md("""
