@@ -12,8 +12,9 @@ from ._backend import BackendError, ensure_jax_backend
 ensure_jax_backend()
 
 from . import data as datasets
+from .compare import Comparison, compare, sweep
 from .engine import TrainingDiverged
-from .session import Session, load, train
+from .session import Session, load, replay, train
 
 __version__ = "0.1.0"
 
@@ -31,4 +32,17 @@ def show(
     return _show(model, data, autostart=autostart, display=display, **hyperparameters)
 
 
-__all__ = ["BackendError", "Session", "TrainingDiverged", "__version__", "datasets", "load", "show", "train"]
+__all__ = [
+    "BackendError",
+    "Comparison",
+    "Session",
+    "TrainingDiverged",
+    "__version__",
+    "compare",
+    "datasets",
+    "load",
+    "replay",
+    "show",
+    "sweep",
+    "train",
+]

@@ -68,6 +68,10 @@ class Engine:
         self.history: dict[str, list[float]] = {}
         self.steps: dict[str, list[float]] = {"step": [], **{m: [] for m in model.metric_names}}
         self.timeline: list[dict[str, Any]] = []
+        self.epoch_ends: list[int] = []  # the step at which each epoch ended (a stop can cut one short)
+        # replay: timeline records to re-apply at their steps, and each epoch's end step
+        self.schedule: list[dict[str, Any]] = []
+        self.planned_epoch_ends: list[int] | None = None
         self.live = {name: hp[name] for name in ("learning_rate", "beta", "d_steps") if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
@@ -195,6 +199,19 @@ class Engine:
                     self._record_change(name, old, value, "set")
             self._pending = keep
 
+    def _apply_scheduled(self) -> None:
+        """Replay: queue the recorded changes made at this step (they apply right after)."""
+        due = [r for r in self.schedule if r["step"] <= self.step]
+        if due:
+            self.schedule = [r for r in self.schedule if r["step"] > self.step]
+            self.request({r["name"]: r["new"] for r in due})
+
+    def _planned_end(self) -> int | None:
+        """Replay: the step at which the original run's current epoch ended."""
+        if self.planned_epoch_ends is None or self.epoch >= len(self.planned_epoch_ends):
+            return None
+        return self.planned_epoch_ends[self.epoch]
+
     def _record_change(self, name: str, old: Any, new: Any, by: str) -> None:
         record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": new, "by": by, "time": time.time()}
         self.timeline.append(record)
@@ -277,6 +294,7 @@ class Engine:
         self._emit({"type": "status", "status": "running", "step": self.step})
         target = start_epoch + epochs
         while self.epoch < target:
+            self._apply_scheduled()
             self._apply_pending(epoch_boundary=True)
             self._anneal_if_due()
             rng = np.random.default_rng([self.seed, self.epoch])
@@ -288,9 +306,11 @@ class Engine:
                 idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
             sums = {m: 0.0 for m in self.model.metric_names}
             done = 0
+            limit = self._planned_end()
             for c0 in range(0, steps, self.chunk):
-                if self._wait_if_paused():
+                if self._wait_if_paused() or (limit is not None and self.step >= limit):
                     break
+                self._apply_scheduled()
                 self._apply_pending(epoch_boundary=False)
                 self.total_steps_planned = self.step + (steps - c0) + remaining
                 rows = idx[c0 : c0 + self.chunk]
@@ -340,6 +360,11 @@ class Engine:
             self._record_epoch(sums, done)
             if self._stop.is_set():
                 return "stopped"
+        if self.planned_epoch_ends is not None and self.epoch >= len(self.planned_epoch_ends) and self.schedule:
+            # replay: changes the original made after its last epoch
+            self.request({r["name"]: r["new"] for r in self.schedule})
+            self.schedule = []
+            self._apply_pending(epoch_boundary=True)
         return "finished"
 
     def _wait_if_paused(self) -> bool:
@@ -358,6 +383,7 @@ class Engine:
         for name, value in entry.items():
             self.history.setdefault(name, []).append(float(value))
         self.epoch += 1
+        self.epoch_ends.append(self.step)
         self._emit({"type": "epoch", "epoch": self.epoch, "step": self.step, "metrics": entry})
 
     def validation_metrics(self) -> dict[str, float]:

@@ -413,6 +413,7 @@ class Session:
             "history": self.engine.history,
             "steps": self.engine.steps,
             "timeline": self.engine.timeline,
+            "epoch_ends": self.engine.epoch_ends,
         }
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -437,6 +438,46 @@ class Session:
                 os.remove(tmp)
             raise
         return path
+
+    # -- replay ----------------------------------------------------------------------------
+    def replay(self, block: bool = True) -> Session:
+        """A new session from the same config that re-applies every timeline change at the step
+        it was made, over the same epochs (including epochs a stop cut short).
+
+        On the same machine and seed its history equals this session's exactly: a run steered
+        by hand with sliders and ``set()`` becomes reproducible. The learning-rate drop of
+        ``anneal`` is not replayed from the timeline: the new session makes it itself.
+
+        Args:
+            block: wait for the replay to finish (``False``: it trains in the background).
+
+        Returns:
+            The new session (trained, or training when ``block=False``).
+
+        Example:
+            >>> s = train("vae", "digits", epochs=2)
+            >>> s.replay().history == s.history
+            True
+        """
+        if self.running:
+            raise RuntimeError("this session is training: stop() it before replaying it")
+        if self.epoch and len(self.engine.epoch_ends) != self.epoch:
+            raise ValueError(
+                "this session's file was written before nbgen recorded epoch ends, so its run cannot be replayed"
+            )
+        initial: dict[str, Any] = {}
+        for record in self.timeline:  # the value before the first change is the starting value
+            initial.setdefault(record["name"], record["old"])
+        config = {**self.config, **initial}
+        model, data = config.pop("model"), config.pop("data")
+        replica = Session(model, self.dataset if not isinstance(data, str) else data, **config)
+        replica.engine.schedule = [dict(r) for r in self.timeline if r.get("by") != "anneal"]
+        replica.engine.planned_epoch_ends = list(self.engine.epoch_ends)
+        if self.epoch:
+            replica.train(self.epoch, block=block)
+        else:  # nothing trained: only the changes
+            replica.engine.run(0)
+        return replica
 
     # -- display ---------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -531,25 +572,56 @@ def load(path: str | os.PathLike) -> Session:
     session.engine.history.update({k: list(v) for k, v in meta["history"].items()})
     session.engine.steps.update({k: list(v) for k, v in meta["steps"].items()})
     session.engine.timeline.extend(meta["timeline"])
+    session.engine.epoch_ends.extend(int(e) for e in meta.get("epoch_ends", []))
     session._status = "finished" if session.engine.step else "idle"
     return session
 
 
+def replay(path: str | os.PathLike, block: bool = True) -> Session:
+    """Load the session at ``path`` and replay its run: see :meth:`Session.replay`."""
+    return load(path).replay(block=block)
+
+
 def train(
-    model: str = "vae", data: Any = "digits", *, epochs: int | None = None, seed: int = 0, **hyperparameters: Any
+    model: str = "vae",
+    data: Any = "digits",
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    **hyperparameters: Any,
 ) -> Session:
     """Build a session, train it headless (blocking) and return it.
 
+    Args:
+        model, data, **hyperparameters: as for :class:`Session`.
+        epochs: how long to train; also the session's ``epochs`` (which ``anneal`` plans for).
+        seed: the random seed (weights, shuffling, sampling).
+        progress: a one-line progress bar on standard error (epoch, loss, samples/s, ETA).
+            Default: on in a terminal and in a notebook, off under ``CI=true`` or when
+            output goes to a pipe or a file.
+
     Example:
-        >>> s = train("autoencoder", "digits", epochs=5, latent_dim=8)
+        >>> s = train("autoencoder", "digits", epochs=20, latent_dim=8, progress=False)
         >>> s.evaluate()["mse"] < s.evaluate()["pca_mse"]
         True
     """
+    from . import progress as _progress
+
     if epochs is not None:  # the run's length is the session's ``epochs`` (and anneal's plan)
         hyperparameters["epochs"] = epochs
     session = Session(model, data, seed=seed, **hyperparameters)
-    session.train()
+    show = _progress.default_enabled() if progress is None else bool(progress)
+    if not show:
+        session.train()
+        return session
+    line, unsubscribe = _progress.attach(session, session.hyperparameters["epochs"])
+    try:
+        session.train()
+    finally:
+        unsubscribe()
+        line.close(session.status)
     return session
 
 
-__all__ = ["Session", "TrainingDiverged", "load", "train"]
+__all__ = ["Session", "TrainingDiverged", "load", "replay", "train"]

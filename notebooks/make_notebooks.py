@@ -394,6 +394,60 @@ except nbgen.TrainingDiverged:
 """
         ),
     ],
+    "09_compare_and_sweep.ipynb": [
+        md("""
+# Which settings are better? Compare, sweep, replay
+
+`nbgen.sweep` trains every combination of the hyperparameters you give as lists, one after
+the other, and returns a comparison: one figure with the runs' histories overlaid (one panel
+per metric) and a table of their final metrics. Here: what beta does to a VAE on digits.
+"""),
+        code("""
+import nbgen
+
+result = nbgen.sweep("vae", "digits", epochs=40, beta=[0.5, 1.0, 4.0])
+result.figure
+"""),
+        md("""
+The table is a list of dicts (`result.frame` is a pandas DataFrame when pandas is
+installed). A larger beta buys a smaller KL term (a latent space closer to the prior) with
+a worse reconstruction.
+"""),
+        code(
+            CHECK
+            + """
+kl = [row["last_kl"] for row in result.table]
+rec = [row["last_reconstruction"] for row in result.table]
+print(result.labels, kl[0] > kl[1] > kl[2], rec[0] < rec[2])
+"""
+        ),
+        md("""
+`nbgen.compare` does the same for sessions you already have, or for saved files
+(`nbgen.compare("a.nbgen", "b.nbgen")`), also across models on the same data.
+
+## Replay a hand-steered run
+
+Sliders and `session.set()` change a run while it trains; every change lands in
+`session.timeline` with its step. `session.replay()` (or `nbgen.replay("run.nbgen")`)
+builds a new session from the same config and applies each change at the step it was made:
+on the same machine and seed, the history is the same to the last bit.
+"""),
+        code("""
+steered = nbgen.Session("vae", "digits", epochs=30)
+steered.train(10)
+steered.set(beta=4.0, learning_rate=3e-3)  # as if moved on the sliders
+steered.train(10)
+steered.set(beta=1.0)
+steered.train(10)
+again = steered.replay()
+"""),
+        code(
+            CHECK
+            + """
+print(len(steered.timeline), again.history == steered.history)
+"""
+        ),
+    ],
 }
 
 

@@ -1,0 +1,248 @@
+"""Runs side by side: ``compare`` overlays histories and tabulates metrics; ``sweep`` trains a grid.
+
+Both are plain functions of sessions (no widget): the figure is a static Plotly figure
+(``fig.write_html`` works), the table a list of dicts (and a pandas DataFrame when pandas
+is installed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .session import Session, load
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_SKIP = {"data"}  # shown through the data set's name
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` and :func:`sweep` return.
+
+    Attributes:
+        sessions: the runs, in the order given.
+        labels: each run's name: the settings that differ between the runs.
+        table: one dict per run: its label, the differing settings, the epochs trained,
+            the last value of each history metric and its ``evaluate()`` metrics.
+        figure: a Plotly figure with one panel per history metric, runs overlaid.
+        interrupted: True when a sweep was interrupted (the finished runs are kept).
+    """
+
+    sessions: list[Session]
+    labels: list[str]
+    table: list[dict[str, Any]]
+    figure: Any
+    interrupted: bool = False
+    differing: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self):
+        """The table as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("Comparison.frame needs pandas (pip install pandas); .table is the same as dicts") from exc
+        return pd.DataFrame(self.table).set_index("run")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.figure._repr_mimebundle_(include=include, exclude=exclude)
+
+    def __repr__(self) -> str:
+        lines = [f"<nbgen Comparison of {len(self.sessions)} runs" + (" (interrupted)" if self.interrupted else "")]
+        lines += [f"  {label}: {s.summary()}" for label, s in zip(self.labels, self.sessions)]
+        return "\n".join(lines) + ">"
+
+
+def _settings(session: Session) -> dict[str, Any]:
+    cfg = {k: v for k, v in session.config.items() if k not in _SKIP}
+    cfg["data"] = session.dataset.name
+    return cfg
+
+
+def _differing(configs: list[dict[str, Any]]) -> list[str]:
+    keys: list[str] = []
+    for cfg in configs:
+        keys += [k for k in cfg if k not in keys]
+    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _label(cfg: dict[str, Any], keys: list[str], index: int) -> str:
+    if not keys:
+        return f"run {index + 1}"
+    return ", ".join(f"{k}={_short(cfg.get(k))}" for k in keys)
+
+
+def _as_session(run: Any) -> Session:
+    if isinstance(run, Session):
+        return run
+    if isinstance(run, (str, os.PathLike)):
+        return load(run)
+    raise TypeError(f"compare() takes sessions or paths to saved sessions, got {type(run).__name__}")
+
+
+def figure_of(sessions: list[Session], labels: list[str]):
+    """One panel per history metric (the union over runs), each run in its own colour."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    metrics: list[str] = []
+    for s in sessions:
+        metrics += [m for m in s.history if m not in metrics]
+    metrics = [m for m in metrics if m != "learning_rate"] + (["learning_rate"] if "learning_rate" in metrics else [])
+    cols = min(3, max(1, len(metrics)))
+    rows = max(1, -(-len(metrics) // cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=metrics or ["(no epochs trained)"])
+    for i, (s, label) in enumerate(zip(sessions, labels)):
+        colour = PALETTE[i % len(PALETTE)]
+        for j, m in enumerate(metrics):
+            values = s.history.get(m)
+            if not values:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(values) + 1)),
+                    y=values,
+                    mode="lines",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=j == 0,
+                    line={"color": colour},
+                ),
+                row=j // cols + 1,
+                col=j % cols + 1,
+            )
+    for j, m in enumerate(metrics):
+        fig.update_xaxes(title_text="epoch", row=j // cols + 1, col=j % cols + 1)
+        if m == "learning_rate":
+            fig.update_yaxes(type="log", row=j // cols + 1, col=j % cols + 1)
+    fig.update_layout(height=300 * rows, title="nbgen runs compared", template="plotly_white")
+    return fig
+
+
+def compare(*runs: Any, evaluate: bool = True) -> Comparison:
+    """Put runs side by side: histories overlaid in one figure, metrics in one table.
+
+    Args:
+        *runs: sessions, or paths to files written by ``Session.save``; runs of different
+            models on the same data compare too (each panel shows the runs that have it).
+        evaluate: add each run's ``evaluate()`` metrics to the table.
+
+    Returns:
+        A :class:`Comparison`: ``.figure`` (Plotly), ``.table`` (list of dicts),
+        ``.frame`` (pandas), ``.labels`` (runs named by what differs in their configs).
+
+    Example:
+        >>> a = nbgen.train("vae", "digits", epochs=3, beta=0.5, progress=False)  # doctest: +SKIP
+        >>> b = nbgen.train("vae", "digits", epochs=3, beta=2.0, progress=False)  # doctest: +SKIP
+        >>> nbgen.compare(a, b).labels  # doctest: +SKIP
+        ['beta=0.5', 'beta=2']
+    """
+    if not runs:
+        raise ValueError("compare() needs at least one session or path")
+    if len(runs) == 1 and isinstance(runs[0], (list, tuple)):
+        runs = tuple(runs[0])
+    sessions = [_as_session(r) for r in runs]
+    for s in sessions:
+        if s.running:
+            raise RuntimeError("a session in compare() is still training: wait() or stop() it first")
+    configs = [_settings(s) for s in sessions]
+    keys = _differing(configs)
+    labels = [_label(c, keys, i) for i, c in enumerate(configs)]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):  # identical configs still get distinct names
+        if label in seen:
+            labels[i] = f"{label} (run {i + 1})"
+        seen.setdefault(label, i)
+    table = []
+    for s, cfg, label in zip(sessions, configs, labels):
+        row: dict[str, Any] = {"run": label, **{k: cfg.get(k) for k in keys}, "epochs_trained": s.epoch}
+        row.update({f"last_{m}": v[-1] for m, v in s.history.items() if v})
+        if evaluate and s.epoch:
+            row.update(s.evaluate())
+        table.append(row)
+    return Comparison(sessions, labels, table, figure_of(sessions, labels), differing=keys)
+
+
+def sweep(
+    model: str = "vae",
+    data: Any = "digits",
+    *,
+    epochs: int | None = None,
+    progress: bool | None = None,
+    evaluate: bool = True,
+    stream: TextIO | None = None,
+    **grid: Any,
+) -> Comparison:
+    """Train every combination of the hyperparameters given as lists, one after the other.
+
+    ``sweep("vae", "digits", epochs=30, beta=[0.5, 1, 4], learning_rate=[1e-3, 3e-4])``
+    trains six runs. A value that is not a list is shared by every run (``hidden=(64, 64)``
+    is one value; ``hidden=[(64,), (128,)]`` is two). Every combination is validated
+    before the first run starts. One progress line shows the run, epoch and an ETA for
+    the whole sweep. Interrupting (Ctrl-C, the kernel's stop button) stops the current
+    run and returns the runs finished so far, with ``interrupted=True``.
+
+    Returns:
+        A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
+    """
+    from . import _config
+    from . import progress as _progress
+    from .data import load as load_data
+
+    axes = {k: v for k, v in grid.items() if isinstance(v, list)}
+    fixed = {k: v for k, v in grid.items() if not isinstance(v, list)}
+    for name, values in axes.items():
+        if not values:
+            raise ValueError(f"{name}=[] gives nothing to sweep: give at least one value")
+    if epochs is not None:
+        fixed["epochs"] = epochs
+    dataset = load_data(data)
+    name = _config.canonical_model(model)
+    combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] or [{}]
+    for combo in combos:  # all of them, before anything trains
+        _config.validate(name, {**fixed, **combo}, len(dataset.x_train))
+    show = _progress.default_enabled() if progress is None else bool(progress)
+    out = stream if stream is not None else sys.stderr
+    sessions: list[Session] = []
+    interrupted = False
+    for i, combo in enumerate(combos):
+        s = Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
+        label = ", ".join(f"{k}={_short(v)}" for k, v in combo.items()) or "defaults"
+        line = unsubscribe = None
+        if show:
+            line, unsubscribe = _progress.attach(
+                s, s.hyperparameters["epochs"], prefix=f"run {i + 1}/{len(combos)} ({label}) ", stream=out
+            )
+        try:
+            s.train()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+                line.close(s.status)
+        if interrupted:
+            if s.epoch:  # the interrupted run is kept too, marked by its status
+                sessions.append(s)
+            break
+        sessions.append(s)
+    if not sessions:
+        raise KeyboardInterrupt("the sweep was interrupted before its first run finished an epoch")
+    result = compare(*sessions, evaluate=evaluate)
+    result.interrupted = interrupted
+    return result
+
+
+__all__ = ["Comparison", "compare", "sweep"]

@@ -1,0 +1,125 @@
+"""A one-line text progress bar for headless training (terminal and notebook alike).
+
+It listens to a session's events, so it knows nothing of widgets: epoch, the first metric,
+samples per second and an ETA, redrawn in place with a carriage return at most a few
+times a second. The first epoch says that it is compiling.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+
+def default_enabled() -> bool:
+    """On in a terminal and in a notebook; off under ``CI=true`` or when output is a pipe or file."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+            return True
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        pass
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+
+
+class ProgressLine:
+    """Prints ``prefix epoch e/E | loss ... | N samples/s | ETA m:ss`` for one run of a session.
+
+    Args:
+        total_epochs: the epochs this run will train.
+        prefix: text before the bar (a sweep puts ``run 2/6 (beta=1)`` there).
+        stream: where to write (default: standard error).
+        interval: the least number of seconds between redraws.
+    """
+
+    def __init__(self, total_epochs: int, prefix: str = "", stream: TextIO | None = None, interval: float = 0.25):
+        self.total = int(total_epochs)
+        self.prefix = prefix
+        self.stream = stream if stream is not None else sys.stderr
+        self.interval = interval
+        self.start = time.perf_counter()
+        self.first_epoch = None
+        self.epochs = 0
+        self.metric: tuple[str, float] | None = None
+        self.rate = float("nan")
+        self.compiling = True
+        self._last = 0.0
+        self._width = 0
+        self.write(f"epoch 0/{self.total} | compiling the training step ...", force=True)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "steps":
+            self.compiling = False
+            self.rate = float(event.get("samples_per_sec", float("nan")))
+            metrics = event.get("metrics") or {}
+            if metrics:
+                name = next(iter(metrics))
+                self.metric = (name, float(metrics[name][-1]))
+            self.redraw()
+        elif kind == "epoch":
+            self.epochs += 1
+            if self.first_epoch is None:
+                self.first_epoch = time.perf_counter()
+            self.redraw(force=self.epochs == self.total)
+
+    def eta(self) -> float | None:
+        """Seconds left, from the epochs after the first (which includes the compile)."""
+        if self.epochs >= self.total:
+            return 0.0
+        if self.epochs < 2 or self.first_epoch is None:
+            return None
+        per_epoch = (time.perf_counter() - self.first_epoch) / (self.epochs - 1)
+        return per_epoch * (self.total - self.epochs)
+
+    def redraw(self, force: bool = False) -> None:
+        parts = [f"epoch {self.epochs}/{self.total}"]
+        if self.compiling:
+            parts.append("compiling the training step ...")
+        if self.metric is not None:
+            parts.append(f"{self.metric[0]} {self.metric[1]:.4g}")
+        if self.rate == self.rate:  # not NaN
+            parts.append(f"{self.rate:,.0f} samples/s")
+        eta = self.eta()
+        parts.append("ETA " + ("?" if eta is None else _clock(eta)))
+        self.write(" | ".join(parts), force=force)
+
+    def write(self, text: str, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        line = f"{self.prefix}{text}"
+        pad = max(self._width - len(line), 0)
+        self._width = len(line)
+        self.stream.write("\r" + line + " " * pad)
+        self.stream.flush()
+
+    def close(self, status: str = "finished") -> None:
+        """Print the final line and a newline."""
+        took = _clock(time.perf_counter() - self.start)
+        summary = f"{status} after {self.epochs}/{self.total} epochs in {took}"
+        if self.metric is not None:
+            summary += f" | {self.metric[0]} {self.metric[1]:.4g}"
+        self.write(summary, force=True)
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def attach(session: Any, total_epochs: int, prefix: str = "", stream: TextIO | None = None):
+    """Subscribe a :class:`ProgressLine` to ``session``; returns ``(line, unsubscribe)``."""
+    line = ProgressLine(total_epochs, prefix=prefix, stream=stream)
+    unsubscribe: Callable[[], None] = session.subscribe(line)
+    return line, unsubscribe

@@ -1,0 +1,163 @@
+"""Compare, sweep, replay and the headless progress line."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import nbgen
+from nbgen.progress import ProgressLine, default_enabled
+
+FAST = {"hidden": (32,), "progress": False}
+
+
+def test_replay_of_a_hand_steered_run_reproduces_its_history_exactly(tmp_path):
+    s = nbgen.Session("vae", "digits", hidden=(32,), epochs=3, steps_per_dispatch=4)
+    s.train(2)
+    s.set(learning_rate=3e-3, beta=0.5)  # between runs
+    events = []
+
+    def steer(event):  # during a run, at a dispatch boundary: as a slider would
+        if event["type"] == "steps" and event["step"] >= 20 and not events:
+            events.append(event["step"])
+            s.set(beta=2.0)
+
+    unsubscribe = s.subscribe(steer)
+    s.train(2)
+    unsubscribe()
+    s.set(batch_size=64)  # applies at the next epoch boundary
+    s.train(1, block=False)
+    s.wait()
+    assert [r["name"] for r in s.timeline] == ["learning_rate", "beta", "beta", "batch_size"]
+    r = s.replay()
+    assert r is not s and r.epoch == s.epoch and r.step == s.step
+    assert r.history == s.history  # exactly, not approximately
+    assert r.steps == s.steps
+    assert [(t["step"], t["name"], t["new"]) for t in r.timeline] == [
+        (t["step"], t["name"], t["new"]) for t in s.timeline
+    ]
+    assert r.hyperparameters == s.hyperparameters
+    # from a file, too
+    path = s.save(tmp_path / "steered.nbgen")
+    assert nbgen.replay(path).history == s.history
+
+
+def test_replay_follows_a_stop_that_cut_an_epoch_short():
+    s = nbgen.Session("ae", "digits", hidden=(16,), epochs=50, steps_per_dispatch=2)
+
+    def stop_early(event):
+        if event["type"] == "steps" and event["step"] >= 5:
+            s.engine.stop()
+
+    unsubscribe = s.subscribe(stop_early)
+    s.train(3)
+    unsubscribe()
+    assert s.status == "stopped" and s.epoch == 1 and s.step < 11  # one short epoch
+    s.train(2)
+    r = s.replay()
+    assert r.engine.epoch_ends == s.engine.epoch_ends and r.history == s.history
+
+
+def test_replay_keeps_annealing_to_the_engine():
+    s = nbgen.train("ae", "moons", hidden=(16,), epochs=6, anneal=0.5, progress=False)
+    assert [t["by"] for t in s.timeline] == ["anneal"]
+    r = s.replay()
+    assert [t["by"] for t in r.timeline] == ["anneal"] and r.history == s.history
+
+
+def test_compare_names_runs_by_what_differs_and_tabulates_metrics(tmp_path):
+    a = nbgen.train("vae", "digits", epochs=2, beta=0.5, **FAST)
+    b = nbgen.train("vae", "digits", epochs=2, beta=2.0, **FAST)
+    path = b.save(tmp_path / "b.nbgen")
+    c = nbgen.compare(a, path)  # a session and a file
+    assert c.labels == ["beta=0.5", "beta=2"]
+    assert [row["beta"] for row in c.table] == [0.5, 2.0]
+    assert all("neg_elbo" in row and "last_loss" in row for row in c.table)
+    names = {t.name for t in c.figure.data}
+    assert names == {"beta=0.5", "beta=2"}
+    titles = [a.text for a in c.figure.layout.annotations]
+    assert "loss" in titles and "kl" in titles and titles[-1] == "learning_rate"
+    colours = {t.name: t.line.color for t in c.figure.data}
+    assert colours["beta=0.5"] != colours["beta=2"]
+    pd = pytest.importorskip("pandas")
+    assert isinstance(c.frame, pd.DataFrame) and list(c.frame.index) == ["beta=0.5", "beta=2"]
+
+
+def test_compare_runs_of_different_models_on_the_same_data():
+    ae = nbgen.train("ae", "moons", epochs=1, **FAST)
+    gan = nbgen.train("gan", "moons", epochs=1, hidden=(16,), progress=False)
+    c = nbgen.compare(ae, gan, evaluate=False)
+    assert "model=autoencoder" in c.labels[0] and "model=gan" in c.labels[1]
+    panels = [a.text for a in c.figure.layout.annotations]
+    assert {"loss", "d_loss", "g_loss"} <= set(panels)
+    with pytest.raises(TypeError, match="compare\\(\\) takes sessions or paths"):
+        nbgen.compare(ae, 3)
+    with pytest.raises(ValueError, match="at least one"):
+        nbgen.compare()
+
+
+def test_sweep_trains_every_combination_and_validates_first():
+    out = io.StringIO()
+    result = nbgen.sweep(
+        "ae", "moons", epochs=1, hidden=(16,), learning_rate=[1e-3, 3e-3], latent_dim=[1, 2], progress=True, stream=out
+    )
+    assert len(result.sessions) == 4 and not result.interrupted
+    assert sorted((s.hyperparameters["learning_rate"], s.hyperparameters["latent_dim"]) for s in result.sessions) == [
+        (1e-3, 1),
+        (1e-3, 2),
+        (3e-3, 1),
+        (3e-3, 2),
+    ]
+    text = out.getvalue()
+    assert "run 1/4 (learning_rate=0.001, latent_dim=1)" in text and "run 4/4" in text
+    assert "compiling" in text and "finished after 1/1 epochs" in text
+    with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
+        nbgen.sweep("ae", "moons", epochs=1, learning_rate=[1e-3, -1], progress=False)
+    with pytest.raises(ValueError, match=r"beta=\[\] gives nothing to sweep"):
+        nbgen.sweep("vae", "moons", epochs=1, beta=[], progress=False)
+
+
+def test_sweep_interrupted_keeps_the_finished_runs(monkeypatch):
+    calls = {"n": 0}
+    original = nbgen.Session.train
+
+    def train(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # what Ctrl-C in a blocking train() raises
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nbgen.Session, "train", train)
+    result = nbgen.sweep("ae", "moons", epochs=1, hidden=(16,), latent_dim=[1, 2, 3], progress=False)
+    assert result.interrupted and len(result.sessions) == 1
+    assert result.sessions[0].hyperparameters["latent_dim"] == 1
+
+
+def test_progress_line_shows_epoch_loss_rate_and_eta():
+    out = io.StringIO()
+    line = ProgressLine(4, stream=out, interval=0.0)
+    s = nbgen.Session("ae", "moons", hidden=(16,), epochs=4)
+    unsubscribe = s.subscribe(line)
+    s.train()
+    unsubscribe()
+    line.close(s.status)
+    text = out.getvalue()
+    assert text.startswith("\repoch 0/4 | compiling the training step")
+    assert "epoch 4/4" in text and "loss " in text and "samples/s" in text and "ETA 0:00" in text
+    assert text.rstrip().endswith(f"loss {s.steps['loss'][-1]:.4g}") and "finished after 4/4 epochs" in text
+
+
+def test_progress_defaults_off_in_ci_and_in_pipes(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    assert not default_enabled()
+    monkeypatch.setenv("CI", "")
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
+    assert not default_enabled()
+
+
+def test_train_docstring_example_holds():
+    s = nbgen.train("autoencoder", "digits", epochs=20, latent_dim=8, progress=False)
+    assert s.evaluate()["mse"] < s.evaluate()["pca_mse"]
+    assert np.isfinite(s.history["loss"]).all()
