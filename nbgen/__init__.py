@@ -3,25 +3,53 @@
 import nbgen
 session = nbgen.show()                      # the widget: press Train
 session = nbgen.train("vae", "digits")      # headless, blocking
+
+The heavy parts (JAX, Keras, the models) load on first use, so that ``import nbgen`` and
+``python -m nbgen --help`` stay quick.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from ._backend import BackendError, ensure_jax_backend
 
 ensure_jax_backend()
 
-from . import data as datasets
-from .compare import Comparison, compare, sweep
-from .engine import TrainingDiverged
-from .session import Session, load, replay, train
-
 __version__ = "0.1.0"
+
+# public name -> (module, attribute or None for the module itself)
+_LAZY = {
+    "datasets": (".data", None),
+    "TrainingDiverged": (".engine", "TrainingDiverged"),
+    "Session": (".session", "Session"),
+    "load": (".session", "load"),
+    "replay": (".session", "replay"),
+    "train": (".session", "train"),
+    "Comparison": (".compare", "Comparison"),
+    "compare": (".compare", "compare"),
+    "sweep": (".compare", "sweep"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nbgen' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def show(
     model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters
-) -> Session:
+) -> Any:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.

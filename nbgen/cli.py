@@ -55,6 +55,12 @@ def _format(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _setting(v: Any) -> str:
+    if isinstance(v, (tuple, list)):
+        return "x".join(str(x) for x in v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -73,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     every = args.every or max(1, epochs // 30)
+    hp_now = session.hyperparameters
+    track_lr = bool(hp_now.get("anneal"))  # the learning rate will change: show it
     names: list[str] = []
     t0 = time.perf_counter()
 
@@ -81,15 +89,24 @@ def main(argv: list[str] | None = None) -> int:
             return
         metrics = event["metrics"]
         if not names:
-            names.extend(k for k in metrics if k != "learning_rate")
+            names.extend(k for k in metrics if k != "learning_rate" or track_lr)
             print("  ".join(f"{h:>12}" for h in ["epoch", "step", *names, "seconds"]))
         if event["epoch"] % every == 0 or event["epoch"] == epochs:
             row = [event["epoch"], event["step"], *[metrics[n] for n in names], time.perf_counter() - t0]
             print("  ".join(f"{_format(v):>12}" for v in row), flush=True)
 
     session.subscribe(on_event)
+    shown = {k: v for k, v in hp_now.items() if k not in ("epochs", "distribution") and v is not None}
+    settings = ", ".join(f"{k}={_setting(v)}" for k, v in shown.items())
+    print(f"nbgen {nbgen.__version__}: training {session.kind} on {session.dataset.name} for {epochs} epochs")
     print(
-        f"training {session.kind} on {session.dataset.name} for {epochs} epochs: {session.config | {'data': session.dataset.name}}"
+        f"data: {len(session.dataset.x_train)} training and {len(session.dataset.x_val)} validation rows "
+        f"of shape {session.dataset.row_shape}; {session.dataset.scaling.describe()}"
+    )
+    print(f"settings: {settings}")
+    print(
+        "metrics are epoch means; val_ ones are on the validation split; 'seconds' counts wall time "
+        "from the start of training, the first epoch's compile included"
     )
     try:
         session.train(epochs)

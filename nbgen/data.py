@@ -378,15 +378,15 @@ class Scaling:
     def describe(self) -> str:
         if self.kind == "pixels":
             return (
-                "integer values 0-255 divided by 255 into [0, 1] (Bernoulli decoder); outputs are given back in 0-255"
+                "integer values 0-255 divided by 255 into [0, 1] (VAE: Bernoulli decoder); outputs are given back in 0-255"
             )
         if self.kind == "none":
-            return "values in [0, 1], used as they are (Bernoulli decoder)"
+            return "values in [0, 1], used as they are (VAE: Bernoulli decoder)"
         lo, hi = float(self.scale.min()), float(self.scale.max())
         spread = f"std {lo:.4g}" if np.isclose(lo, hi) else f"std {lo:.4g} to {hi:.4g}"
         return (
             f"real values standardised: minus the training mean, over the training {spread} "
-            "(Gaussian decoder); outputs are given back in the data's units"
+            "(VAE: Gaussian decoder); outputs are given back in the data's units"
         )
 
     def to_json(self) -> dict[str, Any]:

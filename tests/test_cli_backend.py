@@ -95,3 +95,46 @@ def test_cli_unknown_names_list_the_valid_ones(argv):
     out = run(["-m", "nbgen", "train", *argv])
     assert out.returncode == 2
     assert "choose one of" in out.stderr
+
+
+def test_cli_help_answers_without_importing_jax():
+    code = (
+        "import sys\n"
+        "sys.argv = ['nbgen', '--help']\n"
+        "import nbgen.cli\n"
+        "try:\n    nbgen.cli.main()\nexcept SystemExit:\n    pass\n"
+        "print('loaded:', 'jax' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = run(["-c", code])
+    assert out.returncode == 0, out.stderr
+    assert "usage: python -m nbgen" in out.stdout and "loaded: False False" in out.stdout
+
+
+def test_cli_header_names_data_settings_and_columns(tmp_path):
+    np = pytest.importorskip("numpy")
+    x = np.random.default_rng(0).integers(0, 256, (80, 6, 6), dtype=np.uint8)
+    np.save(tmp_path / "px.npy", x)
+    out = run(
+        [
+            "-m",
+            "nbgen",
+            "train",
+            "--model",
+            "gan",
+            "--data",
+            str(tmp_path / "px.npy"),
+            "--epochs",
+            "3",
+            "--anneal",
+            "0.34",
+        ]
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].endswith(f"training gan on {tmp_path / 'px.npy'} for 3 epochs")
+    assert lines[1].startswith(
+        "data: 64 training and 16 validation rows of shape (6, 6); integer values 0-255 divided by 255"
+    )
+    assert lines[2].startswith("settings: ") and "anneal=0.34" in lines[2] and "{" not in lines[2]
+    assert "'seconds' counts wall time" in lines[3]
+    assert lines[4].split() == ["epoch", "step", "d_loss", "g_loss", "learning_rate", "seconds"]
