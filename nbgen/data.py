@@ -377,9 +377,7 @@ class Scaling:
 
     def describe(self) -> str:
         if self.kind == "pixels":
-            return (
-                "integer values 0-255 divided by 255 into [0, 1] (VAE: Bernoulli decoder); outputs are given back in 0-255"
-            )
+            return "integer values 0-255 divided by 255 into [0, 1] (VAE: Bernoulli decoder); outputs are given back in 0-255"
         if self.kind == "none":
             return "values in [0, 1], used as they are (VAE: Bernoulli decoder)"
         lo, hi = float(self.scale.min()), float(self.scale.max())
