@@ -202,6 +202,9 @@ class Session:
             self._error = exc
             self._status = "error"
         finally:
+            # a change requested after the last dispatch (say, during the first compile,
+            # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
+            self.engine._apply_pending(epoch_boundary=True)
             done.set()
             self._emit(
                 {

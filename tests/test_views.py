@@ -385,3 +385,38 @@ def _walk(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _walk(child)
+
+
+def test_stop_button_returns_at_once_during_a_long_dispatch():
+    # a dispatch of 256 steps of a wide network takes a good fraction of a second here:
+    # the handler must not wait for it (it would hold the kernel busy)
+    s = show("vae", "digits", display=False, hidden=(1024, 1024), steps_per_dispatch=256, epochs=50)
+    view = s.widget
+    try:
+        s.train(block=False)
+        _wait(lambda: s.step > 0)  # compiled, dispatching
+        t0 = time.perf_counter()
+        view.stop_button.click()
+        took = time.perf_counter() - t0
+        assert took < 0.1, f"the Stop handler blocked for {took:.3f} s"
+        s.wait()
+        assert s.status == "stopped"
+    finally:
+        s.close()
+
+
+def test_a_change_made_while_compiling_then_stopped_is_applied_everywhere():
+    s = show("vae", "digits", display=False, epochs=5)
+    view = s.widget
+    try:
+        s.train(block=False)
+        view.learning_rate.value = 0.004  # before the first dispatch has returned
+        view.stop_button.click()
+        s.wait()
+        assert s.hyperparameters["learning_rate"] == pytest.approx(0.004)
+        assert [(t["name"], t["new"]) for t in s.timeline] == [("learning_rate", pytest.approx(0.004))]
+        assert s.engine.pending() == {}
+        view.flush()
+        assert view.learning_rate.value == pytest.approx(0.004)
+    finally:
+        s.close()

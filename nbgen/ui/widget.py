@@ -493,7 +493,10 @@ class SessionWidget(widgets.VBox):
         self._run_action(s.resume if s.status == "paused" else s.pause)
 
     def _on_stop(self, _: Any = None) -> None:
-        self._run_action(self.session.stop)
+        # ask and return: joining the training thread here would hold the kernel busy for
+        # as long as the current dispatch (or the first compile) takes; the run's final
+        # status event updates the view when it has ended
+        self._run_action(lambda: self.session.stop(wait=False))
 
     def _on_reset(self, _: Any = None) -> None:
         self._run_action(lambda: self._apply_setup(rebuild=True), "Reset: the model was rebuilt from scratch.")
