@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import json
 import os
@@ -186,7 +187,22 @@ class Session:
         self._thread = threading.Thread(target=self._worker, args=(epochs, self._done), name="nbgen-train", daemon=True)
         self._thread.start()
         if block:
-            self.wait()
+            try:
+                self.wait()
+            finally:
+                self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        """After a blocking run (in the caller's thread, so a notebook being executed sees
+        it), bring a shown widget's views and static snapshot up to date."""
+        view = self.widget
+        if view is None:
+            return
+        try:
+            view.draw_now()
+            view.refresh_snapshot()
+        except Exception:  # noqa: BLE001 - the view must never break training's result
+            pass
 
     async def train_async(self, epochs: int | None = None) -> None:
         """``await session.train_async()``: blocks the cell, keeps widgets responsive."""
@@ -440,6 +456,78 @@ class Session:
             if os.path.exists(tmp):
                 os.remove(tmp)
             raise
+        self._refresh_view()
+        return path
+
+    # -- pictures ----------------------------------------------------------------------------
+    def _static_figure(self):
+        """A drawn SessionFigure of the current state (the shown widget's, else a temporary one)."""
+        from .ui.plots import SessionFigure
+
+        if self.widget is not None:
+            self.widget.draw_now()
+            return self.widget.figure, False
+        sf = SessionFigure(self)
+        sf.draw(force=True)
+        return sf, True
+
+    def figure(self):
+        """A static Plotly figure of the current views (loss curves with change markers,
+        latent space, images, data): for ``fig.write_html``, docs and papers.
+
+        Example:
+            >>> s = train("vae", "digits", epochs=2, progress=False)
+            >>> len(s.figure().data) > 0
+            True
+        """
+        import plotly.graph_objects as go
+
+        sf, temporary = self._static_figure()
+        try:
+            return go.Figure(data=sf.widget.data, layout=sf.widget.layout)
+        finally:
+            if temporary:
+                sf.widget.close()
+
+    def snapshot(self, path: str | os.PathLike | None = None) -> str:
+        """A picture of the current views, drawn without a browser.
+
+        Args:
+            path: where to write it: ``.png`` (rasterised, no text; the state is in the
+                file's ``tEXt`` Description), ``.svg`` (with titles and labels) or
+                ``.html`` (the SVG in a page). ``None``: return the SVG text.
+
+        Returns:
+            The path written, or the SVG text when ``path`` is None.
+        """
+        from .ui import snapshot as pictures
+
+        if path is not None:
+            path = os.fspath(path)
+            kind = os.path.splitext(path)[1].lower()
+            if kind not in (".png", ".svg", ".html"):
+                raise ValueError(f"path={path!r} must end in .png, .svg or .html")
+            if os.path.isdir(path):
+                raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
+        sf, temporary = self._static_figure()
+        try:
+            if path is None:
+                return pictures.svg(sf)
+            if kind == ".png":
+                data = pictures.png(sf)
+            elif kind == ".svg":
+                data = pictures.svg(sf).encode("utf-8")
+            else:
+                title = html.escape(pictures.describe(self))
+                data = (
+                    f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+                    f"<body>{pictures.svg(sf)}</body></html>"
+                ).encode()
+        finally:
+            if temporary:
+                sf.widget.close()
+        with open(path, "wb") as f:
+            f.write(data)
         return path
 
     # -- replay ----------------------------------------------------------------------------

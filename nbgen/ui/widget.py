@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import math
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ import ipywidgets as widgets
 from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
+from . import snapshot
 from .plots import SessionFigure, ThrottledDrawer, timeline_line
 
 DATA_OPTIONS = ("digits", "moons", "ring", "grid")
@@ -111,6 +113,9 @@ class SessionWidget(widgets.VBox):
         self._view_error: str | None = None
         self._synced: dict[str, Any] = {}
         self._shown_in_cell: int | None = None
+        # the display this view was shown in: its static snapshot is refreshed there
+        self.display_id = uuid.uuid4().hex
+        self._displayed = False
         self._user_data = None if isinstance(session._data_spec, str) else session._data_spec
         self._build_controls()
         self.figure = SessionFigure(session, on_error=self._show_error)
@@ -503,6 +508,7 @@ class SessionWidget(widgets.VBox):
 
     def _on_save(self, _: Any = None) -> None:
         self._run_action(lambda: self.session.save(self.save_path.value), lambda path: f"Saved to {path}.")
+        self.refresh_snapshot()
 
     def _show_error(self, message: str) -> None:
         self._control_error = message
@@ -536,6 +542,7 @@ class SessionWidget(widgets.VBox):
         self._update_controls()
         if "final" in flags:
             self.figure.sync_state()
+            self.refresh_snapshot()
 
     def _on_draw_error(self, exc: BaseException) -> None:
         self._view_error = f"The live view failed to draw ({type(exc).__name__}: {exc}); training is unaffected."
@@ -568,7 +575,29 @@ class SessionWidget(widgets.VBox):
         if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
             return {"text/plain": repr(self.session)}
         self.figure.sync_state()
-        return super()._repr_mimebundle_(**kwargs)
+        return self._bundle(**kwargs)
+
+    def _bundle(self, **kwargs: Any) -> dict:
+        """The widget view plus a static SVG of the views: what a notebook keeps when saved,
+        and what front ends without the widget (nbconvert's HTML, code hosts) show."""
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        try:
+            bundle["image/svg+xml"] = snapshot.svg(self.figure)
+        except Exception as exc:  # noqa: BLE001 - a picture must never break the display
+            self._view_error = f"The static snapshot failed ({type(exc).__name__}: {exc}); the live view is unaffected."
+        return bundle
+
+    def refresh_snapshot(self) -> None:
+        """Replace the static snapshot in this view's display with the current views
+        (called when a run ends, on Stop and on Save)."""
+        if not self._displayed or self._closed:
+            return
+        from IPython.display import update_display
+
+        with self.figure._lock:
+            self.figure.sync_state()
+            bundle = self._bundle()
+        update_display(bundle, display_id=self.display_id, raw=True)
 
     def close(self) -> None:
         """Stop training, end the view thread and close every widget of this view."""
@@ -636,7 +665,8 @@ def show(
     if display:
         from IPython.display import display as ipy_display
 
-        ipy_display(view)
+        ipy_display(view, display_id=view.display_id)
+        view._displayed = True
         view._shown_in_cell = _execution_count()
     return session
 

@@ -1,0 +1,163 @@
+"""Static pictures: the snapshot in a shown session's display data, session.figure(), session.snapshot().
+
+The end-to-end test executes a notebook with nbconvert (no browser), converts it to HTML,
+checks the picture states the trained run, and opens the HTML in Chromium for a screenshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import zlib
+
+import nbformat
+import pytest
+
+import nbgen
+from nbgen.ui.widget import show
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _desc(svg_text: str) -> str:
+    match = re.search(r"<desc>(.*?)</desc>", svg_text, re.S)
+    assert match, "the SVG has no <desc>"
+    return match.group(1)
+
+
+def _png_text(data: bytes) -> dict[str, str]:
+    out, pos = {}, 8
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if tag == b"tEXt":
+            key, value = body.split(b"\0", 1)
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        pos += 12 + length
+    return out
+
+
+def test_snapshot_files_state_the_trained_run(tmp_path):
+    s = nbgen.train("vae", "digits", epochs=3, hidden=(32,), progress=False)
+    s.set(beta=0.5)
+    last = f"loss {s.history['loss'][-1]:.4g}"
+    svg_text = open(s.snapshot(tmp_path / "run.svg")).read()
+    assert svg_text.startswith("<svg") and "finished at epoch 3, step 33" in _desc(svg_text) and last in svg_text
+    assert svg_text.count("<polyline") == 3  # loss, reconstruction, kl
+    assert svg_text.count("<image") >= 2  # reconstructions and samples
+    assert 'stroke-dasharray="2,2"' in svg_text  # the beta change marker
+    assert len(svg_text) < 150_000
+    png = open(s.snapshot(tmp_path / "run.png"), "rb").read()
+    assert png.startswith(b"\x89PNG") and "step 33" in _png_text(png)["Description"]
+    page = open(s.snapshot(tmp_path / "run.html")).read()
+    assert "<svg" in page and "finished at epoch 3" in page
+    with pytest.raises(ValueError, match=r"must end in .png, .svg or .html"):
+        s.snapshot(tmp_path / "run.jpg")
+    fig = s.figure()
+    loss = next(t for t in fig.data if t.name == "loss")
+    assert len(loss.x) > 0 and loss.x[-1] == 33  # the static figure holds the trace points
+
+
+def test_gan_snapshot_draws_the_decision_surface(tmp_path):
+    s = nbgen.train("gan", "ring", epochs=2, progress=False)
+    svg_text = s.snapshot()
+    assert "gan on ring" in _desc(svg_text)
+    assert svg_text.count('preserveAspectRatio="none"') == 1  # the D(x) shading
+    assert svg_text.count("<circle") > 500  # real and generated points
+
+
+def test_stop_and_run_end_refresh_the_display(monkeypatch):
+    updates = []
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda bundle, display_id, raw: updates.append((display_id, bundle))
+    )
+    s = show("ae", "moons", display=False, hidden=(16,), epochs=200)
+    view = s.widget
+    view._displayed = True  # as show(display=True) marks it
+    try:
+        bundle = view._repr_mimebundle_()
+        assert {"application/vnd.jupyter.widget-view+json", "image/svg+xml", "text/plain"} <= set(bundle)
+        assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        s.train(block=False)
+        while s.epoch < 2:
+            pass
+        view.stop_button.click()
+        s.wait()
+        assert view.flush()
+        assert updates and updates[-1][0] == view.display_id
+        assert "stopped at epoch" in _desc(updates[-1][1]["image/svg+xml"])
+        n = len(updates)
+        s.train(1)  # a blocking run refreshes it in the caller's thread
+        assert len(updates) > n and "finished" in _desc(updates[-1][1]["image/svg+xml"])
+    finally:
+        s.close()
+
+
+@pytest.mark.slow
+def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('import nbgen\nsession = nbgen.show("vae", "digits", epochs=5)'),
+            nbformat.v4.new_code_cell("session.train()"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "course.ipynb"
+    nbformat.write(nb, src)
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    jupyter = [sys.executable, "-m", "jupyter", "nbconvert"]
+    # the notebook's outputs only (no widget state): what a saved notebook holds
+    run = subprocess.run(
+        [*jupyter, "--execute", "--ExecutePreprocessor.store_widget_state=False", "--to", "notebook"]
+        + ["--output", "executed.ipynb", str(src)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    executed = tmp_path / "executed.ipynb"
+    assert executed.stat().st_size < 200_000, executed.stat().st_size
+    out = json.loads(executed.read_text())["cells"][0]["outputs"][-1]["data"]
+    svg_text = "".join(out["image/svg+xml"]) if isinstance(out["image/svg+xml"], list) else out["image/svg+xml"]
+    assert "finished at epoch 5, step 55" in _desc(svg_text)
+    html = subprocess.run(
+        [*jupyter, "--to", "html", str(executed)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "executed.html").read_text()
+    pictures = [
+        base64.b64decode(b).decode("utf-8", "replace")
+        for b in re.findall(r"data:image/svg\+xml;base64,([\w+/=]+)", page)
+    ]
+    ours = [p for p in pictures if "<desc>nbgen snapshot" in p]
+    assert len(ours) == 1 and "finished at epoch 5, step 55" in _desc(ours[0])
+    # look at it: a real browser renders the exported page
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            pytest.fail(f"{CHROMIUM} is missing (CI=true: the rendering check must run)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    shot = str(tmp_path / "exported_html.png")
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        + ["--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chr'}"]
+        + [f"--screenshot={shot}", "--window-size=1100,900", f"file://{tmp_path / 'executed.html'}"],
+        capture_output=True,
+        timeout=120,
+    )
+    data = open(shot, "rb").read()
+    assert data.startswith(b"\x89PNG")
+    # the screenshot is not blank: the picture's grey and coloured pixels are there
+    pos, idat = 8, b""
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"IDAT":
+            idat += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    assert len(set(raw[::97])) > 20
