@@ -47,9 +47,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def show(
-    model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters
-) -> Any:
+def show(model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters) -> Any:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.

@@ -131,9 +131,7 @@ def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
     if name == "anneal":
         v = _float(name, value, positive=False)
         if v >= 1:
-            raise ValueError(
-                f"anneal must be a fraction of the epochs from 0 (off) up to but excluding 1, got {v}"
-            )
+            raise ValueError(f"anneal must be a fraction of the epochs from 0 (off) up to but excluding 1, got {v}")
         return v
     if name == "seed":
         return _int(name, value, 0, 2**31 - 1)

@@ -45,7 +45,9 @@ class Comparison:
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("Comparison.frame needs pandas (pip install pandas); .table is the same as dicts") from exc
+            raise ImportError(
+                "Comparison.frame needs pandas (pip install pandas); .table is the same as dicts"
+            ) from exc
         return pd.DataFrame(self.table).set_index("run")
 
     def _repr_mimebundle_(self, include=None, exclude=None):

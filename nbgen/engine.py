@@ -213,7 +213,15 @@ class Engine:
         return self.planned_epoch_ends[self.epoch]
 
     def _record_change(self, name: str, old: Any, new: Any, by: str) -> None:
-        record = {"step": self.step, "epoch": self.epoch, "name": name, "old": old, "new": new, "by": by, "time": time.time()}
+        record = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "name": name,
+            "old": old,
+            "new": new,
+            "by": by,
+            "time": time.time(),
+        }
         self.timeline.append(record)
         self._emit({"type": "change", **record})
 

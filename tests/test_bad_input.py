@@ -31,7 +31,11 @@ import nbgen
         ({"beta": -1.0}, ValueError, r"beta must be >= 0, got -1.0"),
         ({"epochs": 0}, ValueError, r"epochs must be an int between 1 and"),
         ({"seed": -1}, ValueError, r"seed must be an int between 0 and"),
-        ({"anneal": 1.0}, ValueError, r"anneal must be a fraction of the epochs from 0 \(off\) up to but excluding 1, got 1.0"),
+        (
+            {"anneal": 1.0},
+            ValueError,
+            r"anneal must be a fraction of the epochs from 0 \(off\) up to but excluding 1, got 1.0",
+        ),
         ({"anneal": -0.1}, ValueError, r"anneal must be >= 0, got -0.1"),
         ({"anneal": "late"}, TypeError, r"anneal must be a number, got str 'late'"),
         ({"noise_dim": 4}, TypeError, r"'noise_dim' is not a hyperparameter of the vae model; it accepts"),

@@ -32,7 +32,10 @@ TRIED = {"inputs": 0, "trained": 0, "refused": 0}
 def arrays(draw, rows=None):
     n = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 9, 17, 40, 40])) if rows is None else rows
     ndim = draw(st.sampled_from([0, 1, 2, 2, 2, 3, 3, 4, 5]))
-    shape = (n, *draw(st.lists(st.integers(0, 4) | st.integers(1, 4), min_size=max(ndim - 1, 0), max_size=max(ndim - 1, 0))))[:ndim]
+    shape = (
+        n,
+        *draw(st.lists(st.integers(0, 4) | st.integers(1, 4), min_size=max(ndim - 1, 0), max_size=max(ndim - 1, 0))),
+    )[:ndim]
     dtype = draw(st.sampled_from(DTYPES))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     scale = draw(st.sampled_from([1.0, 255.0, 1e4, 1e30]))

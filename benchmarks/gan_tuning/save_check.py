@@ -1,4 +1,5 @@
 """Save/load round trip of a GAN built with data_stats (standardise / unstandardise layers)."""
+
 import os
 import tempfile
 
@@ -17,4 +18,9 @@ with tempfile.TemporaryDirectory() as d:
     gan_mod.GAN.data_stats = None  # the saved model must carry its own statistics
     s2 = nbgen.load(p)
     b = s2.sample(8, seed=0)
-print("max |a-b|", float(np.abs(a - b).max()), "generator layers:", [layer.name for layer in s2.model.generator.layers][-2:])
+print(
+    "max |a-b|",
+    float(np.abs(a - b).max()),
+    "generator layers:",
+    [layer.name for layer in s2.model.generator.layers][-2:],
+)
