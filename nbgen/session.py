@@ -464,7 +464,7 @@ class Session:
         """A drawn SessionFigure of the current state (the shown widget's, else a temporary one)."""
         from .ui.plots import SessionFigure
 
-        if self.widget is not None:
+        if self.widget is not None and hasattr(self.widget, "figure"):
             self.widget.draw_now()
             return self.widget.figure, False
         sf = SessionFigure(self)

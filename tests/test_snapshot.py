@@ -161,3 +161,63 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
         pos += 12 + length
     raw = zlib.decompress(idat)
     assert len(set(raw[::97])) > 20
+
+
+def _fake_colab(monkeypatch, enable):
+    import types
+
+    from nbgen.ui import frontends
+
+    frontends._enable_colab_widgets.cache_clear()
+    output = types.ModuleType("google.colab.output")
+    output.enable_custom_widget_manager = enable
+    output._widgets = types.SimpleNamespace(_installed_url="https://colab.example/manager.js")
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    return frontends
+
+
+def test_colab_gets_its_custom_widget_manager_enabled(monkeypatch):
+    calls = []
+    frontends = _fake_colab(monkeypatch, lambda: calls.append(1))
+    try:
+        s = show("ae", "moons", display=False, hidden=(16,))
+        data, metadata = s.widget._repr_mimebundle_()
+        assert calls  # enabled (nbgen asks once; Plotly's anywidget asks too)
+        assert metadata["application/vnd.jupyter.widget-view+json"]["colab"]["custom_widget_manager"]["url"]
+        assert "image/svg+xml" in data
+        s.close()
+    finally:
+        frontends._enable_colab_widgets.cache_clear()
+
+
+def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(monkeypatch, capsys):
+    def refuse():
+        raise RuntimeError("no custom widgets here")
+
+    frontends = _fake_colab(monkeypatch, refuse)
+    updates = []
+    monkeypatch.setattr(
+        "IPython.display.update_display", lambda bundle, display_id, raw: updates.append((display_id, bundle))
+    )
+    try:
+        s = show("ae", "moons", display=False, hidden=(16,), epochs=3)
+        assert isinstance(s.widget, frontends.StaticView)
+        bundle = s._repr_mimebundle_()
+        assert set(bundle) == {"image/svg+xml", "text/plain"} and "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        s.widget._displayed = True
+        s.train()
+        out = capsys.readouterr().out
+        assert "epoch 3/3" in out and "finished after 3/3 epochs" in out
+        assert updates and "finished at epoch 3" in _desc(updates[-1][1]["image/svg+xml"])
+        s.close()
+    finally:
+        frontends._enable_colab_widgets.cache_clear()
+
+
+def test_static_display_can_be_forced(monkeypatch):
+    from nbgen.ui import frontends
+
+    monkeypatch.setenv("NBGEN_DISPLAY", "static")
+    s = show("ae", "moons", display=False, hidden=(16,))
+    assert isinstance(s.widget, frontends.StaticView)
+    s.close()

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
-from . import snapshot
+from . import frontends, snapshot
 from .plots import SessionFigure, ThrottledDrawer, timeline_line
 
 DATA_OPTIONS = ("digits", "moons", "ring", "grid")
@@ -577,7 +577,7 @@ class SessionWidget(widgets.VBox):
         self.figure.sync_state()
         return self._bundle(**kwargs)
 
-    def _bundle(self, **kwargs: Any) -> dict:
+    def _bundle(self, **kwargs: Any) -> dict | tuple[dict, dict]:
         """The widget view plus a static SVG of the views: what a notebook keeps when saved,
         and what front ends without the widget (nbconvert's HTML, code hosts) show."""
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
@@ -585,7 +585,8 @@ class SessionWidget(widgets.VBox):
             bundle["image/svg+xml"] = snapshot.svg(self.figure)
         except Exception as exc:  # noqa: BLE001 - a picture must never break the display
             self._view_error = f"The static snapshot failed ({type(exc).__name__}: {exc}); the live view is unaffected."
-        return bundle
+        metadata = frontends.display_metadata()  # Colab: its custom widget manager
+        return (bundle, metadata) if metadata else bundle
 
     def refresh_snapshot(self) -> None:
         """Replace the static snapshot in this view's display with the current views
@@ -597,7 +598,10 @@ class SessionWidget(widgets.VBox):
         with self.figure._lock:
             self.figure.sync_state()
             bundle = self._bundle()
-        update_display(bundle, display_id=self.display_id, raw=True)
+        if isinstance(bundle, tuple):
+            update_display(bundle[0], metadata=bundle[1], display_id=self.display_id, raw=True)
+        else:
+            update_display(bundle, display_id=self.display_id, raw=True)
 
     def close(self) -> None:
         """Stop training, end the view thread and close every widget of this view."""
@@ -657,11 +661,17 @@ def show(
         >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
     """
     session = Session(model, data, **hyperparameters)
-    if autostart:
-        # start first: the step compiles (releasing the GIL) while the view is built
-        session.train(block=False)
-    view = SessionWidget(session)
-    session.widget = view
+    if not frontends.widgets_available():  # e.g. Colab without its widget manager
+        view: Any = frontends.StaticView(session)
+        session.widget = view
+        if autostart:
+            session.train(block=False)
+    else:
+        if autostart:
+            # start first: the step compiles (releasing the GIL) while the view is built
+            session.train(block=False)
+        view = SessionWidget(session)
+        session.widget = view
     if display:
         from IPython.display import display as ipy_display
 

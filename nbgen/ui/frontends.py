@@ -1,0 +1,102 @@
+"""What the notebook front end can show: live widgets, or a static picture and a text line.
+
+- JupyterLab, Notebook 7 and Voila render the widget as it is.
+- Google Colab renders third-party widgets only after its custom widget manager is
+  enabled; nbgen enables it itself (what anywidget does) and adds the manager's URL to
+  the display's metadata. If that fails, ``show()`` falls back to :class:`StaticView`.
+- ``NBGEN_DISPLAY=static`` forces the fallback anywhere (a front end without widgets).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import cache
+from typing import Any
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def in_colab() -> bool:
+    return "google.colab.output" in sys.modules
+
+
+@cache
+def _enable_colab_widgets() -> bool:
+    try:
+        sys.modules["google.colab.output"].enable_custom_widget_manager()
+    except Exception:  # noqa: BLE001 - any failure means: no live widgets here
+        return False
+    return True
+
+
+def widgets_available() -> bool:
+    """False when the live widget cannot render here (then show() uses a StaticView)."""
+    if os.environ.get("NBGEN_DISPLAY", "").lower() == "static":
+        return False
+    if in_colab():
+        return _enable_colab_widgets()
+    return True
+
+
+def display_metadata() -> dict[str, Any]:
+    """Metadata for the widget's display: Colab's custom widget manager, when in Colab."""
+    if not in_colab() or not _enable_colab_widgets():
+        return {}
+    widgets = getattr(sys.modules["google.colab.output"], "_widgets", None)
+    url = getattr(widgets, "_installed_url", None)
+    return {WIDGET_MIME: {"colab": {"custom_widget_manager": {"url": url}}}} if url else {}
+
+
+class StaticView:
+    """The fallback view: the static snapshot (updated when a run ends) and a progress line.
+
+    It stands where a SessionWidget would (``session.widget``), so that blocking runs,
+    Stop and Save refresh its picture the same way.
+    """
+
+    def __init__(self, session: Any):
+        import uuid
+
+        from ..progress import ProgressLine
+
+        self.session = session
+        self.display_id = uuid.uuid4().hex
+        self._displayed = False
+        self._closed = False
+        self._line: ProgressLine | None = None
+        self._progress_cls = ProgressLine
+        self._unsubscribe = session.subscribe(self._on_event)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
+            remaining = max(int(self.session.hyperparameters["epochs"]), 1)
+            self._line = self._progress_cls(remaining, stream=sys.stdout)
+        elif self._line is not None:
+            self._line(event)
+            if event.get("type") == "status" and event.get("final"):
+                self._line.close(event.get("status", "finished"))
+                self._line = None
+                self.refresh_snapshot()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"image/svg+xml": self.session.snapshot(), "text/plain": repr(self.session)}
+
+    def draw_now(self) -> None:
+        """Nothing to draw live: the snapshot is drawn on demand."""
+
+    def refresh_snapshot(self) -> None:
+        if not self._displayed or self._closed:
+            return
+        from IPython.display import update_display
+
+        update_display(self._repr_mimebundle_(), display_id=self.display_id, raw=True)
+
+    def close(self) -> None:
+        self._closed = True
+        self._unsubscribe()
+        if self.session.widget is self:
+            self.session.widget = None
+
+
+__all__ = ["StaticView", "display_metadata", "in_colab", "widgets_available"]
