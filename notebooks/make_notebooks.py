@@ -447,6 +447,30 @@ again = steered.replay()
 print(len(steered.timeline), again.history == steered.history)
 """
         ),
+        md("""
+## Share it
+
+A shown session keeps a static picture of its views in the notebook, refreshed when a run
+ends, so an exported notebook shows the final plots without a kernel:
+
+    jupyter nbconvert --execute --ExecutePreprocessor.store_widget_state=False --to html 09_compare_and_sweep.ipynb
+
+For a paper or a course page, write the picture or the figure yourself:
+"""),
+        code("""
+import os
+import tempfile
+
+folder = tempfile.mkdtemp()
+page = steered.snapshot(os.path.join(folder, "steered.html"))  # .png and .svg work too
+result.figure.write_html(os.path.join(folder, "beta_sweep.html"), include_plotlyjs="cdn")
+"""),
+        code(
+            CHECK
+            + """
+print("finished at epoch 30" in open(page).read(), sorted(os.listdir(folder)))
+"""
+        ),
     ],
 }
 
