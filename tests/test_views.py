@@ -420,3 +420,22 @@ def test_a_change_made_while_compiling_then_stopped_is_applied_everywhere():
         assert view.learning_rate.value == pytest.approx(0.004)
     finally:
         s.close()
+
+
+def test_data_picker_takes_a_file_path(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (60, 6, 6), dtype=np.uint8)
+    path = str(tmp_path / "pixels.npz")
+    np.savez(path, x=x, y=np.arange(60) % 3)
+    s = show("vae", "digits", display=False, epochs=1)
+    view = s.widget
+    try:
+        assert "digits" in view.data_picker.options  # the built-in sets are offered
+        view.data_picker.value = str(tmp_path / "missing.npy")
+        view.reset_button.click()
+        assert "no file at" in view.status_line.value and s.dataset.name == "digits"  # untouched
+        view.data_picker.value = path
+        view.reset_button.click()
+        assert "#c62828" not in view.status_line.value, view.status_line.value
+        assert s.dataset.name == path and s.dataset.scaling.kind == "pixels" and s.dataset.row_shape == (6, 6)
+    finally:
+        s.close()
