@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,16 @@ def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[st
     n_train = len(dataset.x_train)
     given = _config.validate(name, hyperparameters, n_train)
     return name, data, dataset, {**_config.defaults(name, dataset.name, n_train, dataset.features), **given}
+
+
+_RUNS: list[weakref.ref] = []  # every session made in this process, in order (weakly held)
+
+
+def runs() -> list[Session]:
+    """The sessions of this kernel that are still alive, oldest first (the widget's Compare tab)."""
+    alive = [r() for r in _RUNS]
+    _RUNS[:] = [r for r, s in zip(_RUNS, alive) if s is not None]
+    return [s for s in alive if s is not None]
 
 
 class Session:
@@ -70,6 +81,7 @@ class Session:
         self._sample_calls = 0
         self.widget = None
         self._build()
+        _RUNS.append(weakref.ref(self))
 
     # -- construction ----------------------------------------------------------
     def _build(self) -> None:

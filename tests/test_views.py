@@ -439,3 +439,24 @@ def test_data_picker_takes_a_file_path(tmp_path):
         assert s.dataset.name == path and s.dataset.scaling.kind == "pixels" and s.dataset.row_shape == (6, 6)
     finally:
         s.close()
+
+
+def test_compare_tab_overlays_runs_of_this_kernel():
+    other = nbgen.train("ae", "moons", epochs=2, hidden=(16,), progress=False)
+    s = show("ae", "moons", display=False, epochs=2, hidden=(16,), learning_rate=3e-3)
+    view = s.widget
+    try:
+        s.train()
+        view.compare_box.selected_index = 0  # opening the tab lists the runs
+        labels = [label for label, _ in view.compare_runs.options]
+        assert any("(this view)" in label for label in labels) and len(labels) >= 2
+        view.compare_button.click()
+        assert "choose one or more runs" in view.status_line.value
+        view.compare_runs.value = tuple(v for _, v in view.compare_runs.options if v in (id(s), id(other)))
+        view.compare_button.click()
+        page = view.compare_view.value
+        assert "<svg" in page and "nbgen comparison of 2 runs" in page
+        assert "learning_rate=0.001" in page and "learning_rate=0.003" in page  # named by what differs
+        assert page.count("<polyline") >= 4  # two runs, loss, val_loss and learning_rate panels
+    finally:
+        s.close()

@@ -391,8 +391,61 @@ def _png_trace(t: Any, box: _Box, index: int, canvas: np.ndarray, blend, bounds)
             blend(*inside(ys.reshape(-1), xs.reshape(-1)), _parse_colour(colours[min(i, len(colours) - 1)]))
 
 
+def compare_svg(comparison: Any, width: int = WIDTH, panel_height: int = 190) -> str:
+    """Small multiples of a :class:`~nbgen.compare.Comparison`: one panel per history metric,
+    one line per run in the comparison's colours, a legend on top."""
+    from ..compare import PALETTE
+
+    metrics: list[str] = []
+    for s in comparison.sessions:
+        metrics += [m for m in s.history if m not in metrics]
+    cols = min(3, max(1, len(metrics)))
+    rows = max(1, -(-len(metrics) // cols))
+    legend_h = 18 * len(comparison.labels) + 10
+    height = legend_h + rows * (panel_height + 30)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="12">',
+        f"<desc>nbgen comparison of {len(comparison.sessions)} runs</desc>",
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    for i, label in enumerate(comparison.labels):
+        colour = PALETTE[i % len(PALETTE)]
+        y = 16 + 18 * i
+        out.append(f'<line x1="10" x2="34" y1="{y - 4}" y2="{y - 4}" stroke="{colour}" stroke-width="3"/>')
+        out.append(f'<text x="40" y="{y}">{html.escape(label)}</text>')
+    cell_w = (width - 20) / cols
+    for j, m in enumerate(metrics):
+        r, c = divmod(j, cols)
+        x0, y0 = 10 + c * cell_w + 40, legend_h + r * (panel_height + 30) + 20
+        x1, y1 = 10 + (c + 1) * cell_w - 10, y0 + panel_height - 20
+        series = [np.asarray(s.history.get(m, []), dtype=np.float64) for s in comparison.sessions]
+        log = m == "learning_rate"
+        xr = (1.0, float(max([len(v) for v in series] + [2])))
+        box = _Box(x0, y0, x1, y1, xr, _range(series, log), ylog=log)
+        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{y0 - 6:.1f}" text-anchor="middle">{html.escape(m)}</text>')
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" fill="#fafafa" stroke="#ddd"/>'
+        )
+        lo, hi = box.yr
+        out.append(f'<text x="{x0 - 4:.1f}" y="{y1:.1f}" text-anchor="end" font-size="10">{lo:.3g}</text>')
+        out.append(f'<text x="{x0 - 4:.1f}" y="{y0 + 10:.1f}" text-anchor="end" font-size="10">{hi:.3g}</text>')
+        out.append(f'<text x="{x1:.1f}" y="{y1 + 12:.1f}" text-anchor="end" font-size="10">epoch {xr[1]:.0f}</text>')
+        for i, v in enumerate(series):
+            if len(v) == 0:
+                continue
+            xs = np.arange(1, len(v) + 1)
+            keep = np.isfinite(v)
+            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(box.px(xs[keep]), box.py(v[keep])))
+            out.append(
+                f'<polyline fill="none" stroke="{PALETTE[i % len(PALETTE)]}" stroke-width="1.5" points="{points}"/>'
+            )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
 def svg_data_uri(svg_text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
 
 
-__all__ = ["describe", "png", "png_data_uri", "svg", "svg_data_uri"]
+__all__ = ["compare_svg", "describe", "png", "png_data_uri", "svg", "svg_data_uri"]

@@ -116,6 +116,7 @@ class SessionWidget(widgets.VBox):
         # the display this view was shown in: its static snapshot is refreshed there
         self.display_id = uuid.uuid4().hex
         self._displayed = False
+        self._run_index: dict[int, Session] = {}
         self._user_data = None if isinstance(session._data_spec, str) else session._data_spec
         self._build_controls()
         self.figure = SessionFigure(session, on_error=self._show_error)
@@ -134,6 +135,7 @@ class SessionWidget(widgets.VBox):
             self.figure.widget,
             self.timeline_view,
             self.summary_view,
+            self.compare_box,
         ]
         self.add_class("nbgen")
         self._open = True
@@ -259,6 +261,28 @@ class SessionWidget(widgets.VBox):
         self.timeline_view.add_class("nbgen-timeline")
         self.summary_view = widgets.HTML("")
         self.summary_view.add_class("nbgen-summary")
+
+        # Compare: the runs of this kernel, overlaid (drawn as SVG: no second Plotly bundle)
+        self.compare_runs = widgets.SelectMultiple(options=[], rows=5, layout=widgets.Layout(width="520px"))
+        self.compare_runs.add_class("nbgen-compare-runs")
+        self.compare_refresh = button("Refresh", "refresh", "nbgen-compare-refresh", lambda _: self.refresh_runs())
+        self.compare_button = button("Compare", "line-chart", "nbgen-compare", self._on_compare)
+        self.compare_view = widgets.HTML("")
+        self.compare_view.add_class("nbgen-compare-view")
+        self.compare_box = widgets.Accordion(
+            children=[
+                widgets.VBox(
+                    [
+                        widgets.HBox([self.compare_runs, widgets.VBox([self.compare_refresh, self.compare_button])]),
+                        self.compare_view,
+                    ]
+                )
+            ],
+            selected_index=None,
+        )
+        self.compare_box.set_title(0, "Compare runs of this kernel")
+        self.compare_box.add_class("nbgen-compare-box")
+        self.compare_box.observe(lambda change: self.refresh_runs() if change["new"] == 0 else None, "selected_index")
 
     def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
         return {"learning_rate": self.learning_rate, "beta": self.beta, "d_steps": self.d_steps}
@@ -510,6 +534,40 @@ class SessionWidget(widgets.VBox):
         self._run_action(lambda: self.session.save(self.save_path.value), lambda path: f"Saved to {path}.")
         self.refresh_snapshot()
 
+    def refresh_runs(self) -> None:
+        """List this kernel's sessions that have trained (this one included) in the Compare tab."""
+        from ..session import runs
+
+        chosen = set(self.compare_runs.value)
+        options = []
+        for i, s in enumerate(runs()):
+            if s.epoch == 0 and s is not self.session:
+                continue
+            mark = " (this view)" if s is self.session else ""
+            options.append((f"#{i + 1} {s.kind} on {s.dataset.name}: {s.status}, epoch {s.epoch}{mark}", id(s)))
+        self._run_index = {id(s): s for s in runs()}
+        self.compare_runs.options = options
+        self.compare_runs.value = tuple(v for _, v in options if v in chosen)
+
+    def _on_compare(self, _: Any = None) -> None:
+        def action() -> None:
+            from ..compare import compare
+
+            chosen = [self._run_index[v] for v in self.compare_runs.value if v in self._run_index]
+            if not chosen:
+                raise ValueError("choose one or more runs in the list (Ctrl-click for several)")
+            result = compare(*chosen, evaluate=False)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(_short(row.get(k)))}</td>" for k in result.table[0]) + "</tr>"
+                for row in result.table
+            )
+            head = "".join(f"<th>{html.escape(k)}</th>" for k in result.table[0])
+            self.compare_view.value = (
+                snapshot.compare_svg(result) + f"<table style='font-size:12px'><tr>{head}</tr>{rows}</table>"
+            )
+
+        self._run_action(action)
+
     def _show_error(self, message: str) -> None:
         self._control_error = message
         self._update_controls()
@@ -624,6 +682,10 @@ class SessionWidget(widgets.VBox):
             if isinstance(sub, widgets.Widget):
                 sub.close()
         super().close()
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _span(text: str, color: str | None) -> str:
