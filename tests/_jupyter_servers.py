@@ -213,6 +213,26 @@ def start_jupyterlab(root_dir: Path, home: Path, log_path: Path) -> Server:
     return Server(argv, env=isolated_env(home), cwd=root_dir, log_path=log_path, port=port)
 
 
+def start_notebook7(root_dir: Path, home: Path, log_path: Path) -> Server:
+    """Jupyter Notebook 7 on 127.0.0.1, no token, serving ``root_dir``; call ``wait_http()`` next."""
+    write_lab_overrides()
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "notebook",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--allow-root",
+        f"--ServerApp.root_dir={root_dir}",
+    ]
+    return Server(argv, env=isolated_env(home), cwd=root_dir, log_path=log_path, port=port)
+
+
 def start_voila(notebook: Path, home: Path, log_path: Path) -> Server:
     """Voila serving ``notebook`` on 127.0.0.1; call ``wait_port()`` next (its /api/status answers 403)."""
     port = free_port()

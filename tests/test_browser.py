@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _jupyter_servers import start_jupyterlab, start_voila
+from _jupyter_servers import start_jupyterlab, start_notebook7, start_voila
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "01_quickstart.ipynb"
@@ -98,6 +98,18 @@ def _stop(server) -> None:
 def lab_server(chromium, tmp_path):
     notebook = _copy_notebook(tmp_path)
     server = start_jupyterlab(notebook.parent, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
+@pytest.fixture
+def notebook7_server(chromium, tmp_path):
+    notebook = _copy_notebook(tmp_path)
+    server = start_notebook7(notebook.parent, tmp_path / "jupyter-home", tmp_path / "notebook7.log")
     try:
         server.wait_http("/api/status", timeout=120)
         server.notebook = notebook
@@ -283,6 +295,131 @@ def wait_populated(page, timeout_ms: int, what: str) -> None:
         raise AssertionError(f"{what}: the plots never held data: {describe(page)}") from exc
 
 
+def drive_widget(page, log, tag: str) -> None:
+    """Act as a user on a widget that has finished a run: set epochs, press Train, move the
+    learning-rate slider while it trains (the change must reach session.timeline and mark
+    the loss curve), press Stop (timed: the kernel must answer at once) and click the latent
+    panel (a decoded image must come back)."""
+    status = page.locator(".nbgen-status").first
+    # a long run for the Train button, so that it is still going when we press Stop
+    epochs = page.locator(".nbgen-setup .widget-inline-hbox", has=page.get_by_text("epochs", exact=True))
+    epochs_input = epochs.locator("input")
+    epochs_input.fill(str(TRAIN_EPOCHS))
+    epochs_input.press("Enter")
+
+    before = last_step(page)
+    assert before > 0, describe(page)
+    page.locator(".nbgen-train button, button.nbgen-train").first.click()
+    try:
+        page.wait_for_function(f"(sel) => ({LAST_STEP_JS})(sel) > {before}", arg=PLOT, timeout=60_000)
+    except Exception as exc:
+        raise AssertionError(f"Train: no new loss points after step {before}: {describe(page)}") from exc
+    assert "Training" in status.inner_text(), describe(page)
+    log(f"training from the Train button: loss curve past step {before}, now {last_step(page)}")
+
+    # move the learning-rate slider while it trains
+    handle = page.locator(".nbgen-lr .noUi-handle").first
+    readout = page.locator(".nbgen-lr .widget-readout").first
+    old_lr = float(readout.inner_text())
+    handle.focus()
+    handle.press("PageDown")  # one key press, one change: 5 slider steps down (1e-3 -> 5.6e-4)
+    page.wait_for_function(
+        f"(el) => parseFloat(el.textContent) < {old_lr * 0.9}",
+        arg=readout.element_handle(),
+        timeout=10_000,
+    )
+    log(f"learning-rate slider moved: {old_lr:g} -> {readout.inner_text()}")
+
+    # the change reached the kernel: the timeline is rendered from session.timeline
+    timeline = page.locator(".nbgen-timeline").first
+    try:
+        timeline.filter(has_text="learning_rate").wait_for(timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"the learning-rate change never reached the kernel: {describe(page)}") from exc
+    pattern = re.compile(r"step (\d+): learning_rate (\S+) -> (\S+)")
+
+    def latest_lr() -> tuple[int, float]:  # the timeline lists the newest change first
+        found = pattern.findall(timeline.inner_text())
+        return (int(found[0][0]), float(found[0][2])) if found else (-1, float("nan"))
+
+    # wait until the kernel's latest learning rate and the slider agree, and still agree a
+    # second later (after quick successive changes the slider may briefly show an older value)
+    def reading() -> tuple[float, int, float]:
+        return (float(readout.inner_text()), *latest_lr())
+
+    deadline = time.monotonic() + 30
+    agree, last = False, None
+    while time.monotonic() < deadline:
+        now = reading()
+        new_lr, step_changed, lr_in_kernel = now
+        if abs(lr_in_kernel - new_lr) <= 0.06 * new_lr:  # the readout shows 2 digits
+            if now == last:
+                agree = True
+                break
+            last = now
+            page.wait_for_timeout(1000)
+        else:
+            last = None
+            page.wait_for_timeout(300)
+    assert agree, f"slider shows {new_lr:g}, kernel timeline says {lr_in_kernel:g}: {describe(page)}"
+    assert new_lr < 0.9 * old_lr, new_lr
+    assert step_changed > before, f"change recorded at step {step_changed}, before this run's start {before}"
+    log(f"timeline: step {step_changed}: learning_rate -> {lr_in_kernel:g}")
+    # the change is marked on the loss curve (a dotted line with a note such as "lr 1e-3 -> 8.9e-4")
+    try:
+        page.wait_for_function(
+            "(sel) => { const el = document.querySelector(sel); if (!el || !el.layout) return false;"
+            " const mine = (o) => (o.name || '').startsWith('change');"
+            " return (el.layout.shapes || []).some(mine)"
+            " && (el.layout.annotations || []).some((a) => mine(a) && /^lr /.test(a.text || '')); }",
+            arg=PLOT,
+            timeout=30_000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"no learning-rate marker on the loss curve: {describe(page)}") from exc
+    assert "Training" in status.inner_text(), f"training ended before Stop: {describe(page)}"
+    log("learning-rate change marked on the loss curve; pressing Stop")
+
+    # Stop, timed: the click goes to the kernel, whose answer (the status line) must come back
+    # at once; the handler no longer waits for the training thread
+    t_stop = time.monotonic()
+    page.locator(".nbgen-stop button, button.nbgen-stop").first.click()
+    try:
+        status.filter(has_text="Stopped at step").wait_for(timeout=30_000)
+    except Exception as exc:
+        raise AssertionError(f"Stop: the status line never said stopped: {describe(page)}") from exc
+    stop_seconds = time.monotonic() - t_stop
+    log(f"{tag}: Stop answered in {1000 * stop_seconds:.0f} ms (click to 'Stopped' in the page)")
+    assert stop_seconds < 5.0, f"Stop took {stop_seconds:.1f} s to come back"
+    stopped_text = status.inner_text()
+    progress = page.locator(".nbgen-progress").first
+    page.wait_for_timeout(1500)  # the view's last (final) draw comes just after the status line
+    p1, s1 = progress.inner_text(), last_step(page)
+    page.wait_for_timeout(2000)
+    p2, s2 = progress.inner_text(), last_step(page)
+    assert (p1, s1) == (p2, s2), f"still training after Stop: {p1!r} -> {p2!r}, loss curve {s1} -> {s2}"
+    m = re.search(r"Stopped at step (\d+)", stopped_text)
+    assert m and int(m.group(1)) > step_changed, stopped_text
+    assert page.locator(".nbgen-train button, button.nbgen-train").first.is_enabled()
+    log(f"stopped: {stopped_text!r}; progress {p2!r}")
+
+    wait_populated(page, 30_000, "after Stop")
+
+    # the latent explorer: a click in the latent panel decodes that point in the kernel
+    click_latent_panel(page)
+    try:
+        page.wait_for_function(
+            f"(sel) => {{ const f = ({FIGURE_JS})(sel); if (!f) return false;"
+            " const by = (n) => f.traces.find((t) => t.name === n);"
+            " return by('decoded').source > 100 && by('latent-click').n === 1; }",
+            arg=PLOT,
+            timeout=30_000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"a click in the latent panel decoded nothing: {describe(page)}") from exc
+    log("latent click decoded an image")
+
+
 # -- JupyterLab ------------------------------------------------------------------------------------
 def wait_kernel_idle(page, timeout: float, settle: float = 2.0) -> None:
     """Wait until the notebook's kernel has been idle for ``settle`` seconds in a row.
@@ -354,118 +491,7 @@ def test_widget_in_jupyterlab(lab_server, browser, tmp_path):
         status = page.locator(".nbgen-status").first
         assert "Finished" in status.inner_text(), describe(page)
 
-        # a long run for the Train button, so that it is still going when we press Stop
-        epochs = page.locator(".nbgen-setup .widget-inline-hbox", has=page.get_by_text("epochs", exact=True))
-        epochs_input = epochs.locator("input")
-        epochs_input.fill(str(TRAIN_EPOCHS))
-        epochs_input.press("Enter")
-
-        before = last_step(page)
-        assert before > 0, describe(page)
-        page.locator(".nbgen-train button, button.nbgen-train").first.click()
-        try:
-            page.wait_for_function(f"(sel) => ({LAST_STEP_JS})(sel) > {before}", arg=PLOT, timeout=60_000)
-        except Exception as exc:
-            raise AssertionError(f"Train: no new loss points after step {before}: {describe(page)}") from exc
-        assert "Training" in status.inner_text(), describe(page)
-        log(f"training from the Train button: loss curve past step {before}, now {last_step(page)}")
-
-        # move the learning-rate slider while it trains
-        handle = page.locator(".nbgen-lr .noUi-handle").first
-        readout = page.locator(".nbgen-lr .widget-readout").first
-        old_lr = float(readout.inner_text())
-        handle.focus()
-        handle.press("PageDown")  # one key press, one change: 5 slider steps down (1e-3 -> 5.6e-4)
-        page.wait_for_function(
-            f"(el) => parseFloat(el.textContent) < {old_lr * 0.9}",
-            arg=readout.element_handle(),
-            timeout=10_000,
-        )
-        log(f"learning-rate slider moved: {old_lr:g} -> {readout.inner_text()}")
-
-        # the change reached the kernel: the timeline is rendered from session.timeline
-        timeline = page.locator(".nbgen-timeline").first
-        try:
-            timeline.filter(has_text="learning_rate").wait_for(timeout=30_000)
-        except Exception as exc:
-            raise AssertionError(f"the learning-rate change never reached the kernel: {describe(page)}") from exc
-        pattern = re.compile(r"step (\d+): learning_rate (\S+) -> (\S+)")
-
-        def latest_lr() -> tuple[int, float]:  # the timeline lists the newest change first
-            found = pattern.findall(timeline.inner_text())
-            return (int(found[0][0]), float(found[0][2])) if found else (-1, float("nan"))
-
-        # wait until the kernel's latest learning rate and the slider agree, and still agree a
-        # second later (after quick successive changes the slider may briefly show an older value)
-        def reading() -> tuple[float, int, float]:
-            return (float(readout.inner_text()), *latest_lr())
-
-        deadline = time.monotonic() + 30
-        agree, last = False, None
-        while time.monotonic() < deadline:
-            now = reading()
-            new_lr, step_changed, lr_in_kernel = now
-            if abs(lr_in_kernel - new_lr) <= 0.06 * new_lr:  # the readout shows 2 digits
-                if now == last:
-                    agree = True
-                    break
-                last = now
-                page.wait_for_timeout(1000)
-            else:
-                last = None
-                page.wait_for_timeout(300)
-        assert agree, f"slider shows {new_lr:g}, kernel timeline says {lr_in_kernel:g}: {describe(page)}"
-        assert new_lr < 0.9 * old_lr, new_lr
-        assert step_changed > before, f"change recorded at step {step_changed}, before this run's start {before}"
-        log(f"timeline: step {step_changed}: learning_rate -> {lr_in_kernel:g}")
-        # the change is marked on the loss curve (a dotted line with a note such as "lr 1e-3 -> 8.9e-4")
-        try:
-            page.wait_for_function(
-                "(sel) => { const el = document.querySelector(sel); if (!el || !el.layout) return false;"
-                " const mine = (o) => (o.name || '').startsWith('change');"
-                " return (el.layout.shapes || []).some(mine)"
-                " && (el.layout.annotations || []).some((a) => mine(a) && /^lr /.test(a.text || '')); }",
-                arg=PLOT,
-                timeout=30_000,
-            )
-        except Exception as exc:
-            raise AssertionError(f"no learning-rate marker on the loss curve: {describe(page)}") from exc
-        assert "Training" in status.inner_text(), f"training ended before Stop: {describe(page)}"
-        log("learning-rate change marked on the loss curve; pressing Stop")
-
-        # Stop
-        page.locator(".nbgen-stop button, button.nbgen-stop").first.click()
-        try:
-            status.filter(has_text="Stopped at step").wait_for(timeout=30_000)
-        except Exception as exc:
-            raise AssertionError(f"Stop: the status line never said stopped: {describe(page)}") from exc
-        stopped_text = status.inner_text()
-        progress = page.locator(".nbgen-progress").first
-        page.wait_for_timeout(1500)  # the view's last (final) draw comes just after the status line
-        p1, s1 = progress.inner_text(), last_step(page)
-        page.wait_for_timeout(2000)
-        p2, s2 = progress.inner_text(), last_step(page)
-        assert (p1, s1) == (p2, s2), f"still training after Stop: {p1!r} -> {p2!r}, loss curve {s1} -> {s2}"
-        m = re.search(r"Stopped at step (\d+)", stopped_text)
-        assert m and int(m.group(1)) > step_changed, stopped_text
-        assert page.locator(".nbgen-train button, button.nbgen-train").first.is_enabled()
-        log(f"stopped: {stopped_text!r}; progress {p2!r}")
-
-        wait_populated(page, 30_000, "after Stop")
-
-        # the latent explorer: a click in the latent panel decodes that point in the kernel
-        click_latent_panel(page)
-        try:
-            page.wait_for_function(
-                f"(sel) => {{ const f = ({FIGURE_JS})(sel); if (!f) return false;"
-                " const by = (n) => f.traces.find((t) => t.name === n);"
-                " return by('decoded').source > 100 && by('latent-click').n === 1; }",
-                arg=PLOT,
-                timeout=30_000,
-            )
-        except Exception as exc:
-            raise AssertionError(f"a click in the latent panel decoded nothing: {describe(page)}") from exc
-        log("latent click decoded an image")
+        drive_widget(page, log, "lab")
         screenshot(page, tmp_path, "lab-final")
         path = widget_screenshot(page, tmp_path, "widget")
         log(f"screenshot {path} ({path.stat().st_size} bytes)")
@@ -494,6 +520,12 @@ def test_notebook_in_voila(voila_server, browser, tmp_path):
         facts = page.get_by_text("samples cover all 10 digits: True")
         facts.first.wait_for(timeout=60_000)
         screenshot(page, tmp_path, "voila-page")
+
+        def log(msg: str) -> None:
+            print(f"[voila {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+        drive_widget(page, log, "voila")
+        screenshot(page, tmp_path, "voila-final")
         path = widget_screenshot(page, tmp_path, "voila")
         print(f"[voila {time.monotonic() - t0:5.1f} s] populated plot; screenshot {path} ({path.stat().st_size} bytes)")
     except BaseException:
@@ -504,4 +536,41 @@ def test_notebook_in_voila(voila_server, browser, tmp_path):
             print(f"[voila] no failure screenshot: {exc}")
         print(f"[voila] browser console errors: {browser.errors[-20:]}")
         print(f"[voila] server log tail:\n{voila_server.log_tail(3000)}")
+        raise
+
+
+# -- Notebook 7 -------------------------------------------------------------------------------------
+def test_widget_in_notebook7(notebook7_server, browser, tmp_path):
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[notebook7 {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(f"{notebook7_server.url}/notebooks/{notebook7_server.notebook.name}", timeout=120_000)
+        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(3000)  # the kernel connection settles
+        log("notebook open")
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=120)
+        log("widget displayed")
+        facts = page.locator(".jp-OutputArea-output", has_text="samples cover all 10 digits")
+        facts.wait_for(timeout=240_000)
+        assert "finished 300" in facts.inner_text() and "True" in facts.inner_text(), facts.inner_text()
+        wait_populated(page, 60_000, "after Run All")
+        assert "Finished" in page.locator(".nbgen-status").first.inner_text(), describe(page)
+        drive_widget(page, log, "notebook7")
+        screenshot(page, tmp_path, "notebook7-final")
+    except BaseException:
+        try:
+            screenshot(page, tmp_path, "notebook7-failure")
+            print(
+                f"\n[notebook7] failure screenshot: {tmp_path / 'notebook7-failure.png'}\n[notebook7] {describe(page)}"
+            )
+        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
+            print(f"[notebook7] no failure screenshot: {exc}")
+        print(f"[notebook7] browser console errors: {browser.errors[-20:]}")
+        print(f"[notebook7] server log tail:\n{notebook7_server.log_tail(3000)}")
         raise
