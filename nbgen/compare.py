@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -219,14 +220,17 @@ def sweep(
     out = stream if stream is not None else sys.stderr
     sessions: list[Session] = []
     interrupted = False
+    started = time.perf_counter()
     for i, combo in enumerate(combos):
         s = Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
         label = ", ".join(f"{k}={_short(v)}" for k, v in combo.items()) or "defaults"
         line = unsubscribe = None
         if show:
-            line, unsubscribe = _progress.attach(
-                s, s.hyperparameters["epochs"], prefix=f"run {i + 1}/{len(combos)} ({label}) ", stream=out
-            )
+            prefix = f"run {i + 1}/{len(combos)} ({label}"
+            if i:  # the runs so far tell how long the rest will take
+                left = (time.perf_counter() - started) / i * (len(combos) - i)
+                prefix += f"; sweep ETA {_progress._clock(left)}"
+            line, unsubscribe = _progress.attach(s, s.hyperparameters["epochs"], prefix=prefix + ") ", stream=out)
         try:
             s.train()
         except KeyboardInterrupt:

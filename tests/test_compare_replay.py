@@ -113,6 +113,7 @@ def test_sweep_trains_every_combination_and_validates_first():
     text = out.getvalue()
     assert "run 1/4 (learning_rate=0.001, latent_dim=1)" in text and "run 4/4" in text
     assert "compiling" in text and "finished after 1/1 epochs" in text
+    assert "run 2/4 (learning_rate=0.001, latent_dim=2; sweep ETA " in text  # from the first run's time
     with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
         nbgen.sweep("ae", "moons", epochs=1, learning_rate=[1e-3, -1], progress=False)
     with pytest.raises(ValueError, match=r"beta=\[\] gives nothing to sweep"):
