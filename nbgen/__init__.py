@@ -27,9 +27,9 @@ _LAZY = {
     "load": (".session", "load"),
     "replay": (".session", "replay"),
     "train": (".session", "train"),
-    "Comparison": (".compare", "Comparison"),
-    "compare": (".compare", "compare"),
-    "sweep": (".compare", "sweep"),
+    "Comparison": ("._compare", "Comparison"),
+    "compare": ("._compare", "compare"),
+    "sweep": ("._compare", "sweep"),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,47 @@ class _LazyShuffle:
         start, stop, _ = rows.indices(self.steps)
         positions = np.arange(start * self.batch, stop * self.batch)
         return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
+
+
+# -- compiled steps, shared -----------------------------------------------------------------------
+# Sessions whose networks have the same architecture (a Reset, a second show(), a sweep's runs)
+# share one jitted step: the weights, the seed's key and the live values are arguments, so the
+# traced computation is the same and JAX's in-memory cache hits; a new shape (batch size,
+# data) only adds an entry to that function's cache. The few most recent are kept.
+_COMPILED: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
+COMPILED_KEEP = 8
+
+
+def _signature(model: GenerativeModel, hp: dict[str, Any]) -> tuple:
+    structural = tuple((k, repr(hp.get(k))) for k in ("hidden", "latent_dim", "noise_dim", "distribution"))
+    return (type(model).__module__, type(model).__qualname__, model.features, model.unit_interval, structural)
+
+
+def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable]:
+    """The jitted training chunk and validation pass for ``model`` (shared between models of
+    the same architecture in this process)."""
+    sig = _signature(model, hp)
+    if sig in _COMPILED:
+        _COMPILED.move_to_end(sig)
+        return _COMPILED[sig]
+
+    def run_chunk(state, data, idx, live, step, seed_key):
+        key = jax.random.fold_in(seed_key, step)
+
+        def body(st, inp):
+            i, rows = inp
+            return model.train_step(st, data, rows, live, jax.random.fold_in(key, i))
+
+        return jax.lax.scan(body, state, (jnp.arange(idx.shape[0]), idx))
+
+    def evaluate(params, x, live, key):
+        return {k: jnp.mean(v) for k, v in model.eval_batch(params, x, live, key).items()}
+
+    fns = (jax.jit(run_chunk), jax.jit(evaluate))
+    _COMPILED[sig] = fns
+    while len(_COMPILED) > COMPILED_KEEP:
+        _COMPILED.popitem(last=False)
+    return fns
 
 
 OUTLIER_HINT = 20.0  # model-unit values beyond this make a divergence message name the data
@@ -91,8 +133,7 @@ class Engine:
         self.listeners: list[Listener] = []
         self.samples_per_sec = float("nan")
         self.total_steps_planned = 0
-        self._chunk_fn = jax.jit(self._run_chunk)
-        self._eval_fn = jax.jit(self._evaluate)
+        self._chunk_fn, self._eval_fn = compiled_steps(model, hp)
 
     def _setup_data_parallel(self) -> None:
         """Replicate weights and data over all JAX devices and split each batch across them.
@@ -150,19 +191,6 @@ class Engine:
         if self._rows_sharding is None:
             return rows
         return jax.device_put(rows, self._rows_sharding)
-
-    # -- pure functions that get jitted --------------------------------------
-    def _run_chunk(self, state, data, idx, live, step):
-        key = jax.random.fold_in(self._key, step)
-
-        def body(st, inp):
-            i, rows = inp
-            return self.model.train_step(st, data, rows, live, jax.random.fold_in(key, i))
-
-        return jax.lax.scan(body, state, (jnp.arange(idx.shape[0]), idx))
-
-    def _evaluate(self, params, x, live, key):
-        return {k: jnp.mean(v) for k, v in self.model.eval_batch(params, x, live, key).items()}
 
     # -- mailbox ---------------------------------------------------------------
     def request(self, changes: dict[str, Any]) -> None:
@@ -325,7 +353,7 @@ class Engine:
                 t0 = time.perf_counter()
                 data, rows_in = self._batch_source(rows)
                 new_state, metrics = self._chunk_fn(
-                    self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step)
+                    self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step), self._key
                 )
                 metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0

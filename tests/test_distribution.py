@@ -20,7 +20,7 @@ multi = nbgen.Session("vae", "digits", epochs=3, batch_size=128, distribution="d
 rows = multi.engine._put_rows(np.zeros((2, 128), np.int32))
 shards = [s.data.shape for s in rows.addressable_shards]
 hlo = multi.engine._chunk_fn.lower(multi.engine.state, multi.engine._data, rows,
-                                   multi.engine.live_arrays(), np.int32(0)).compile().as_text()
+                                   multi.engine.live_arrays(), np.int32(0), multi.engine._key).compile().as_text()
 multi.train()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")

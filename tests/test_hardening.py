@@ -144,6 +144,10 @@ class SessionMachine(RuleBasedStateMachine):
         self.log("widget-buttons")
         for b in (self.widget.pause_button, self.widget.pause_button, self.widget.stop_button):
             b.click()
+        # Stop asks and returns at once (it never holds the kernel); the run ends at its next step
+        deadline = time.monotonic() + 30
+        while self.session.running and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert not self.session.running
 
     # -- invariants ------------------------------------------------------------------------

@@ -392,9 +392,9 @@ def _png_trace(t: Any, box: _Box, index: int, canvas: np.ndarray, blend, bounds)
 
 
 def compare_svg(comparison: Any, width: int = WIDTH, panel_height: int = 190) -> str:
-    """Small multiples of a :class:`~nbgen.compare.Comparison`: one panel per history metric,
+    """Small multiples of a :class:`~nbgen.Comparison`: one panel per history metric,
     one line per run in the comparison's colours, a legend on top."""
-    from ..compare import PALETTE
+    from .._compare import PALETTE
 
     metrics: list[str] = []
     for s in comparison.sessions:

@@ -551,7 +551,7 @@ class SessionWidget(widgets.VBox):
 
     def _on_compare(self, _: Any = None) -> None:
         def action() -> None:
-            from ..compare import compare
+            from .._compare import compare
 
             chosen = [self._run_index[v] for v in self.compare_runs.value if v in self._run_index]
             if not chosen:
