@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from ._backend import BackendError, ensure_jax_backend
+from ._settings import config
 
 ensure_jax_backend()
 
@@ -65,6 +66,7 @@ __all__ = [
     "TrainingDiverged",
     "__version__",
     "compare",
+    "config",
     "datasets",
     "load",
     "replay",

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._settings import config
 from .data import Dataset
 from .models.base import GenerativeModel
 
@@ -49,6 +50,8 @@ class _LazyShuffle:
         positions = np.arange(start * self.batch, stop * self.batch)
         return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
 
+
+config.apply()  # the persistent compilation cache, before the first jit
 
 # -- compiled steps, shared -----------------------------------------------------------------------
 # Sessions whose networks have the same architecture (a Reset, a second show(), a sweep's runs)

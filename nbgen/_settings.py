@@ -1,0 +1,81 @@
+"""Process-wide settings: ``nbgen.config``.
+
+``compile_cache``: the folder of JAX's persistent compilation cache, so that a fresh
+process reuses the steps an earlier one compiled. On by default, in
+``$XDG_CACHE_HOME/nbgen/jax`` (``~/.cache/nbgen/jax``); ``NBGEN_COMPILE_CACHE=0`` (or
+``off``) turns it off, ``NBGEN_COMPILE_CACHE=/some/folder`` moves it, and so does
+``nbgen.config.compile_cache = None`` or ``= "/some/folder"`` at run time. A cache folder
+that the user already gave JAX (``jax.config.update("jax_compilation_cache_dir", ...)``)
+is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+OFF = ("0", "off", "false", "no", "none")
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nbgen", "jax")
+
+
+def _from_environment() -> str | None:
+    value = os.environ.get("NBGEN_COMPILE_CACHE", "").strip()
+    if value.lower() in OFF:
+        return None
+    if value and value.lower() not in ("1", "on", "true", "yes"):
+        return os.path.expanduser(value)
+    return default_cache_dir()
+
+
+class Config:
+    """nbgen's process-wide settings (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._compile_cache = _from_environment()
+        self._applied = False
+
+    @property
+    def compile_cache(self) -> str | None:
+        """The persistent compilation cache's folder, or None when it is off."""
+        return self._compile_cache
+
+    @compile_cache.setter
+    def compile_cache(self, value: str | os.PathLike | None) -> None:
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"compile_cache must be a folder path or None (off), got {type(value).__name__}")
+        self._compile_cache = None if value is None else os.fspath(value)
+        if "jax" in sys.modules:
+            self.apply()
+
+    def apply(self) -> None:
+        """Hand the setting to JAX (called when nbgen's engine loads, and on every change)."""
+        import jax
+
+        current = jax.config.jax_compilation_cache_dir
+        if not self._applied and current is not None:  # the user set JAX's own cache: keep it
+            self._compile_cache = current
+            self._applied = True
+            return
+        self._applied = True
+        if self._compile_cache is None:
+            jax.config.update("jax_enable_compilation_cache", False)
+            return
+        try:
+            os.makedirs(self._compile_cache, exist_ok=True)
+        except OSError:  # a read-only home: run without the cache rather than fail
+            jax.config.update("jax_enable_compilation_cache", False)
+            return
+        jax.config.update("jax_enable_compilation_cache", True)
+        jax.config.update("jax_compilation_cache_dir", self._compile_cache)
+        # nbgen's steps compile in well under JAX's default threshold of 1 s: cache them all
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+    def __repr__(self) -> str:
+        return f"nbgen.config(compile_cache={self._compile_cache!r})"
+
+
+config = Config()

@@ -1,0 +1,63 @@
+"""A fast first step: the persistent compilation cache and compiled steps shared in a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import nbgen
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_sessions_of_one_architecture_share_their_compiled_step_and_keep_their_seeds():
+    a = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=0, progress=False)
+    b = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=1, progress=False)
+    c = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=0, progress=False)
+    other = nbgen.Session("ae", "moons", hidden=(32,))
+    assert a.engine._chunk_fn is b.engine._chunk_fn is c.engine._chunk_fn  # one compiled step
+    assert other.engine._chunk_fn is not a.engine._chunk_fn  # another architecture, another step
+    assert c.history == a.history  # the seed is an argument, not baked into the shared step
+    assert b.history != a.history
+    a.reset()
+    assert a.engine._chunk_fn is b.engine._chunk_fn  # Reset reuses it too
+
+
+def _run(code: str, **env: str) -> str:
+    full = {**os.environ, "PYTHONPATH": ROOT, **env}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+CHECK = (
+    "import nbgen, nbgen.engine, jax\n"
+    "print(nbgen.config.compile_cache, jax.config.jax_enable_compilation_cache, "
+    "jax.config.jax_compilation_cache_dir)\n"
+)
+
+
+def test_compile_cache_is_on_by_default_and_can_be_moved_or_turned_off(tmp_path):
+    home = tmp_path / "home"
+    on = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="")
+    expected = str(home / ".cache" / "nbgen" / "jax")
+    assert on == f"{expected} True {expected}"
+    assert (home / ".cache" / "nbgen" / "jax").is_dir()
+    moved = _run(CHECK, NBGEN_COMPILE_CACHE=str(tmp_path / "cc"))
+    assert moved.startswith(f"{tmp_path / 'cc'} True")
+    off = _run(CHECK, NBGEN_COMPILE_CACHE="0")
+    assert off.startswith("None False")
+    at_runtime = _run(CHECK.replace("print(", "nbgen.config.compile_cache = None\nprint("), NBGEN_COMPILE_CACHE="")
+    assert at_runtime.startswith("None False")
+
+
+def test_a_fresh_process_reuses_what_an_earlier_one_compiled(tmp_path):
+    code = "import nbgen\nnbgen.train('ae', 'moons', hidden=(8,), epochs=1, progress=False)\nprint('ok')"
+    _run(code, NBGEN_COMPILE_CACHE=str(tmp_path / "cc"))
+    entries = os.listdir(tmp_path / "cc")
+    assert any("run_chunk" in e for e in entries), entries  # the training step is on disk
+    with pytest.raises(TypeError, match="compile_cache must be a folder path or None"):
+        nbgen.config.compile_cache = 3
