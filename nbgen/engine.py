@@ -19,6 +19,7 @@ thread and must be cheap (views copy what they need and draw elsewhere).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -92,6 +93,26 @@ def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable
     while len(_COMPILED) > COMPILED_KEEP:
         _COMPILED.popitem(last=False)
     return fns
+
+
+class DistributedError(RuntimeError):
+    """A step of a run that spans several processes failed (most often: another process died)."""
+
+
+@contextlib.contextmanager
+def _collective_errors():
+    """Across processes, say what a failed collective most likely means."""
+    try:
+        yield
+    except Exception as exc:
+        if jax.process_count() <= 1:
+            raise
+        raise DistributedError(
+            f"a training step across {jax.process_count()} processes failed in process {jax.process_index()} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). Most often another process of this "
+            "multi-host run stopped (crashed, was killed or ran out of memory): the run cannot go on; restart every "
+            "process. The weights and history of the last finished step are kept in this process."
+        ) from exc
 
 
 OUTLIER_HINT = 20.0  # model-unit values beyond this make a divergence message name the data
@@ -355,10 +376,11 @@ class Engine:
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
                 data, rows_in = self._batch_source(rows)
-                new_state, metrics = self._chunk_fn(
-                    self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step), self._key
-                )
-                metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
+                with _collective_errors():
+                    new_state, metrics = self._chunk_fn(
+                        self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step), self._key
+                    )
+                    metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
                 dt = time.perf_counter() - t0
                 bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
                 if bad:
@@ -429,6 +451,7 @@ class Engine:
         if not self.model.val_metric_names:
             return {}
         key = jax.random.fold_in(jax.random.key(self.seed + 1), self.epoch)
-        out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
-        out = jax.device_get(out)
+        with _collective_errors():
+            out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
+            out = jax.device_get(out)
         return {k: float(out[k]) for k in self.model.val_metric_names}
