@@ -192,14 +192,14 @@ class Server:
         return survivors
 
 
-def start_jupyterlab(root_dir: Path, home: Path, log_path: Path) -> Server:
-    """JupyterLab on 127.0.0.1, no token, serving ``root_dir``; call ``wait_http()`` next."""
+def _start_jupyter_app(module: str, root_dir: Path, home: Path, log_path: Path, *extra: str) -> Server:
+    """A Jupyter server application (``jupyterlab``, ``notebook``) on 127.0.0.1, no token."""
     write_lab_overrides()
     port = free_port()
     argv = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        module,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
@@ -208,29 +208,21 @@ def start_jupyterlab(root_dir: Path, home: Path, log_path: Path) -> Server:
         "--ServerApp.password=",
         "--allow-root",
         f"--ServerApp.root_dir={root_dir}",
-        "--LabServerApp.workspaces_dir=" + str(home / "workspaces"),
+        *extra,
     ]
     return Server(argv, env=isolated_env(home), cwd=root_dir, log_path=log_path, port=port)
+
+
+def start_jupyterlab(root_dir: Path, home: Path, log_path: Path) -> Server:
+    """JupyterLab on 127.0.0.1, no token, serving ``root_dir``; call ``wait_http()`` next."""
+    return _start_jupyter_app(
+        "jupyterlab", root_dir, home, log_path, "--LabServerApp.workspaces_dir=" + str(home / "workspaces")
+    )
 
 
 def start_notebook7(root_dir: Path, home: Path, log_path: Path) -> Server:
     """Jupyter Notebook 7 on 127.0.0.1, no token, serving ``root_dir``; call ``wait_http()`` next."""
-    write_lab_overrides()
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "notebook",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        "--IdentityProvider.token=",
-        "--ServerApp.password=",
-        "--allow-root",
-        f"--ServerApp.root_dir={root_dir}",
-    ]
-    return Server(argv, env=isolated_env(home), cwd=root_dir, log_path=log_path, port=port)
+    return _start_jupyter_app("notebook", root_dir, home, log_path)
 
 
 def start_voila(notebook: Path, home: Path, log_path: Path) -> Server:

@@ -1,4 +1,4 @@
-"""The live widget in a real browser: JupyterLab and Voila driven by Chromium (Playwright).
+"""The live widget in a real browser: JupyterLab, Notebook 7 and Voila driven by Chromium (Playwright).
 
 JupyterLab test: open a copy of ``notebooks/01_quickstart.ipynb``, Run All (the
 notebook shows the widget, trains 300 epochs blocking, prints facts) and check
@@ -7,10 +7,11 @@ loss points in the browser, move the learning-rate slider (keyboard) while it
 trains and check the change reached the kernel (the widget's timeline is
 rendered from ``session.timeline``, and the loss curve gets a marker), press
 Stop and check training ended, click the latent panel and check a decoded
-image appears. Voila test: render the same notebook as an app and check its
-plots hold data. Both servers run on 127.0.0.1 with temporary Jupyter
-directories and are stopped, kernels included, after each test; the browser
-reaches 127.0.0.1 only.
+image appears. Notebook 7 test: the same, in Jupyter Notebook 7. Voila test: render
+the same notebook as an app, check its plots hold data, then the same user sequence
+(``drive_widget``). The servers run on 127.0.0.1 with temporary Jupyter directories
+and are stopped, kernels included, after each test; the browser reaches 127.0.0.1
+only.
 
 Screenshots (cropped to the widget, and whole-page) go to the pytest tmp dir; with
 ``NBGEN_UPDATE_DOCS=1`` the cropped ones also replace ``docs/widget.png`` and
@@ -94,28 +95,25 @@ def _stop(server) -> None:
     assert not survivors, f"processes left after stopping {server.url}: {survivors}"
 
 
-@pytest.fixture
-def lab_server(chromium, tmp_path):
+def _app_server(start, name: str, tmp_path: Path):
     notebook = _copy_notebook(tmp_path)
-    server = start_jupyterlab(notebook.parent, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    server = start(notebook.parent, tmp_path / "jupyter-home", tmp_path / f"{name}.log")
     try:
         server.wait_http("/api/status", timeout=120)
         server.notebook = notebook
         yield server
     finally:
         _stop(server)
+
+
+@pytest.fixture
+def lab_server(chromium, tmp_path):
+    yield from _app_server(start_jupyterlab, "jupyterlab", tmp_path)
 
 
 @pytest.fixture
 def notebook7_server(chromium, tmp_path):
-    notebook = _copy_notebook(tmp_path)
-    server = start_notebook7(notebook.parent, tmp_path / "jupyter-home", tmp_path / "notebook7.log")
-    try:
-        server.wait_http("/api/status", timeout=120)
-        server.notebook = notebook
-        yield server
-    finally:
-        _stop(server)
+    yield from _app_server(start_notebook7, "notebook7", tmp_path)
 
 
 @pytest.fixture
@@ -420,6 +418,17 @@ def drive_widget(page, log, tag: str) -> None:
     log("latent click decoded an image")
 
 
+def report_failure(tag: str, page, browser, server, tmp_path: Path) -> None:
+    """After a failed browser test: a screenshot, the widget's state, console errors, server log."""
+    try:
+        screenshot(page, tmp_path, f"{tag}-failure")
+        print(f"\n[{tag}] failure screenshot: {tmp_path / f'{tag}-failure.png'}\n[{tag}] {describe(page)}")
+    except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
+        print(f"[{tag}] no failure screenshot: {exc}")
+    print(f"[{tag}] browser console errors: {browser.errors[-20:]}")
+    print(f"[{tag}] server log tail:\n{server.log_tail(3000)}")
+
+
 # -- JupyterLab ------------------------------------------------------------------------------------
 def wait_kernel_idle(page, timeout: float, settle: float = 2.0) -> None:
     """Wait until the notebook's kernel has been idle for ``settle`` seconds in a row.
@@ -496,13 +505,7 @@ def test_widget_in_jupyterlab(lab_server, browser, tmp_path):
         path = widget_screenshot(page, tmp_path, "widget")
         log(f"screenshot {path} ({path.stat().st_size} bytes)")
     except BaseException:
-        try:
-            screenshot(page, tmp_path, "lab-failure")
-            print(f"\n[lab] failure screenshot: {tmp_path / 'lab-failure.png'}\n[lab] {describe(page)}")
-        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
-            print(f"[lab] no failure screenshot: {exc}")
-        print(f"[lab] browser console errors: {browser.errors[-20:]}")
-        print(f"[lab] server log tail:\n{lab_server.log_tail(3000)}")
+        report_failure("lab", page, browser, lab_server, tmp_path)
         raise
 
 
@@ -529,13 +532,7 @@ def test_notebook_in_voila(voila_server, browser, tmp_path):
         path = widget_screenshot(page, tmp_path, "voila")
         print(f"[voila {time.monotonic() - t0:5.1f} s] populated plot; screenshot {path} ({path.stat().st_size} bytes)")
     except BaseException:
-        try:
-            screenshot(page, tmp_path, "voila-failure")
-            print(f"\n[voila] failure screenshot: {tmp_path / 'voila-failure.png'}\n[voila] {describe(page)}")
-        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
-            print(f"[voila] no failure screenshot: {exc}")
-        print(f"[voila] browser console errors: {browser.errors[-20:]}")
-        print(f"[voila] server log tail:\n{voila_server.log_tail(3000)}")
+        report_failure("voila", page, browser, voila_server, tmp_path)
         raise
 
 
@@ -564,13 +561,5 @@ def test_widget_in_notebook7(notebook7_server, browser, tmp_path):
         drive_widget(page, log, "notebook7")
         screenshot(page, tmp_path, "notebook7-final")
     except BaseException:
-        try:
-            screenshot(page, tmp_path, "notebook7-failure")
-            print(
-                f"\n[notebook7] failure screenshot: {tmp_path / 'notebook7-failure.png'}\n[notebook7] {describe(page)}"
-            )
-        except Exception as exc:  # noqa: BLE001 - report the original failure, not this one
-            print(f"[notebook7] no failure screenshot: {exc}")
-        print(f"[notebook7] browser console errors: {browser.errors[-20:]}")
-        print(f"[notebook7] server log tail:\n{notebook7_server.log_tail(3000)}")
+        report_failure("notebook7", page, browser, notebook7_server, tmp_path)
         raise
