@@ -80,6 +80,9 @@ class Session:
         self._fns: dict[str, Callable] = {}
         self._sample_calls = 0
         self.widget = None
+        # held while reset/rebind swap the model, data and engine, and by views while they
+        # read them, so that a view never pairs the new data with the old model
+        self.lock = threading.RLock()
         self._build()
         _RUNS.append(weakref.ref(self))
 
@@ -303,10 +306,11 @@ class Session:
         changes = _config.validate(self._model_name, hyperparameters, len(self.dataset.x_train))
         if self.running:
             self.stop()
-        self._hp = {**self.engine.hp, **changes}
-        self._error = None
-        self._status = "idle"
-        self._build()
+        with self.lock:
+            self._hp = {**self.engine.hp, **changes}
+            self._error = None
+            self._status = "idle"
+            self._build()
         self._emit({"type": "reset", "step": 0})
 
     def _rebind(self, model: str, data: Any, **hyperparameters: Any) -> None:
@@ -318,9 +322,10 @@ class Session:
         resolved = _resolve(model, data, hyperparameters)
         if self.running:
             self.stop()
-        self._model_name, self._data_spec, self.dataset, self._hp = resolved
-        self._error, self._status, self._sample_calls = None, "idle", 0
-        self._build()
+        with self.lock:
+            self._model_name, self._data_spec, self.dataset, self._hp = resolved
+            self._error, self._status, self._sample_calls = None, "idle", 0
+            self._build()
         self._emit({"type": "reset", "step": 0})
 
     def close(self) -> None:

@@ -6,7 +6,6 @@ checks the picture states the trained run, and opens the HTML in Chromium for a 
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -80,9 +79,13 @@ def test_stop_and_run_end_refresh_the_display(monkeypatch):
     view = s.widget
     view._displayed = True  # as show(display=True) marks it
     try:
-        bundle = view._repr_mimebundle_()
-        assert {"application/vnd.jupyter.widget-view+json", "image/svg+xml", "text/plain"} <= set(bundle)
+        bundle = view.snapshot_bundle()  # shown under the widget by show()
+        assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
         assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        assert bundle["text/html"].startswith('<div class="nbgen-snapshot"><svg')
+        assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
+        # the live widget carries the style that hides the snapshot while it renders
+        assert any("nbgen-snapshot" in getattr(c, "value", "") for c in view.children)
         s.train(block=False)
         while s.epoch < 2:
             pass
@@ -123,7 +126,10 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
     assert run.returncode == 0, run.stderr
     executed = tmp_path / "executed.ipynb"
     assert executed.stat().st_size < 200_000, executed.stat().st_size
-    out = json.loads(executed.read_text())["cells"][0]["outputs"][-1]["data"]
+    outputs = json.loads(executed.read_text())["cells"][0]["outputs"]
+    kinds = [sorted(o.get("data", {})) for o in outputs]
+    assert kinds[0] == ["application/vnd.jupyter.widget-view+json", "text/plain"], kinds  # the widget
+    out = outputs[1]["data"]  # and the picture under it, refreshed when the run ended
     svg_text = "".join(out["image/svg+xml"]) if isinstance(out["image/svg+xml"], list) else out["image/svg+xml"]
     assert "finished at epoch 5, step 55" in _desc(svg_text)
     html = subprocess.run(
@@ -131,11 +137,8 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
     )
     assert html.returncode == 0, html.stderr
     page = (tmp_path / "executed.html").read_text()
-    pictures = [
-        base64.b64decode(b).decode("utf-8", "replace")
-        for b in re.findall(r"data:image/svg\+xml;base64,([\w+/=]+)", page)
-    ]
-    ours = [p for p in pictures if "<desc>nbgen snapshot" in p]
+    # the snapshot is inline SVG in the page (its HTML form has priority over the image form)
+    ours = re.findall(r'<div class="nbgen-snapshot">(<svg.*?</svg>)', page, re.S)
     assert len(ours) == 1 and "finished at epoch 5, step 55" in _desc(ours[0])
     # look at it: a real browser renders the exported page
     if not os.path.exists(CHROMIUM):
@@ -184,7 +187,7 @@ def test_colab_gets_its_custom_widget_manager_enabled(monkeypatch):
         data, metadata = s.widget._repr_mimebundle_()
         assert calls  # enabled (nbgen asks once; Plotly's anywidget asks too)
         assert metadata["application/vnd.jupyter.widget-view+json"]["colab"]["custom_widget_manager"]["url"]
-        assert "image/svg+xml" in data
+        assert "application/vnd.jupyter.widget-view+json" in data
         s.close()
     finally:
         frontends._enable_colab_widgets.cache_clear()
@@ -203,7 +206,8 @@ def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(mon
         s = show("ae", "moons", display=False, hidden=(16,), epochs=3)
         assert isinstance(s.widget, frontends.StaticView)
         bundle = s._repr_mimebundle_()
-        assert set(bundle) == {"image/svg+xml", "text/plain"} and "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
+        assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
         s.widget._displayed = True
         s.train()
         out = capsys.readouterr().out

@@ -89,8 +89,15 @@ def test_bad_values_show_in_red_and_the_running_session_is_unharmed(kernel):
 
 def test_views_hold_data_after_training_and_the_latent_click_decodes(kernel):
     out = kernel.execute("s = nbgen.show('vae', 'digits', epochs=5); s.train(block=True); w = s.widget")
-    views = [m for m in out if m["msg_type"] == "display_data"]
-    assert len(views) == 1 and "application/vnd.jupyter.widget-view+json" in views[0]["content"]["data"]
+    shown = [m for m in out if m["msg_type"] == "display_data"]
+    views = [m for m in shown if "application/vnd.jupyter.widget-view+json" in m["content"]["data"]]
+    assert len(views) == 1
+    # and the static picture under it, updated in place (display_id) when the blocking run ended
+    pictures = [m for m in shown if "image/svg+xml" in m["content"]["data"]]
+    assert len(pictures) == 1 and "idle at epoch 0" in pictures[0]["content"]["data"]["text/plain"]
+    updates = [m for m in out if m["msg_type"] == "update_display_data"]
+    assert updates and "finished at epoch 5" in updates[-1]["content"]["data"]["text/plain"]
+    assert updates[-1]["content"]["transient"]["display_id"] == pictures[0]["content"]["transient"]["display_id"]
     kernel.wait_for("w.flush()")
     facts = kernel.value(
         "{'latent': len(w.figure.trace('latent').x), 'n_val': len(s.dataset.x_val),"
@@ -127,9 +134,10 @@ def test_views_hold_data_after_training_and_the_latent_click_decodes(kernel):
 
 def test_show_as_the_last_expression_displays_one_widget(kernel):
     out = kernel.execute("nbgen.show('autoencoder', 'moons')")
-    views = [m for m in out if m["msg_type"] == "display_data"]
+    shown = [m for m in out if m["msg_type"] == "display_data"]
+    views = [m for m in shown if "application/vnd.jupyter.widget-view+json" in m["content"]["data"]]
     results = [m for m in out if m["msg_type"] == "execute_result"]
-    assert len(views) == 1
+    assert len(views) == 1 and len(shown) == 2  # the widget and its static snapshot
     assert results and "application/vnd.jupyter.widget-view+json" not in results[0]["content"]["data"]
     assert "nbgen.Session" in results[0]["content"]["data"]["text/plain"]
     out = kernel.execute("_")  # displaying the session again, in a later cell, shows the widget

@@ -80,7 +80,15 @@ class StaticView:
                 self.refresh_snapshot()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {"image/svg+xml": self.session.snapshot(), "text/plain": repr(self.session)}
+        from . import snapshot
+        from .plots import SessionFigure
+
+        sf = SessionFigure(self.session)
+        try:
+            sf.draw(force=True)
+            return snapshot.bundle(sf)
+        finally:
+            sf.widget.close()
 
     def draw_now(self) -> None:
         """Nothing to draw live: the snapshot is drawn on demand."""

@@ -721,7 +721,7 @@ class SessionFigure:
         Returns:
             True when a model view is behind and a later draw should catch up.
         """
-        with self._lock:
+        with self.session.lock, self._lock:  # not while the session swaps its model or data
             if self.needs_rebuild():
                 self.rebuild()
             s = self.session

@@ -444,8 +444,28 @@ def compare_svg(comparison: Any, width: int = WIDTH, panel_height: int = 190) ->
     return "\n".join(out)
 
 
+# Live front ends hide the static snapshot while the widget renders: the widget carries this
+# style (a rendered widget means a live view is on the page). Where the widget cannot render
+# (a saved notebook opened without a kernel, nbconvert's HTML, a code host), the style is
+# absent and the snapshot shows.
+HIDE_WHEN_LIVE = (
+    "<style>.jp-OutputArea-child:has(.nbgen-snapshot), .output_area:has(.nbgen-snapshot) { display: none; }</style>"
+)
+
+
+def bundle(sf: Any) -> dict[str, str]:
+    """The display data of a snapshot: inline SVG in HTML (marked for hiding while the widget is
+    live), the same SVG as an image for front ends without HTML, and the state as text."""
+    picture = svg(sf)
+    return {
+        "text/html": f'<div class="nbgen-snapshot">{picture}</div>',
+        "image/svg+xml": picture,
+        "text/plain": describe(sf.session),
+    }
+
+
 def svg_data_uri(svg_text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
 
 
-__all__ = ["compare_svg", "describe", "png", "png_data_uri", "svg", "svg_data_uri"]
+__all__ = ["HIDE_WHEN_LIVE", "bundle", "compare_svg", "describe", "png", "png_data_uri", "svg", "svg_data_uri"]

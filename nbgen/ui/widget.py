@@ -136,6 +136,7 @@ class SessionWidget(widgets.VBox):
             self.timeline_view,
             self.summary_view,
             self.compare_box,
+            self._hide_snapshot,
         ]
         self.add_class("nbgen")
         self._open = True
@@ -281,6 +282,7 @@ class SessionWidget(widgets.VBox):
             selected_index=None,
         )
         self.compare_box.set_title(0, "Compare runs of this kernel")
+        self._hide_snapshot = widgets.HTML(snapshot.HIDE_WHEN_LIVE, layout=widgets.Layout(display="none"))
         self.compare_box.add_class("nbgen-compare-box")
         self.compare_box.observe(lambda change: self.refresh_runs() if change["new"] == 0 else None, "selected_index")
 
@@ -633,33 +635,30 @@ class SessionWidget(widgets.VBox):
         if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
             return {"text/plain": repr(self.session)}
         self.figure.sync_state()
-        return self._bundle(**kwargs)
-
-    def _bundle(self, **kwargs: Any) -> dict | tuple[dict, dict]:
-        """The widget view plus a static SVG of the views: what a notebook keeps when saved,
-        and what front ends without the widget (nbconvert's HTML, code hosts) show."""
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        try:
-            bundle["image/svg+xml"] = snapshot.svg(self.figure)
-        except Exception as exc:  # noqa: BLE001 - a picture must never break the display
-            self._view_error = f"The static snapshot failed ({type(exc).__name__}: {exc}); the live view is unaffected."
+        data = dict(super()._repr_mimebundle_(**kwargs) or {})
+        # what a front end without widgets prints: stable, and true whenever it is read
+        data["text/plain"] = f"nbgen live view of {self.session.kind} on {self.session.dataset.name}"
         metadata = frontends.display_metadata()  # Colab: its custom widget manager
-        return (bundle, metadata) if metadata else bundle
+        return (data, metadata) if metadata else data
+
+    def snapshot_bundle(self) -> dict[str, str]:
+        """The static picture of the views, displayed under the widget by ``show()``: what a
+        saved or exported notebook shows where the widget cannot render."""
+        with self.figure._lock:
+            return snapshot.bundle(self.figure)
 
     def refresh_snapshot(self) -> None:
-        """Replace the static snapshot in this view's display with the current views
-        (called when a run ends, on Stop and on Save)."""
+        """Redraw the static picture under the widget with the current views (called when a run
+        ends, on Stop and on Save). Only that output changes: the live widget is not re-rendered."""
         if not self._displayed or self._closed:
             return
         from IPython.display import update_display
 
-        with self.figure._lock:
+        try:
             self.figure.sync_state()
-            bundle = self._bundle()
-        if isinstance(bundle, tuple):
-            update_display(bundle[0], metadata=bundle[1], display_id=self.display_id, raw=True)
-        else:
-            update_display(bundle, display_id=self.display_id, raw=True)
+            update_display(self.snapshot_bundle(), display_id=self.display_id, raw=True)
+        except Exception as exc:  # noqa: BLE001 - a picture must never break the view
+            self._view_error = f"The static snapshot failed ({type(exc).__name__}: {exc}); the live view is unaffected."
 
     def close(self) -> None:
         """Stop training, end the view thread and close every widget of this view."""
@@ -737,7 +736,11 @@ def show(
     if display:
         from IPython.display import display as ipy_display
 
-        ipy_display(view, display_id=view.display_id)
+        if isinstance(view, SessionWidget):
+            ipy_display(view)
+            ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
+        else:
+            ipy_display(view, display_id=view.display_id)
         view._displayed = True
         view._shown_in_cell = _execution_count()
     return session
