@@ -40,9 +40,11 @@ CHECK = (
 )
 
 
-def test_compile_cache_is_on_by_default_and_can_be_moved_or_turned_off(tmp_path):
+def test_compile_cache_is_opt_in_and_can_be_moved_or_turned_off(tmp_path):
     home = tmp_path / "home"
-    on = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="")
+    default = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="")
+    assert default.startswith("None False")  # off unless asked for
+    on = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="1")
     expected = str(home / ".cache" / "nbgen" / "jax")
     assert on == f"{expected} True {expected}"
     assert (home / ".cache" / "nbgen" / "jax").is_dir()
@@ -50,7 +52,7 @@ def test_compile_cache_is_on_by_default_and_can_be_moved_or_turned_off(tmp_path)
     assert moved.startswith(f"{tmp_path / 'cc'} True")
     off = _run(CHECK, NBGEN_COMPILE_CACHE="0")
     assert off.startswith("None False")
-    at_runtime = _run(CHECK.replace("print(", "nbgen.config.compile_cache = None\nprint("), NBGEN_COMPILE_CACHE="")
+    at_runtime = _run(CHECK.replace("print(", "nbgen.config.compile_cache = None\nprint("), NBGEN_COMPILE_CACHE="1")
     assert at_runtime.startswith("None False")
 
 

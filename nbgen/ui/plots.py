@@ -492,7 +492,9 @@ class SessionFigure:
         self.on_error = on_error
         self.widget = go.FigureWidget()
         self.widget.add_class("nbgen-plot")
-        self._lock = threading.RLock()
+        # the session's lock: one lock for "the session's model and data" and "this figure", so that
+        # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
+        self._lock = session.lock
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
         self._logits_fn: Callable | None = None
         self._logits_model: Any = None
@@ -721,7 +723,7 @@ class SessionFigure:
         Returns:
             True when a model view is behind and a later draw should catch up.
         """
-        with self.session.lock, self._lock:  # not while the session swaps its model or data
+        with self._lock:  # the session's lock: not while it swaps its model or data
             if self.needs_rebuild():
                 self.rebuild()
             s = self.session
