@@ -40,6 +40,7 @@ class Config:
     def __init__(self) -> None:
         self._compile_cache = _from_environment()
         self._applied = False
+        self._enabled = False  # whether nbgen turned JAX's cache on
 
     @property
     def compile_cache(self) -> str | None:
@@ -55,7 +56,11 @@ class Config:
             self.apply()
 
     def apply(self) -> None:
-        """Hand the setting to JAX (called when nbgen's engine loads, and on every change)."""
+        """Hand the setting to JAX (called when nbgen's engine loads, and on every change).
+
+        Off means nbgen leaves JAX alone (a cache the user configures in JAX works as usual);
+        only a cache that nbgen turned on is turned off again.
+        """
         import jax
 
         current = jax.config.jax_compilation_cache_dir
@@ -65,17 +70,19 @@ class Config:
             return
         self._applied = True
         if self._compile_cache is None:
-            jax.config.update("jax_enable_compilation_cache", False)
+            if self._enabled:
+                jax.config.update("jax_enable_compilation_cache", False)
+                self._enabled = False
             return
         try:
             os.makedirs(self._compile_cache, exist_ok=True)
         except OSError:  # a read-only home: run without the cache rather than fail
-            jax.config.update("jax_enable_compilation_cache", False)
             return
         jax.config.update("jax_enable_compilation_cache", True)
         jax.config.update("jax_compilation_cache_dir", self._compile_cache)
         # nbgen's steps compile in well under JAX's default threshold of 1 s: cache them all
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        self._enabled = True
 
     def __repr__(self) -> str:
         return f"nbgen.config(compile_cache={self._compile_cache!r})"

@@ -245,10 +245,6 @@ def _as_numeric_array(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _as_float_array(x: Any, name: str) -> np.ndarray:
-    return _as_numeric_array(x, name).astype(np.float32)
-
-
 def _label_array(y: Any, n: int, name: str = "labels") -> np.ndarray:
     """Labels as given (one per row), before they become class ids."""
     try:
@@ -386,9 +382,6 @@ class Scaling:
             f"real values standardised: minus the training mean, over the training {spread} "
             "(VAE: Gaussian decoder); outputs are given back in the data's units"
         )
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind}
 
 
 def _fit_scaling(x_train: np.ndarray, x_val: np.ndarray | None) -> Scaling:

@@ -14,6 +14,8 @@ import sys
 from functools import cache
 from typing import Any
 
+from ..progress import ProgressLine
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -58,20 +60,17 @@ class StaticView:
     def __init__(self, session: Any):
         import uuid
 
-        from ..progress import ProgressLine
-
         self.session = session
         self.display_id = uuid.uuid4().hex
         self._displayed = False
         self._closed = False
         self._line: ProgressLine | None = None
-        self._progress_cls = ProgressLine
         self._unsubscribe = session.subscribe(self._on_event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
             remaining = max(int(self.session.hyperparameters["epochs"]), 1)
-            self._line = self._progress_cls(remaining, stream=sys.stdout)
+            self._line = ProgressLine(remaining, stream=sys.stdout)
         elif self._line is not None:
             self._line(event)
             if event.get("type") == "status" and event.get("final"):

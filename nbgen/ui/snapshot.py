@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .plots import png_data_uri, png_to_array
+from .plots import png_to_array
 
 WIDTH = 960
 MAX_POINTS = 600  # per scatter trace: keeps the SVG (and the saved notebook) small
@@ -464,8 +464,4 @@ def bundle(sf: Any) -> dict[str, str]:
     }
 
 
-def svg_data_uri(svg_text: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
-
-
-__all__ = ["HIDE_WHEN_LIVE", "bundle", "compare_svg", "describe", "png", "png_data_uri", "svg", "svg_data_uri"]
+__all__ = ["HIDE_WHEN_LIVE", "bundle", "compare_svg", "describe", "png", "svg"]
