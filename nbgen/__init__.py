@@ -23,6 +23,10 @@ __version__ = "0.1.0"
 # public name -> (module, attribute or None for the module itself)
 _LAZY = {
     "datasets": (".data", None),
+    "models": (".models", None),
+    "Autoencoder": (".models", "Autoencoder"),
+    "VAE": (".models", "VAE"),
+    "GAN": (".models", "GAN"),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
     "load": (".session", "load"),
@@ -48,7 +52,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def show(model: str = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters) -> Any:
+def show(model: Any = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters) -> Any:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.
@@ -60,6 +64,9 @@ def show(model: str = "vae", data="digits", *, autostart: bool = False, display:
 
 
 __all__ = [
+    "GAN",
+    "VAE",
+    "Autoencoder",
     "BackendError",
     "Comparison",
     "Session",
@@ -69,6 +76,7 @@ __all__ = [
     "config",
     "datasets",
     "load",
+    "models",
     "replay",
     "show",
     "sweep",

@@ -200,7 +200,7 @@ def sweep(
     Returns:
         A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
     """
-    from . import _config
+    from . import models as _models
     from . import progress as _progress
     from .data import load as load_data
 
@@ -212,10 +212,11 @@ def sweep(
     if epochs is not None:
         fixed["epochs"] = epochs
     dataset = load_data(data)
-    name = _config.canonical_model(model)
+    spec = _models.resolve(model)
+    name = spec if spec.user_defined else spec.name
     combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] or [{}]
     for combo in combos:  # all of them, before anything trains
-        _config.validate(name, {**fixed, **combo}, len(dataset.x_train))
+        spec.resolve(dataset, {**fixed, **combo})
     show = _progress.default_enabled() if progress is None else bool(progress)
     out = stream if stream is not None else sys.stderr
     sessions: list[Session] = []

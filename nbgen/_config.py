@@ -1,80 +1,139 @@
-"""Hyperparameters: names, defaults per model and data set, validation.
+"""Hyperparameters: one table, from which validation, the engine's live values, the
+widget's controls and the CLI's flags are derived.
 
 Three kinds of hyperparameter:
 - live: applied at the next training step while a run goes on (no recompilation);
 - epoch: applied at the next epoch boundary (``batch_size`` recompiles the step once);
 - structural: fixed once the networks exist; change them with ``Session.reset``.
+
+Adding a hyperparameter is one row in ``TABLE`` (and its name in the ``hyperparameters``
+of the models that take it, with a default in their ``defaults``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
-MODELS = ("autoencoder", "vae", "gan")
-ALIASES = {"ae": "autoencoder", "autoencoder": "autoencoder", "vae": "vae", "gan": "gan"}
 
-LIVE = ("learning_rate", "beta", "d_steps")
-EPOCH = ("batch_size", "epochs", "anneal")
-STRUCTURAL = ("latent_dim", "hidden", "noise_dim", "seed", "steps_per_dispatch", "distribution")
-DISTRIBUTIONS = (None, "data_parallel")
+@dataclass(frozen=True)
+class HParam:
+    """One hyperparameter: what it is, what values it takes, how it is shown.
 
-# which hyperparameters each model accepts
-_COMMON = ("hidden", "learning_rate", "batch_size", "epochs", "anneal", "seed", "steps_per_dispatch", "distribution")
-ACCEPTS = {
-    "autoencoder": ("latent_dim", *_COMMON),
-    "vae": ("latent_dim", "beta", *_COMMON),
-    "gan": ("noise_dim", "d_steps", *_COMMON),
+    Attributes:
+        name: the keyword (``learning_rate``).
+        kind: ``"live"``, ``"epoch"`` or ``"structural"``.
+        type: ``"int"``, ``"float"``, ``"widths"`` (a tuple of layer widths) or ``"choice"``.
+        lo, hi: inclusive bounds for numbers (``lo_open``: ``lo`` itself not allowed).
+        choices: the allowed values of a ``"choice"``.
+        doc: one line for help texts (CLI ``--help``, the widget's tooltip).
+        control: the widget control: ``"log_slider"``, ``"slider"``, ``"int_text"``,
+            ``"text"``, ``"dropdown"``, or ``None`` (not shown in the widget).
+        view: for sliders, the range the slider spans (inside ``lo..hi``; values beyond it
+            are set through the API and shown at the slider's end).
+        label: the short label of the control and of the plots' change markers.
+        css: the control's CSS class (browser tests find controls by it).
+    """
+
+    name: str
+    kind: str
+    type: str
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+    choices: tuple = ()
+    control: str | None = None
+    view: tuple[float, float, float] | None = None  # (min, max, step); log sliders: exponents
+    label: str = ""
+    css: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def text(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+    def allowed(self) -> str:
+        if self.type == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.type == "widths":
+            return "a non-empty tuple of layer widths such as (256, 256)"
+        kind = "an int" if self.type == "int" else "a number"
+        lo = f"> {self.lo:g}" if self.lo_open else f">= {self.lo:g}"
+        if self.hi is None:
+            return f"{kind} {lo}"
+        if self.lo_open or self.hi_open:
+            return f"{kind} {lo} and {'<' if self.hi_open else '<='} {self.hi:g}"
+        return f"{kind} between {self.lo:g} and {self.hi:g}"
+
+    def validate(self, value: Any) -> Any:
+        """``value`` in canonical form, or a TypeError/ValueError naming this parameter."""
+        if self.type == "int":
+            return _int(self.name, value, int(self.lo), None if self.hi is None else int(self.hi))
+        if self.type == "float":
+            return _float(self.name, value, self.lo, self.hi, self.lo_open, self.hi_open)
+        if self.type == "widths":
+            if isinstance(value, Integral) and not isinstance(value, bool):
+                value = (value,)
+            if not isinstance(value, (tuple, list)) or len(value) == 0:
+                raise TypeError(f"{self.name} must be {self.allowed()}, got {value!r}")
+            return tuple(_int(self.name, v, int(self.lo), int(self.hi)) for v in value)
+        if value not in self.choices:
+            raise ValueError(f"{self.name} must be {self.allowed()}, got {value!r}")
+        return value
+
+
+TABLE: dict[str, HParam] = {
+    p.name: p
+    for p in (
+        HParam("latent_dim", "structural", "int", "size of the latent code", 1, 4096, control="int_text",
+               label="latent size"),
+        HParam("noise_dim", "structural", "int", "size of the generator's noise input", 1, 4096,
+               control="int_text", label="noise size"),
+        HParam("hidden", "structural", "widths", "widths of the hidden layers (MLP) or of the dense layer after "
+               "the convolutions", 1, 8192, control="text"),
+        HParam("architecture", "structural", "choice", "network shape: 'mlp' (dense layers), 'conv' (strided "
+               "convolutions, images only) or 'auto' (the faster to good quality on this device kind, "
+               "benchmarks/architecture.py)", choices=("auto", "mlp", "conv"), control="dropdown"),
+        HParam("learning_rate", "live", "float", "Adam's step size (the GAN's discriminator: d_lr_mult times "
+               "it)", 0.0, 10.0, lo_open=True, control="log_slider", view=(-5, -1, 0.05), label="learning rate",
+               css="nbgen-lr"),
+        HParam("beta", "live", "float", "weight of the KL term in the VAE's loss", 0.0, 1000.0,
+               control="slider", view=(0.0, 10.0, 0.05), css="nbgen-beta"),
+        HParam("d_steps", "live", "int", "discriminator steps per generator step", 1, 20, control="slider",
+               view=(1, 20, 1), label="D steps", css="nbgen-d-steps"),
+        HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text",
+               label="batch"),
+        HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000,
+               control="int_text"),
+        HParam("anneal", "epoch", "float", "the fraction of the epochs, at the end, trained at a tenth of the "
+               "learning rate (0: off)", 0.0, 1.0, hi_open=True),
+        HParam("seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1,
+               control="int_text"),
+        HParam("steps_per_dispatch", "structural", "int", "training steps per compiled call", 1, 4096),
+        HParam("distribution", "structural", "choice", "None (one device) or 'data_parallel' (all local JAX "
+               "devices)", choices=(None, "data_parallel")),
+    )
 }
 
-
-def canonical_model(model: Any) -> str:
-    if not isinstance(model, str):
-        raise TypeError(
-            f"model must be a string, one of {', '.join(MODELS)} (or 'ae'), got {type(model).__name__} {model!r}"
-        )
-    key = model.lower()
-    if key not in ALIASES:
-        raise ValueError(f"model={model!r} is not a known model; choose one of {', '.join(MODELS)} (or the alias 'ae')")
-    return ALIASES[key]
+LIVE = tuple(n for n, p in TABLE.items() if p.kind == "live")
+EPOCH = tuple(n for n, p in TABLE.items() if p.kind == "epoch")
+STRUCTURAL = tuple(n for n, p in TABLE.items() if p.kind == "structural")
+# every model takes these; each model adds its own (``GenerativeModel.hyperparameters``)
+COMMON = ("hidden", "architecture", "learning_rate", "batch_size", "epochs", "anneal", "seed",
+          "steps_per_dispatch", "distribution")  # fmt: skip
+DISTRIBUTIONS = TABLE["distribution"].choices
 
 
-def defaults(model: str, data_name: str, n_train: int, features: int) -> dict[str, Any]:
-    """Defaults that train well out of the box (see benchmarks/quality.py)."""
-    mixture = data_name in ("ring", "grid", "moons") or features <= 3
-    if model == "gan":
-        hp = {
-            # 2-D mixtures: a small noise and narrow, cheap networks trained for many
-            # steps give sharp modes (grid: 35-55% -> 90-93% HQ, benchmarks/quality.py;
-            # each change alone: benchmarks/defaults.py)
-            "noise_dim": 4 if mixture else 32,
-            "hidden": (128, 128, 128) if mixture else (256, 256),
-            "learning_rate": 5e-4 if mixture else 2e-4,
-            "batch_size": 64 if mixture else 128,
-            "epochs": 150,
-            # the last third at a tenth of the learning rate lets the generator settle on
-            # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
-            "anneal": 1 / 3 if mixture else 0.0,
-            "d_steps": 1,
-        }
-    elif model == "autoencoder":
-        hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
-    else:
-        hp = {
-            "latent_dim": 2,
-            "hidden": (256, 256),
-            "learning_rate": 1e-3,
-            "batch_size": 128,
-            "epochs": 300,
-            "beta": 1.0,
-        }
-    hp.setdefault("anneal", 0.0)
-    hp["seed"] = 0
-    hp["steps_per_dispatch"] = 16
-    hp["distribution"] = None
-    hp["batch_size"] = min(hp["batch_size"], n_train)
-    return hp
+def common_defaults() -> dict[str, Any]:
+    """Defaults of the common hyperparameters (a model's ``defaults`` may override them)."""
+    return {"anneal": 0.0, "architecture": "auto", "seed": 0, "steps_per_dispatch": 16, "distribution": None}
 
 
 def _int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
@@ -90,71 +149,36 @@ def _int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return value
 
 
-def _float(name: str, value: Any, *, positive: bool, hi: float | None = None) -> float:
+def _float(
+    name: str, value: Any, lo: float | None, hi: float | None, lo_open: bool = False, hi_open: bool = False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if not positive and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    if hi is not None and value > hi:
-        raise ValueError(f"{name} must be <= {hi}, got {value}")
+    if lo is not None and (value <= lo if lo_open else value < lo):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo:g}, got {value}")
+    if hi is not None and (value >= hi if hi_open else value > hi):
+        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi:g}, got {value}")
     return value
 
 
 def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
     """Check one hyperparameter; return it in canonical form or raise."""
-    if name in ("latent_dim", "noise_dim"):
-        return _int(name, value, 1, 4096)
-    if name == "hidden":
-        if isinstance(value, (Integral,)) and not isinstance(value, bool):
-            value = (value,)
-        if not isinstance(value, (tuple, list)) or len(value) == 0:
-            raise TypeError(f"hidden must be a non-empty tuple of layer widths such as (256, 256), got {value!r}")
-        return tuple(_int("hidden", v, 1, 8192) for v in value)
-    if name == "learning_rate":
-        return _float(name, value, positive=True, hi=10.0)
-    if name == "beta":
-        return _float(name, value, positive=False, hi=1000.0)
-    if name == "d_steps":
-        return _int(name, value, 1, 20)
-    if name == "batch_size":
-        v = _int(name, value, 1)
-        if n_train is not None and v > n_train:
-            raise ValueError(f"batch_size={v} is larger than the {n_train} training rows: use at most {n_train}")
-        return v
-    if name == "epochs":
-        return _int(name, value, 1, 1_000_000)
-    if name == "anneal":
-        v = _float(name, value, positive=False)
-        if v >= 1:
-            raise ValueError(f"anneal must be a fraction of the epochs from 0 (off) up to but excluding 1, got {v}")
-        return v
-    if name == "seed":
-        return _int(name, value, 0, 2**31 - 1)
-    if name == "distribution":
-        if value not in DISTRIBUTIONS:
-            raise ValueError(
-                f"distribution must be None (one device) or 'data_parallel' (all local JAX devices), got {value!r}"
-            )
-        return value
-    if name == "steps_per_dispatch":
-        return _int(name, value, 1, 4096)
-    raise TypeError(f"unknown hyperparameter {name!r}")
+    if name not in TABLE:
+        raise TypeError(f"unknown hyperparameter {name!r}; nbgen knows {', '.join(TABLE)}")
+    v = TABLE[name].validate(value)
+    if name == "batch_size" and n_train is not None and v > n_train:
+        raise ValueError(f"batch_size={v} is larger than the {n_train} training rows: use at most {n_train}")
+    return v
 
 
-def validate(model: str, hp: dict[str, Any], n_train: int | None = None) -> dict[str, Any]:
-    """Validate a dict of hyperparameters for ``model``; unknown names raise TypeError."""
+def validate(accepts: tuple[str, ...], model: str, hp: dict[str, Any], n_train: int | None = None) -> dict[str, Any]:
+    """Validate hyperparameters for a model that takes ``accepts``; unknown names raise TypeError."""
     out = {}
     for name, value in hp.items():
-        if name not in ACCEPTS[model]:
-            raise TypeError(
-                f"{name!r} is not a hyperparameter of the {model} model; it accepts {', '.join(ACCEPTS[model])}"
-            )
+        if name not in accepts:
+            raise TypeError(f"{name!r} is not a hyperparameter of the {model} model; it accepts {', '.join(accepts)}")
         out[name] = validate_value(name, value, n_train)
-    if model == "gan" and out.get("batch_size") == 1:
-        raise ValueError("batch_size must be >= 2 for the gan model (its discriminator judges packs of 2), got 1")
     return out

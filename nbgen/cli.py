@@ -25,24 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--data",
         default="digits",
-        help="digits, moons, ring, grid, mnist, fashion_mnist, or a path to a .npy or .npz file (default: digits)",
+        help="digits, mnist5k, moons, ring, grid, mnist, fashion_mnist, or a path to a .npy or .npz file (default: digits)",
     )
     t.add_argument(
         "--epochs", type=int, default=None, help="number of epochs (default: the model's default for the data)"
     )
-    t.add_argument("--latent-dim", type=int, help="latent size (autoencoder, vae)")
-    t.add_argument("--hidden", type=_hidden, help="hidden layer widths, comma-separated, e.g. 256,256")
-    t.add_argument("--learning-rate", type=float, help="Adam learning rate")
-    t.add_argument("--batch-size", type=int, help="rows per training step")
-    t.add_argument("--beta", type=float, help="weight of the KL term (vae)")
-    t.add_argument("--noise-dim", type=int, help="size of the generator's noise input (gan)")
-    t.add_argument("--d-steps", type=int, help="discriminator steps per generator step (gan)")
-    t.add_argument(
-        "--anneal",
-        type=float,
-        help="fraction of the epochs, at the end, trained at a tenth of the learning rate "
-        "(default: 1/3 for a gan on 2-D mixtures, else 0)",
-    )
+    from . import _config  # the one hyperparameter table (light: no JAX)
+
+    for hp in _config.TABLE.values():
+        if hp.name in ("epochs", "seed", "distribution"):
+            continue
+        kwargs: dict[str, Any] = {"help": hp.doc + (f" ({hp.allowed()})" if hp.type != "widths" else "")}
+        if hp.type == "int":
+            kwargs["type"] = int
+        elif hp.type == "float":
+            kwargs["type"] = float
+        elif hp.type == "widths":
+            kwargs["type"] = _hidden
+            kwargs["help"] += ", comma-separated, e.g. 256,256"
+        else:
+            kwargs["choices"] = [c for c in hp.choices if c is not None]
+        t.add_argument(hp.flag, **kwargs)
     t.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     t.add_argument("--every", type=int, default=None, help="print every N-th epoch (default: about 30 rows)")
     t.add_argument(
@@ -66,11 +69,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import nbgen
 
-    hp = {
-        k: getattr(args, k)
-        for k in ("latent_dim", "hidden", "learning_rate", "batch_size", "anneal", "beta", "noise_dim", "d_steps")
-        if getattr(args, k) is not None
-    }
+    from . import _config
+
+    hp = {k: getattr(args, k) for k in _config.TABLE if k not in ("epochs", "seed") and getattr(args, k, None) is not None}
     try:
         session = nbgen.Session(args.model, args.data, seed=args.seed, **hp)
         epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs

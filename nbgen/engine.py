@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _config
 from ._settings import config
 from .data import Dataset
 from .models.base import GenerativeModel
@@ -63,15 +64,10 @@ _COMPILED: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
 COMPILED_KEEP = 8
 
 
-def _signature(model: GenerativeModel, hp: dict[str, Any]) -> tuple:
-    structural = tuple((k, repr(hp.get(k))) for k in ("hidden", "latent_dim", "noise_dim", "distribution"))
-    return (type(model).__module__, type(model).__qualname__, model.features, model.unit_interval, structural)
-
-
 def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable]:
     """The jitted training chunk and validation pass for ``model`` (shared between models of
     the same architecture in this process)."""
-    sig = _signature(model, hp)
+    sig = model.signature()
     if sig in _COMPILED:
         _COMPILED.move_to_end(sig)
         return _COMPILED[sig]
@@ -138,7 +134,7 @@ class Engine:
         # replay: timeline records to re-apply at their steps, and each epoch's end step
         self.schedule: list[dict[str, Any]] = []
         self.planned_epoch_ends: list[int] | None = None
-        self.live = {name: hp[name] for name in ("learning_rate", "beta", "d_steps") if name in hp}
+        self.live = {name: hp[name] for name in _config.LIVE if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
         self._data = None if dataset.streaming else jnp.asarray(dataset.model_train)

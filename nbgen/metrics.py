@@ -108,17 +108,15 @@ def evaluate(
     ds = session.dataset
     xf = ds.model_val if x is None else ds.flatten(x)  # model units (see nbgen.data.Scaling)
     out: dict[str, Any] = {}
-    if session.kind in ("autoencoder", "vae"):
+    model = session.generative_model
+    if model.can("reconstruct"):
         rec = ds.flatten(session.reconstruct(ds.to_rows(xf)))
         out["mse"] = float(np.mean((xf - rec) ** 2))
         out["pca_mse"] = pca_mse(ds.train_sample(), xf, session.hyperparameters["latent_dim"])
         out["mse_vs_pca"] = out["mse"] / out["pca_mse"] if out["pca_mse"] > 0 else float("nan")
-    if session.kind == "vae":
-        model = session._model
+    if model.can("likelihood"):
         params = session.engine.state["params"]
-        fn = session._fns.get("importance_bound")
-        if fn is None:  # compiled once per session, not once per evaluate()
-            fn = session._fns["importance_bound"] = jax.jit(model.importance_bound, static_argnums=3)
+        fn = model.jitted("importance_bound", static_argnums=3)  # compiled once per model, not per call
         elbo, iw = [], []
         for i in range(0, len(xf), 256):  # batches keep k x n x d small
             e, w = fn(params, xf[i : i + 256], jax.random.key(seed + i), k)
@@ -127,7 +125,7 @@ def evaluate(
         out["neg_elbo"] = float(np.concatenate(elbo).mean())
         out["iw_bound"] = float(np.concatenate(iw).mean())
         out["k"] = k
-    if session.kind in ("vae", "gan"):
+    if model.can("sample"):
         samples = session.sample(n_samples, seed=seed)
         if ds.modes is not None:
             out.update(mode_coverage(samples, ds.modes, ds.mode_std))

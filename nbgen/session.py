@@ -19,22 +19,26 @@ import jax
 import numpy as np
 
 from . import _config
+from . import models as _models
 from .data import NAMED, Dataset, from_split
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
-from .models import REGISTRY
 
 FORMAT = "nbgen-session"
 FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
 
 
-def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[str, Any, Dataset, dict[str, Any]]:
-    """Validate a model name, data and hyperparameters; fill in the defaults."""
-    name = _config.canonical_model(model)
+def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[Any, Any, Dataset, dict[str, Any]]:
+    """Validate a model (name or object), data and hyperparameters; fill in the defaults."""
+    spec = _models.resolve(model)
     dataset = load_data(data)
-    n_train = len(dataset.x_train)
-    given = _config.validate(name, hyperparameters, n_train)
-    return name, data, dataset, {**_config.defaults(name, dataset.name, n_train, dataset.features), **given}
+    return spec, data, dataset, spec.resolve(dataset, hyperparameters)
+
+
+def _needs(capability: str) -> str:
+    """The built-in models that can do ``capability``, for error messages."""
+    names = [c.name for c in dict.fromkeys(_models.REGISTRY.values()) if capability in c.capabilities]
+    return " or ".join(repr(n) for n in names)
 
 
 _RUNS: list[weakref.ref] = []  # every session made in this process, in order (weakly held)
@@ -51,8 +55,10 @@ class Session:
     """A generative model, its data and its training state.
 
     Args:
-        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``.
-        data: a data set name (``"digits"``, ``"moons"``, ``"ring"``, ``"grid"``,
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``, or a model object
+            with your own Keras networks: ``nbgen.Autoencoder(encoder, decoder)``,
+            ``nbgen.VAE(encoder, decoder)``, ``nbgen.GAN(generator, discriminator)``.
+        data: a data set name (``"digits"``, ``"mnist5k"``, ``"moons"``, ``"ring"``, ``"grid"``,
             ``"mnist"``, ``"fashion_mnist"``), an array ``(n, d)`` or
             ``(n, h, w[, c])``, or a tuple ``(x, labels)``.
         **hyperparameters: ``latent_dim``, ``hidden``, ``learning_rate``,
@@ -69,8 +75,8 @@ class Session:
         ['kl', 'learning_rate', 'loss']
     """
 
-    def __init__(self, model: str = "vae", data: Any = "digits", **hyperparameters: Any):
-        self._model_name, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
+    def __init__(self, model: Any = "vae", data: Any = "digits", **hyperparameters: Any):
+        self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()  # no run in flight
@@ -91,8 +97,7 @@ class Session:
         import keras
 
         keras.utils.set_random_seed(self._hp["seed"])
-        cls = REGISTRY[self._model_name]
-        self._model = cls(self.dataset.features, self.dataset.unit_interval, self._hp)
+        self._model = self._spec.bind(self.dataset, self._hp)
         self.engine = Engine(self._model, self.dataset, self._hp)
         self.engine.listeners = self._listeners
         self._fns = {}
@@ -101,8 +106,13 @@ class Session:
     # -- read-only views of the state -------------------------------------------
     @property
     def kind(self) -> str:
-        """The model's kind: "autoencoder", "vae" or "gan"."""
-        return self._model_name
+        """The model's name: "autoencoder", "vae" or "gan" (or a registered model's)."""
+        return self._spec.name
+
+    @property
+    def generative_model(self) -> _models.GenerativeModel:
+        """The bound model object (its ``capabilities``, ``panels``, ``networks``...)."""
+        return self._model
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -151,14 +161,17 @@ class Session:
     def config(self) -> dict[str, Any]:
         """Arguments such that ``nbgen.Session(**config)`` rebuilds an untrained copy."""
         hp = dict(self.engine.hp)
-        return {"model": self._model_name, "data": self._data_spec, **hp}
+        if self._spec.user_defined:  # the networks fix some (latent_dim...): they are not arguments
+            hp = {k: v for k, v in hp.items() if k not in self._spec.fixed_by_networks}
+            return {"model": self._spec, "data": self._data_spec, **hp}
+        return {"model": self._spec.name, "data": self._data_spec, **hp}
 
     @property
     def model(self):
-        """The Keras model (AE, VAE: with ``.encoder``/``.decoder``), or for the GAN an
-        object with ``.generator`` and ``.discriminator``. Weights are current."""
+        """The Keras model (AE, VAE: rows to reconstructions, with ``.encoder``/``.decoder``),
+        or for the GAN an object with ``.generator`` and ``.discriminator``. Weights are current."""
         self._sync_weights()
-        return self._model.keras_model
+        return self._model.keras_model()
 
     def _sync_weights(self) -> None:
         if self._weights_synced_at != self.engine.step or self.running:
@@ -288,12 +301,12 @@ class Session:
         ``seed``) need ``reset(...)``.
         """
         for name in hyperparameters:
-            if name in _config.STRUCTURAL and name in _config.ACCEPTS[self._model_name]:
+            if name in _config.STRUCTURAL and name in self._model.accepts:
                 raise ValueError(
                     f"{name} is structural: it shapes the networks and cannot change on a built model. "
                     f"Use session.reset({name}=...) to rebuild (history starts afresh)."
                 )
-        changes = _config.validate(self._model_name, hyperparameters, len(self.dataset.x_train))
+        changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
         self.engine.request(changes)
         if not self.running:
             self.engine._apply_pending(epoch_boundary=True)
@@ -303,17 +316,19 @@ class Session:
 
         Training is stopped first; history, steps and timeline start afresh.
         """
-        changes = _config.validate(self._model_name, hyperparameters, len(self.dataset.x_train))
+        changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
         if self.running:
             self.stop()
         with self.lock:
-            self._hp = {**self.engine.hp, **changes}
+            hp = {**self.engine.hp, **changes}
+            self._spec.check_hyperparameters(hp)
+            self._hp = hp
             self._error = None
             self._status = "idle"
             self._build()
         self._emit({"type": "reset", "step": 0})
 
-    def _rebind(self, model: str, data: Any, **hyperparameters: Any) -> None:
+    def rebind(self, model: Any, data: Any, **hyperparameters: Any) -> None:
         """Switch model and/or data in place (the widget's pickers); history starts afresh.
 
         Everything is validated before anything changes, so a bad choice leaves the
@@ -323,7 +338,7 @@ class Session:
         if self.running:
             self.stop()
         with self.lock:
-            self._model_name, self._data_spec, self.dataset, self._hp = resolved
+            self._spec, self._data_spec, self.dataset, self._hp = resolved
             self._error, self._status, self._sample_calls = None, "idle", 0
             self._build()
         self._emit({"type": "reset", "step": 0})
@@ -346,20 +361,20 @@ class Session:
 
     def _require(self, method: str, ok: bool, what: str) -> None:
         if not ok:
-            raise TypeError(f"{method}() is not available for the {self._model_name} model: it needs {what}")
+            raise TypeError(f"{method}() is not available for the {self.kind} model: it needs {what}")
 
     def _params(self):
         return self.engine.state["params"]
 
     def encode(self, x: Any) -> np.ndarray:
         """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE)."""
-        self._require("encode", self._model.can_encode, "an encoder (use 'autoencoder' or 'vae')")
+        self._require("encode", self._model.can("encode"), f"an encoder (use {_needs('encode')})")
         xf = self.dataset.flatten(x)
         return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf))
 
     def decode(self, z: Any) -> np.ndarray:
         """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE)."""
-        self._require("decode", self._model.can_encode, "a decoder of latent vectors (use 'autoencoder' or 'vae')")
+        self._require("decode", self._model.can("decode"), f"a decoder of latent vectors (use {_needs('decode')})")
         d = self._hp["latent_dim"]
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1 and z.shape[0] == d:
@@ -371,14 +386,14 @@ class Session:
 
     def reconstruct(self, x: Any) -> np.ndarray:
         """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE)."""
-        self._require("reconstruct", self._model.can_encode, "an encoder (use 'autoencoder' or 'vae')")
+        self._require("reconstruct", self._model.can("reconstruct"), f"an encoder (use {_needs('reconstruct')})")
         xf = self.dataset.flatten(x)
         out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf)
         return self.dataset.to_rows(np.asarray(out))
 
     def sample(self, n: int = 16, seed: int | None = None) -> np.ndarray:
         """Draw ``n`` new rows from the model (VAE, GAN), shaped like the data's rows."""
-        self._require("sample", self._model.can_sample, "a generative prior (use 'vae' or 'gan')")
+        self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
         n = _config._int("n", n, 1, 10_000_000)
         if seed is None:
             self._sample_calls += 1
@@ -394,7 +409,7 @@ class Session:
 
     def discriminate(self, x: Any) -> np.ndarray:
         """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN)."""
-        self._require("discriminate", self._model.kind == "gan", "a discriminator (use 'gan')")
+        self._require("discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})")
         xf = self.dataset.flatten(x)
         logits = self._fn("logits", lambda: self._model.logits)(self._params(), xf)
         return np.asarray(jax.nn.sigmoid(logits))
@@ -416,7 +431,7 @@ class Session:
         if os.path.isdir(path):
             raise IsADirectoryError(
                 f"path={path!r} is a folder: give a file name, for example "
-                f"{os.path.join(path, self._model_name + '.nbgen')!r}"
+                f"{os.path.join(path, self.kind + '.nbgen')!r}"
             )
         if not path.endswith(".nbgen"):
             path += ".nbgen"
@@ -426,6 +441,10 @@ class Session:
         arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
         config = dict(self.config)
         data = config.pop("data")
+        networks: dict[str, bytes] = {}
+        if self._spec.user_defined:  # the user's networks, in Keras's own format
+            config["model"] = self.kind
+            networks = self._network_files()
         ds = self.dataset
         if isinstance(data, str) and data.lower().replace("-", "_") in NAMED:
             data_meta: dict[str, Any] = {"name": data}
@@ -450,6 +469,7 @@ class Session:
             "steps": self.engine.steps,
             "timeline": self.engine.timeline,
             "epoch_ends": self.engine.epoch_ends,
+            "networks": sorted(networks),
         }
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -468,6 +488,8 @@ class Session:
             with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
                 z.writestr("state.npz", buf.getvalue())
+                for role, blob in networks.items():
+                    z.writestr(f"networks/{role}.keras", blob)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -475,6 +497,19 @@ class Session:
             raise
         self._refresh_view()
         return path
+
+    def _network_files(self) -> dict[str, bytes]:
+        import tempfile
+
+        self._sync_weights()
+        out = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for role in self._spec.network_names:
+                f = os.path.join(tmp, f"{role}.keras")
+                self._model.networks[role].save(f)
+                with open(f, "rb") as fh:
+                    out[role] = fh.read()
+        return out
 
     # -- pictures ----------------------------------------------------------------------------
     def _static_figure(self):
@@ -590,14 +625,14 @@ class Session:
     # -- display ---------------------------------------------------------------------------
     def __repr__(self) -> str:
         return (
-            f"<nbgen.Session {self._model_name} on {self.dataset.name} {self.dataset.row_shape}: "
+            f"<nbgen.Session {self.kind} on {self.dataset.name} {self.dataset.row_shape}: "
             f"{self.status}, epoch {self.epoch}, step {self.step}>"
         )
 
     def summary(self) -> str:
         """A compact, stable text summary of the last epoch's metrics."""
         parts = [
-            f"{self._model_name} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"
+            f"{self.kind} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"
         ]
         for name, values in self.history.items():
             if name != "learning_rate" and values:
@@ -634,6 +669,7 @@ def load(path: str | os.PathLike) -> Session:
         with zipfile.ZipFile(path) as z:
             meta = json.loads(z.read("nbgen.json"))
             state_bytes = z.read("state.npz")
+            network_blobs = {role: z.read(f"networks/{role}.keras") for role in meta.get("networks", [])}
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -662,6 +698,9 @@ def load(path: str | os.PathLike) -> Session:
     else:
         data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
     model = config.pop("model")
+    if network_blobs:
+        model = _models.resolve(model)
+        model = type(model)(**_load_networks(path, network_blobs))
     session = Session(model, data, **config)
     if meta.get("version", 1) < 2 and session.dataset.scaling.kind != "none":
         raise ValueError(
@@ -683,6 +722,30 @@ def load(path: str | os.PathLike) -> Session:
     session.engine.epoch_ends.extend(int(e) for e in meta.get("epoch_ends", []))
     session._status = "finished" if session.engine.step else "idle"
     return session
+
+
+def _load_networks(path: str, blobs: dict[str, bytes]) -> dict[str, Any]:
+    """Networks from a session file, through Keras's safe mode (no code from files)."""
+    import tempfile
+
+    import keras
+
+    nets = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for role, blob in blobs.items():
+            f = os.path.join(tmp, f"{role}.keras")
+            with open(f, "wb") as fh:
+                fh.write(blob)
+            try:
+                nets[role] = keras.saving.load_model(f, compile=False, safe_mode=True)
+            except Exception as exc:
+                raise ValueError(
+                    f"path={path!r}: the {role} network could not be rebuilt from its Keras file "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). nbgen loads networks in Keras's safe "
+                    "mode (no code from files): a custom layer or model class must be decorated with "
+                    "@keras.saving.register_keras_serializable() and defined (imported) before nbgen.load()"
+                ) from exc
+    return nets
 
 
 def replay(path: str | os.PathLike, block: bool = True) -> Session:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, mlp
+from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+from .networks import architecture, decoder_net, encoder_trunk
 
 
 def reconstruction_mse(x: jax.Array, x_hat: jax.Array) -> jax.Array:
@@ -15,37 +18,72 @@ def reconstruction_mse(x: jax.Array, x_hat: jax.Array) -> jax.Array:
 
 
 class Autoencoder(GenerativeModel):
-    kind = "autoencoder"
+    """An autoencoder, with nbgen's networks or your own.
+
+    Args:
+        encoder: a ``keras.Model`` from rows to codes ``(n, latent_dim)`` (optional).
+        decoder: a ``keras.Model`` from codes ``(n, latent_dim)`` to rows (optional);
+            for data in [0, 1] end it with a sigmoid.
+        **hyperparameters: as for :class:`nbgen.Session` (``latent_dim``, ``hidden`` and
+            ``architecture`` only without networks: yours fix them).
+
+    Example:
+        >>> enc = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(), keras.layers.Dense(2)])
+        >>> dec = keras.Sequential([keras.Input((2,)), keras.layers.Dense(64, activation="sigmoid")])
+        >>> s = nbgen.train(nbgen.Autoencoder(enc, dec), "digits", epochs=2)  # doctest: +SKIP
+    """
+
+    name = "autoencoder"
+    aliases = ("ae",)
+    network_names = ("encoder", "decoder")
+    hyperparameters = ("latent_dim",)
+    fixed_by_networks = ("latent_dim", "hidden", "architecture")
+    capabilities = frozenset({"encode", "decode", "reconstruct"})
+    panels = ("loss", "latent", "reconstructions")
     metric_names = ("loss",)
     val_metric_names = ("val_loss",)
-    can_encode = True
+    # decoupled weight decay: the digits AE otherwise overfits after ~60 epochs
+    # (benchmarks/quality.py measures the held-out MSE with and without it)
     weight_decay = 0.05
 
-    def build(self) -> None:
-        hidden, d = self.hp["hidden"], self.hp["latent_dim"]
-        x = keras.Input((self.features,), name="x")
-        z = keras.layers.Dense(d, name="z")(mlp("encoder", x, hidden))
-        encoder = keras.Model(x, z, name="encoder")
+    def __init__(self, encoder: keras.Model | None = None, decoder: keras.Model | None = None, **hyperparameters: Any):
+        super().__init__(encoder=encoder, decoder=decoder, **hyperparameters)
 
-        z_in = keras.Input((d,), name="z")
-        h = mlp("decoder", z_in, tuple(reversed(hidden)))
-        x_hat = keras.layers.Dense(self.features, activation=self.output_activation(), name="x_hat")(h)
-        decoder = keras.Model(z_in, x_hat, name="decoder")
+    def defaults(self, dataset):
+        return {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
 
-        self.networks = {"encoder": encoder, "decoder": decoder}
-        # decoupled weight decay: the digits AE otherwise overfits after ~60 epochs
-        # (benchmarks/quality.py measures the held-out MSE with and without it)
-        opt = keras.optimizers.AdamW(self.hp["learning_rate"], weight_decay=self.weight_decay)
-        self.optimizers = {"ae": (opt, ["encoder", "decoder"])}
-        full_in = keras.Input((self.features,), name="x")
-        self.keras_model = keras.Model(full_in, decoder(encoder(full_in)), name="autoencoder")
-        self.keras_model.encoder, self.keras_model.decoder = encoder, decoder
+    def default_networks(self, dataset, hp):
+        arch = architecture(hp["architecture"], dataset)
+        x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"])
+        encoder = keras.Model(x, keras.layers.Dense(hp["latent_dim"], name="z")(h), name="encoder")
+        decoder = decoder_net("decoder", arch, dataset, hp["latent_dim"], hp["hidden"], self.output_activation(), "x_hat")
+        return {"encoder": encoder, "decoder": decoder}
+
+    def check_networks(self, dataset):
+        enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
+        outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
+        if len(outs) != 1 or len(outs[0]) != 1:
+            got = ", ".join(str((None, *o)) for o in outs)
+            raise NetworkError(f"encoder {enc.name!r} outputs {got}: an autoencoder's encoder must output one code (None, latent_dim)")
+        d = outs[0][0]
+        z_shape = input_shape(dec, "decoder")
+        if z_shape != (d,):
+            raise NetworkError(
+                f"decoder {dec.name!r} takes inputs of shape {(None, *z_shape)}, but the encoder outputs codes of "
+                f"shape {(None, d)}: the decoder's input must be {(None, d)}"
+            )
+        self.check_rows_out("decoder", dataset, z_shape)
+        return {"latent_dim": d}
+
+    def make_optimizers(self, hp):
+        opt = keras.optimizers.AdamW(hp["learning_rate"], weight_decay=self.weight_decay)
+        return {"ae": (opt, ["encoder", "decoder"])}
 
     def encode(self, params, x):
         return self.call(params, "encoder", x)
 
     def decode(self, params, z):
-        return self.call(params, "decoder", z)
+        return self.rows(self.call(params, "decoder", z))
 
     def reconstruct(self, params, x, key=None):
         return self.decode(params, self.encode(params, x))

@@ -1,60 +1,193 @@
-"""What every nbgen model provides to the engine.
+"""The model protocol: what every nbgen model declares and provides.
 
-A model owns Keras networks and says, as pure functions of arrays, how one
-training step and one evaluation go. The engine owns the loop. State is a
-plain dict of arrays so that it can be jitted, scanned and rolled back:
+A model is one file with one class. It declares
+
+- ``name`` (and ``aliases``): what ``nbgen.train("vae", ...)`` calls it;
+- ``network_names``: its Keras networks, in order (``("encoder", "decoder")``); the
+  class's constructor takes them as keyword arguments, so that users bring their own;
+- ``hyperparameters``: its own rows of the one hyperparameter table
+  (``nbgen._config.TABLE``) on top of the common ones, and ``defaults(dataset)``;
+- ``capabilities``: what a session can ask of it, among ``"encode"``, ``"decode"``,
+  ``"reconstruct"``, ``"sample"``, ``"discriminate"``, ``"likelihood"``;
+- ``panels``: the live views it shows, among ``"loss"``, ``"latent"``,
+  ``"reconstructions"``, ``"samples"``, ``"surface"``;
+- ``metric_names`` / ``val_metric_names``: what its step and evaluation report;
+
+and provides, as pure functions of arrays (the engine jits and scans them):
+
+- ``default_networks(dataset, hp)``: networks that suit the data (MLP or conv);
+- ``check_networks(dataset)``: the contract of user networks; returns what they fix
+  (``latent_dim``...);
+- ``train_step(state, data, rows, live, key) -> (state, metrics)``;
+- ``eval_batch(params, x, live, key) -> {val_metric: per-row vector}``;
+- the functions behind its capabilities (``encode(params, x)``, ``sample(params, key, n)``...).
+
+Views, metrics, the session and the widget ask the model what it can do, never what it is.
+
+State is a plain dict of arrays so that it can be jitted, scanned and rolled back:
 
     {"params": {net_name: {"tv": [...], "ntv": [...]}},
      "opt": {group_name: [...optimizer variables...]}}
+
+Rows reach the model flat, ``(n, features)``, in the data set's model units
+(``nbgen.data.Scaling``); ``call`` reshapes them to the shape each network declares and
+``rows`` flattens a network's output back.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
 
+from .. import _config
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+
 State = dict[str, Any]
 
 
-def mlp(name: str, inputs: keras.KerasTensor, hidden: tuple[int, ...], activation: str = "relu") -> keras.KerasTensor:
-    h = inputs
-    for i, width in enumerate(hidden):
-        h = keras.layers.Dense(width, activation=activation, name=f"{name}_dense_{i}")(h)
-    return h
+class NetworkError(ValueError):
+    """A user network does not fit its role (shapes, outputs, JAX tracing)."""
+
+
+def input_shape(net: Any, role: str) -> tuple[int, ...]:
+    """The shape of one input row that ``net`` declares (without the batch axis)."""
+    if not isinstance(net, keras.Model):
+        raise TypeError(
+            f"{role} must be a keras.Model (functional, Sequential or subclassed), got {type(net).__name__}"
+        )
+    shapes = None
+    try:
+        inputs = net.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if inputs:
+        if len(inputs) != 1:
+            raise NetworkError(f"{role} {net.name!r} takes {len(inputs)} inputs; nbgen gives it one array")
+        shapes = tuple(inputs[0].shape[1:])
+    else:
+        built = getattr(net, "_build_shapes_dict", None) or {}
+        if len(built) == 1:
+            shapes = tuple(next(iter(built.values()))[1:])
+    if shapes is None:
+        raise NetworkError(
+            f"{role} {net.name!r} has no known input shape: give it a keras.Input (functional or Sequential) "
+            f"or build it first, e.g. {role}.build((None, ...)) with the shape of one input row"
+        )
+    if any(s is None for s in shapes):
+        raise NetworkError(f"{role} {net.name!r} has an input of shape {(None, *shapes)}: every axis but the batch must be fixed")
+    if not net.variables:  # a subclassed model that was built without being called
+        net(np.zeros((1, *shapes), np.float32))
+    return tuple(int(s) for s in shapes)
+
+
+def takes_training(net: keras.Model) -> bool:
+    """Whether ``net.call`` takes a ``training`` argument (a subclassed model may not)."""
+    import inspect
+
+    try:
+        params = inspect.signature(net.call).parameters
+    except (TypeError, ValueError):
+        return True
+    return "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def output_shapes(net: keras.Model, in_shape: tuple[int, ...], role: str) -> list[tuple[int, ...]]:
+    """Trace ``net`` with JAX on a batch of 2 rows; the shapes of its outputs (without the batch)."""
+    tv = [v.value for v in net.trainable_variables]
+    ntv = [v.value for v in net.non_trainable_variables]
+    kw = {"training": True} if takes_training(net) else {}
+    try:
+        out = jax.eval_shape(
+            lambda a, b, x: net.stateless_call(a, b, x, **kw)[0],
+            tv,
+            ntv,
+            jax.ShapeDtypeStruct((2, *in_shape), jnp.float32),
+        )
+    except Exception as exc:
+        raise NetworkError(
+            f"{role} {net.name!r} could not be traced by JAX on rows of shape {(2, *in_shape)} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). nbgen compiles networks with jax.jit: every "
+            "layer must run on the JAX backend without Python-side values (no .numpy(), no TensorFlow ops)"
+        ) from exc
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    return [tuple(int(s) for s in o.shape[1:]) for o in outs]
 
 
 class GenerativeModel:
-    """Base class: subclasses set ``kind``, ``metric_names`` and build networks."""
+    """Base class of nbgen's models: see this module's docstring for the protocol."""
 
-    kind: str = ""
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    network_names: tuple[str, ...] = ()
+    hyperparameters: tuple[str, ...] = ()
+    capabilities: frozenset[str] = frozenset()
+    panels: tuple[str, ...] = ("loss",)
     metric_names: tuple[str, ...] = ()
     val_metric_names: tuple[str, ...] = ()
-    can_encode = False
-    can_sample = False
+    # what user networks decide (they cannot be given with networks)
+    fixed_by_networks: tuple[str, ...] = ("hidden", "architecture")
 
-    def __init__(self, features: int, unit_interval: bool, hp: dict[str, Any]):
-        # Models work in the data set's model units (nbgen.data.Scaling): values in
-        # [0, 1] when unit_interval, else standardised real values.
-        self.features = features
-        self.unit_interval = unit_interval
-        self.hp = dict(hp)
+    def __init__(self, **kwargs: Any):
+        nets = {k: kwargs.pop(k) for k in self.network_names if kwargs.get(k) is not None}
+        for k in self.network_names:
+            kwargs.pop(k, None)
+        if nets and len(nets) != len(self.network_names):
+            missing = [k for k in self.network_names if k not in nets]
+            raise TypeError(
+                f"nbgen.{type(self).__name__} needs all of its networks ({', '.join(self.network_names)}) or none "
+                f"(nbgen's defaults); {', '.join(missing)} missing"
+            )
+        for role, net in nets.items():
+            if not isinstance(net, keras.Model):
+                raise TypeError(
+                    f"{role} must be a keras.Model (functional, Sequential or subclassed), got {type(net).__name__}"
+                )
+        self.user_networks: dict[str, keras.Model] = nets
+        if nets:
+            given = [k for k in self.fixed_by_networks if k in kwargs]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} cannot be given together with your own networks: the networks fix "
+                    f"{'them' if len(given) > 1 else 'it'} (nbgen reads {', '.join(self.fixed_by_networks)} from them)"
+                )
+        self.hp: dict[str, Any] = _config.validate(self.accepts, self.name, kwargs)
+        self._initial: dict[str, list[np.ndarray]] = {}
         self.networks: dict[str, keras.Model] = {}
-        # optimizer group name -> (optimizer, [network names it updates])
         self.optimizers: dict[str, tuple[keras.optimizers.Optimizer, list[str]]] = {}
-        self.build()
-        for opt, nets in self.optimizers.values():
-            opt.build([v for n in nets for v in self.networks[n].trainable_variables])
-        self._lr_index = {
-            g: next(i for i, v in enumerate(opt.variables) if v.path.endswith("learning_rate"))
-            for g, (opt, _) in self.optimizers.items()
-        }
+        self.in_shapes: dict[str, tuple[int, ...]] = {}
+        self.dataset: Dataset | None = None
 
-    # -- to be provided by subclasses ---------------------------------------
-    def build(self) -> None:
+    # -- declared ---------------------------------------------------------------------------
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        """The hyperparameters this model takes (the common ones and its own)."""
+        own = (*self.hyperparameters, *_config.COMMON)
+        if self.user_networks:
+            return tuple(n for n in own if n not in self.fixed_by_networks)
+        return own
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def defaults(self, dataset: Dataset) -> dict[str, Any]:
+        """Hyperparameters that train well on ``dataset`` (benchmarks/quality.py)."""
+        raise NotImplementedError
+
+    def default_networks(self, dataset: Dataset, hp: dict[str, Any]) -> dict[str, keras.Model]:
+        raise NotImplementedError
+
+    def check_networks(self, dataset: Dataset) -> dict[str, Any]:
+        """Check the user's networks against the data; return the hyperparameters they fix."""
+        raise NotImplementedError
+
+    def make_optimizers(self, hp: dict[str, Any]) -> dict[str, tuple[keras.optimizers.Optimizer, list[str]]]:
         raise NotImplementedError
 
     def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
@@ -65,7 +198,136 @@ class GenerativeModel:
         """Validation metrics on a batch, each a per-row vector ``(n,)``."""
         raise NotImplementedError
 
-    # -- state helpers -------------------------------------------------------
+    # -- binding to data ------------------------------------------------------------------------
+    @property
+    def user_defined(self) -> bool:
+        """True when the user gave the networks."""
+        return bool(self.user_networks)
+
+    def resolve(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
+        """All hyperparameters for ``dataset``: defaults, this object's own, then ``given``."""
+        n_train = len(dataset.x_train)
+        own = _config.validate(self.accepts, self.name, {**self.hp, **given}, n_train)
+        defaults = {**_config.common_defaults(), **self.defaults(dataset)}
+        defaults["batch_size"] = min(defaults["batch_size"], n_train)
+        if self.user_networks:
+            defaults = {k: v for k, v in defaults.items() if k not in self.fixed_by_networks}
+            defaults.update(self.check_networks(dataset))
+        hp = {**defaults, **own}
+        self.check_hyperparameters(hp)
+        return hp
+
+    def check_hyperparameters(self, hp: dict[str, Any]) -> None:
+        """Combinations of values that this model refuses (a ValueError naming them)."""
+
+    def bind(self, dataset: Dataset, hp: dict[str, Any]) -> GenerativeModel:
+        """A built copy of this model for ``dataset``: networks, optimizers (fresh weights)."""
+        m = copy.copy(self)
+        m._keras_model = None
+        m._jit_cache = {}
+        m.dataset = dataset
+        m.hp = dict(hp)
+        if self.user_networks:
+            if not self._initial:  # the user's starting weights: every reset starts from them
+                self._initial = {k: [np.array(v.value) for v in n.variables] for k, n in self.user_networks.items()}
+            for k, net in self.user_networks.items():
+                for var, val in zip(net.variables, self._initial[k]):
+                    var.assign(val)
+            m.networks = dict(self.user_networks)
+        else:
+            m.networks = m.default_networks(dataset, hp)
+        m.networks.update(m.extra_networks(dataset))
+        m.in_shapes = {k: input_shape(n, k) for k, n in m.networks.items()}
+        m._training_arg = {k: takes_training(n) for k, n in m.networks.items()}
+        m.optimizers = m.make_optimizers(hp)
+        for opt, nets in m.optimizers.values():
+            opt.build([v for n in nets for v in m.networks[n].trainable_variables])
+        m._lr_index = {
+            g: next(i for i, v in enumerate(opt.variables) if v.path.endswith("learning_rate"))
+            for g, (opt, _) in m.optimizers.items()
+        }
+        return m
+
+    def extra_networks(self, dataset: Dataset) -> dict[str, keras.Model]:
+        """Networks nbgen adds to the user's (the VAE's Gaussian log-scale)."""
+        return {}
+
+    def signature(self) -> tuple:
+        """Equal for models whose steps trace to the same computation (they share one jit)."""
+        nets = tuple(id(n) for n in self.user_networks.values())
+        structural = tuple((k, repr(self.hp.get(k))) for k in _config.STRUCTURAL if k != "seed")
+        ds = self.dataset
+        return (type(self).__module__, type(self).__qualname__, ds.features, ds.unit_interval, structural, nets)
+
+    # -- what the data looks like to the networks --------------------------------------------------
+    @property
+    def features(self) -> int:
+        return self.dataset.features
+
+    @property
+    def unit_interval(self) -> bool:
+        return self.dataset.unit_interval
+
+    def output_activation(self) -> str | None:
+        return "sigmoid" if self.unit_interval else None
+
+    def check_rows_in(self, role: str, dataset: Dataset) -> tuple[int, ...]:
+        """A network that reads rows: its input must hold one row's features."""
+        shape = input_shape(self.user_networks[role], role)
+        if int(np.prod(shape)) != dataset.features:
+            raise NetworkError(
+                f"{role} {self.user_networks[role].name!r} takes inputs of shape {(None, *shape)}, but the data's rows "
+                f"are shaped {dataset.row_shape} ({dataset.features} features): its input must hold one row, e.g. "
+                f"{(None, *dataset.row_shape)}, {(None, *dataset.row_shape, 1) if len(dataset.row_shape) == 2 else ''} "
+                f"or {(None, dataset.features)}".replace(" , or", " or")
+            )
+        return shape
+
+    def check_rows_out(self, role: str, dataset: Dataset, in_shape: tuple[int, ...]) -> None:
+        """A network that makes rows: one output holding one row's features."""
+        outs = output_shapes(self.user_networks[role], in_shape, role)
+        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
+            got = ", ".join(str((None, *o)) for o in outs)
+            raise NetworkError(
+                f"{role} {self.user_networks[role].name!r} outputs {got}, but the data's rows are shaped "
+                f"{dataset.row_shape} ({dataset.features} features): it must output one array holding one row, "
+                f"e.g. {(None, *dataset.row_shape)} or {(None, dataset.features)}"
+            )
+
+    def jitted(self, method: str, **jit_options: Any):
+        """``jax.jit`` of one of this model's methods, compiled once per bound model."""
+        cache = self.__dict__.setdefault("_jit_cache", {})
+        if method not in cache:
+            cache[method] = jax.jit(getattr(self, method), **jit_options)
+        return cache[method]
+
+    # -- what Session.model gives ------------------------------------------------------------------
+    decoded_activation: str | None = None  # applied to the decoder's output to get E[x | z]
+
+    def keras_model(self) -> Any:
+        """For models that reconstruct: one Keras model from rows ``(n, features)`` to their
+        reconstructions, with ``.encoder`` and ``.decoder``; otherwise the networks as
+        attributes (``.generator``, ``.discriminator``)."""
+        nets = {k: self.networks[k] for k in self.network_names}
+        if not self.can("reconstruct"):
+            return Networks(**nets)
+        if getattr(self, "_keras_model", None) is None:
+            x = keras.Input((self.features,), name="x")
+            h = keras.layers.Reshape(self.in_shapes["encoder"], name="to_encoder")(x)
+            code = nets["encoder"](h)
+            if isinstance(code, (list, tuple)):
+                code = code[0]
+            elif code.shape[-1] != self.hp["latent_dim"]:  # one (n, 2d) output: the mean is the first half
+                code = code[:, : self.hp["latent_dim"]]
+            out = keras.layers.Reshape((self.features,), name="to_rows")(nets["decoder"](code))
+            if self.decoded_activation:
+                out = keras.layers.Activation(self.decoded_activation, name="x_mean")(out)
+            full = keras.Model(x, out, name=self.name)
+            full.encoder, full.decoder = nets["encoder"], nets["decoder"]
+            self._keras_model = full
+        return self._keras_model
+
+    # -- state helpers -------------------------------------------------------------------------------
     def init_state(self) -> State:
         params = {
             name: {
@@ -90,9 +352,16 @@ class GenerativeModel:
                 var.assign(val)
 
     def call(self, params: dict, name: str, x: jax.Array, training: bool = False):
+        """Run network ``name`` on ``x`` (rows are reshaped to the network's input shape)."""
         net = self.networks[name]
-        out, _ = net.stateless_call(params[name]["tv"], params[name]["ntv"], x, training=training)
+        x = x.reshape((x.shape[0], *self.in_shapes[name]))
+        kw = {"training": training} if self._training_arg[name] else {}
+        out, _ = net.stateless_call(params[name]["tv"], params[name]["ntv"], x, **kw)
         return out
+
+    def rows(self, out: Any) -> jax.Array:
+        """A network's output as flat rows ``(n, features)``."""
+        return out.reshape((out.shape[0], -1))
 
     def apply_gradients(self, state: State, group: str, grads: dict, lr: jax.Array) -> State:
         """Update the networks of one optimizer group with the live learning rate."""
@@ -110,8 +379,22 @@ class GenerativeModel:
             i += k
         return {"params": params, "opt": {**state["opt"], group: list(new_opt)}}
 
-    def output_activation(self) -> str | None:
-        return "sigmoid" if self.unit_interval else None
+    def __repr__(self) -> str:
+        nets = ", ".join(f"{k}={n.name!r}" for k, n in self.user_networks.items())
+        hp = ", ".join(f"{k}={v!r}" for k, v in self.hp.items())
+        return f"nbgen.{type(self).__name__}({', '.join(p for p in (nets, hp) if p)})"
+
+
+class Networks:
+    """What ``Session.model`` is: the model's Keras networks as attributes
+    (``.encoder``, ``.decoder``; ``.generator``, ``.discriminator``)."""
+
+    def __init__(self, **networks: keras.Model):
+        self.__dict__.update(networks)
+        self._names = tuple(networks)
+
+    def __repr__(self) -> str:
+        return "Networks(" + ", ".join(f"{k}={getattr(self, k).name!r}" for k in self._names) + ")"
 
 
 def to_numpy(x: Any) -> np.ndarray:

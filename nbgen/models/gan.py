@@ -12,11 +12,14 @@ packs of ``pack`` samples concatenated side by side (all real or all fake):
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, mlp
+from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+from .networks import architecture, decoder_net, encoder_trunk, mlp
 
 
 def discriminator_loss(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
@@ -27,67 +30,117 @@ def generator_loss(fake_logits: jax.Array) -> jax.Array:
     return jnp.mean(jax.nn.softplus(-fake_logits))
 
 
-class GANModels:
-    """What ``Session.model`` is for a GAN: the two Keras models."""
-
-    def __init__(self, generator: keras.Model, discriminator: keras.Model):
-        self.generator = generator
-        self.discriminator = discriminator
-
-    def __repr__(self) -> str:
-        return f"GANModels(generator={self.generator.name!r}, discriminator={self.discriminator.name!r})"
-
-
 class GAN(GenerativeModel):
-    kind = "gan"
+    """A GAN, with nbgen's networks or your own.
+
+    Args:
+        generator: a ``keras.Model`` from noise ``(n, noise_dim)`` to rows (for data in
+            [0, 1] end it with a sigmoid).
+        discriminator: a ``keras.Model`` from rows to one logit per row ``(n, 1)`` or
+            ``(n,)`` (no sigmoid).
+        **hyperparameters: as for :class:`nbgen.Session` (``noise_dim``, ``hidden`` and
+            ``architecture`` only without networks).
+
+    Example:
+        >>> s = nbgen.train(nbgen.GAN(d_steps=2), "ring", epochs=2)  # doctest: +SKIP
+    """
+
+    name = "gan"
+    network_names = ("generator", "discriminator")
+    hyperparameters = ("noise_dim", "d_steps")
+    fixed_by_networks = ("noise_dim", "hidden", "architecture")
+    capabilities = frozenset({"sample", "discriminate"})
+    panels = ("loss", "samples", "surface")
     metric_names = ("d_loss", "g_loss")
     val_metric_names = ()
-    can_sample = True
     # weight of the R1 penalty on the discriminator's gradient at real data
     # (Mescheder et al., 2018); it keeps the game from oscillating and collapsing.
     r1_gamma = 0.05
-    # PacGAN (Lin et al., 2018): the discriminator's input is `pack` samples side by
-    # side, which lets it see a lack of diversity; on the ring it also sharpens the
-    # modes (23-43% -> 79-87% HQ, benchmarks/gan_tuning/).
+    # PacGAN (Lin et al., 2018): nbgen's dense discriminator reads `pack` samples side by
+    # side, which lets it see a lack of diversity; on the ring it also sharpens the modes
+    # (23-43% -> 79-87% HQ, benchmarks/README.md). Your own and conv discriminators read
+    # one row at a time (pack 1).
     pack = 2
     # D learns d_lr_mult times faster than G (TTUR, Heusel et al., 2017), with
     # Adam betas (0, 0.99) as in Mescheder et al. (2018): a stronger, quicker D
-    # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/gan_tuning/)
+    # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/README.md)
     d_lr_mult = 4.0
     betas = (0.0, 0.99)
 
-    def build(self) -> None:
-        hidden, k = self.hp["hidden"], self.hp["noise_dim"]
-        noise = keras.Input((k,), name="noise")
-        h = mlp("generator", noise, hidden)
-        x_fake = keras.layers.Dense(self.features, activation=self.output_activation(), name="x_fake")(h)
-        generator = keras.Model(noise, x_fake, name="generator")
+    def __init__(
+        self, generator: keras.Model | None = None, discriminator: keras.Model | None = None, **hyperparameters: Any
+    ):
+        super().__init__(generator=generator, discriminator=discriminator, **hyperparameters)
 
-        x = keras.Input((self.features * self.pack,), name="x")
-        h = mlp("discriminator", x, hidden, activation="leaky_relu")
-        logit = keras.layers.Dense(1, name="logit")(h)
-        discriminator = keras.Model(x, logit, name="discriminator")
+    def defaults(self, dataset):
+        mixture = dataset.name in ("ring", "grid", "moons") or dataset.features <= 3
+        return {
+            # 2-D mixtures: a small noise and narrow, cheap networks trained for many
+            # steps give sharp modes (grid: 35-55% -> 90-93% HQ, benchmarks/quality.py;
+            # each change alone: benchmarks/defaults.py)
+            "noise_dim": 4 if mixture else 32,
+            "hidden": (128, 128, 128) if mixture else (256, 256),
+            "learning_rate": 5e-4 if mixture else 2e-4,
+            "batch_size": 64 if mixture else 128,
+            "epochs": 150,
+            # the last third at a tenth of the learning rate lets the generator settle on
+            # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
+            "anneal": 1 / 3 if mixture else 0.0,
+            "d_steps": 1,
+        }
 
-        self.networks = {"generator": generator, "discriminator": discriminator}
-        lr = self.hp["learning_rate"]
-        self.optimizers = {
+    def check_hyperparameters(self, hp):
+        if hp.get("batch_size") == 1:
+            raise ValueError("batch_size must be >= 2 for the gan model (its discriminator judges packs of 2), got 1")
+
+    def default_networks(self, dataset, hp):
+        arch = architecture(hp["architecture"], dataset)
+        generator = decoder_net("generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake")
+        if arch == "conv":
+            self.pack = 1
+            x, h = encoder_trunk("discriminator", arch, dataset, hp["hidden"], activation="leaky_relu")
+        else:
+            x = keras.Input((dataset.features * self.pack,), name="x")
+            h = mlp("discriminator", x, hp["hidden"], activation="leaky_relu")
+        discriminator = keras.Model(x, keras.layers.Dense(1, name="logit")(h), name="discriminator")
+        return {"generator": generator, "discriminator": discriminator}
+
+    def check_networks(self, dataset):
+        self.pack = 1
+        gen, disc = self.user_networks["generator"], self.user_networks["discriminator"]
+        noise = input_shape(gen, "generator")
+        if len(noise) != 1:
+            raise NetworkError(
+                f"generator {gen.name!r} takes inputs of shape {(None, *noise)}: it must take noise vectors (None, noise_dim)"
+            )
+        self.check_rows_out("generator", dataset, noise)
+        outs = output_shapes(disc, self.check_rows_in("discriminator", dataset), "discriminator")
+        if len(outs) != 1 or outs[0] not in ((), (1,)):
+            got = ", ".join(str((None, *o)) for o in outs)
+            raise NetworkError(
+                f"discriminator {disc.name!r} outputs {got}: it must output one logit per row, (None, 1) or (None,)"
+            )
+        return {"noise_dim": noise[0]}
+
+    def make_optimizers(self, hp):
+        lr = hp["learning_rate"]
+        return {
             "generator": (keras.optimizers.Adam(lr, *self.betas), ["generator"]),
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
-        self.keras_model = GANModels(generator, discriminator)
 
     def sample(self, params, key, n):
         noise = jax.random.normal(key, (n, self.hp["noise_dim"]))
-        return self.call(params, "generator", noise)
+        return self.rows(self.call(params, "generator", noise))
 
     def logits(self, params, x):
         """D's logit for each row of x (n, features), judged as a pack of copies of that row."""
-        return self.call(params, "discriminator", jnp.tile(x, (1, self.pack)))[:, 0]
+        return self.call(params, "discriminator", jnp.tile(x, (1, self.pack))).reshape(-1)
 
     def pack_logits(self, params, x):
         """D's logits for x (n, features) grouped into n // pack packs."""
         n = x.shape[0] // self.pack * self.pack
-        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1))[:, 0]
+        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1)).reshape(-1)
 
     def _d_step(self, state, x_real, live, key):
         fake = self.sample(state["params"], key, x_real.shape[0])
@@ -127,7 +180,7 @@ class GAN(GenerativeModel):
                 **state["params"],
                 "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]},
             }
-            return generator_loss(self.pack_logits(params, self.call(params, "generator", noise)))
+            return generator_loss(self.pack_logits(params, self.rows(self.call(params, "generator", noise))))
 
         g_loss, grads = jax.value_and_grad(g_loss_fn)({"generator": state["params"]["generator"]["tv"]})
         state = self.apply_gradients(state, "generator", grads, live["learning_rate"])

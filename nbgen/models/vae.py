@@ -11,12 +11,14 @@ ELBO with the KL term weighted by ``beta`` (live-tunable):
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, mlp
+from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -56,59 +58,104 @@ def diag_normal_logpdf(z: jax.Array, mean: jax.Array, log_var: jax.Array) -> jax
 
 
 class VAE(GenerativeModel):
-    kind = "vae"
+    """A variational autoencoder, with nbgen's networks or your own.
+
+    Args:
+        encoder: a ``keras.Model`` from rows to ``[z_mean, z_log_var]`` (two outputs
+            ``(n, latent_dim)``) or to one output ``(n, 2 * latent_dim)``, split in half.
+        decoder: a ``keras.Model`` from ``z`` ``(n, latent_dim)`` to rows: Bernoulli
+            logits (no sigmoid) for data in [0, 1], means for real-valued data (nbgen adds
+            the learned log-scale).
+        **hyperparameters: as for :class:`nbgen.Session` (``latent_dim``, ``hidden`` and
+            ``architecture`` only without networks).
+
+    Example:
+        >>> s = nbgen.train(nbgen.VAE(beta=0.5), "digits", epochs=2)  # doctest: +SKIP
+    """
+
+    name = "vae"
+    network_names = ("encoder", "decoder")
+    hyperparameters = ("latent_dim", "beta")
+    fixed_by_networks = ("latent_dim", "hidden", "architecture")
+    capabilities = frozenset({"encode", "decode", "reconstruct", "sample", "likelihood"})
+    panels = ("loss", "latent", "reconstructions", "samples")
     metric_names = ("loss", "reconstruction", "kl")
     val_metric_names = ("val_loss", "val_reconstruction", "val_kl")
-    can_encode = True
-    can_sample = True
 
-    def build(self) -> None:
-        hidden, d = self.hp["hidden"], self.hp["latent_dim"]
-        x = keras.Input((self.features,), name="x")
-        h = mlp("encoder", x, hidden)
+    def __init__(self, encoder: keras.Model | None = None, decoder: keras.Model | None = None, **hyperparameters: Any):
+        super().__init__(encoder=encoder, decoder=decoder, **hyperparameters)
+
+    def defaults(self, dataset):
+        return {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300,
+                "beta": 1.0}  # fmt: skip
+
+    def default_networks(self, dataset, hp):
+        arch = architecture(hp["architecture"], dataset)
+        d = hp["latent_dim"]
+        x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"])
         z_mean = keras.layers.Dense(d, name="z_mean")(h)
         z_log_var = keras.layers.Dense(d, name="z_log_var")(h)
         encoder = keras.Model(x, [z_mean, z_log_var], name="encoder")
+        out_name = "logits" if self.unit_interval else "mean"
+        decoder = decoder_net("decoder", arch, dataset, d, hp["hidden"], None, out_name)
+        return {"encoder": encoder, "decoder": decoder}
 
-        z_in = keras.Input((d,), name="z")
-        h = mlp("decoder", z_in, tuple(reversed(hidden)))
-        if self.unit_interval:
-            outputs = keras.layers.Dense(self.features, name="logits")(h)
-        else:
-            mean = keras.layers.Dense(self.features, name="mean")(h)
-            outputs = [mean, GaussianLogScale(name="log_scale")(mean)]
-        decoder = keras.Model(z_in, outputs, name="decoder")
+    def extra_networks(self, dataset):
+        if dataset.unit_interval:
+            return {}
+        mean = keras.Input((dataset.features,), name="mean")
+        return {"log_scale": keras.Model(mean, GaussianLogScale(name="log_scale")(mean), name="log_scale")}
 
-        self.networks = {"encoder": encoder, "decoder": decoder}
-        self.optimizers = {"vae": (keras.optimizers.Adam(self.hp["learning_rate"]), ["encoder", "decoder"])}
-        full_in = keras.Input((self.features,), name="x")
-        mean_out = decoder(encoder(full_in)[0])
-        if self.unit_interval:
-            mean_out = keras.layers.Activation("sigmoid", name="x_mean")(mean_out)
+    def check_networks(self, dataset):
+        enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
+        outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
+        if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
+            d = outs[0][0]
+        elif len(outs) == 1 and len(outs[0]) == 1 and outs[0][0] % 2 == 0:
+            d = outs[0][0] // 2
         else:
-            mean_out = mean_out[0]
-        self.keras_model = keras.Model(full_in, mean_out, name="vae")
-        self.keras_model.encoder, self.keras_model.decoder = encoder, decoder
+            got = ", ".join(str((None, *o)) for o in outs)
+            raise NetworkError(
+                f"encoder {enc.name!r} outputs {got}: a VAE's encoder must output [z_mean, z_log_var], two arrays "
+                "(None, latent_dim), or one array (None, 2 * latent_dim) that nbgen splits in half (an even width)"
+            )
+        z_shape = input_shape(dec, "decoder")
+        if z_shape != (d,):
+            raise NetworkError(
+                f"decoder {dec.name!r} takes inputs of shape {(None, *z_shape)}, but the encoder's codes have "
+                f"latent_dim={d}: the decoder's input must be {(None, d)}"
+            )
+        self.check_rows_out("decoder", dataset, z_shape)
+        return {"latent_dim": d}
+
+    @property
+    def decoded_activation(self):
+        return "sigmoid" if self.unit_interval else None
+
+    def make_optimizers(self, hp):
+        return {"vae": (keras.optimizers.Adam(hp["learning_rate"]), list(self.networks))}
 
     # -- the math ------------------------------------------------------------
     def encode_dist(self, params, x):
-        z_mean, z_log_var = self.call(params, "encoder", x)
-        return z_mean, z_log_var
+        out = self.call(params, "encoder", x)
+        if isinstance(out, (list, tuple)):
+            return out[0], out[1]
+        return jnp.split(out, 2, axis=-1)  # one (n, 2d) output: z_mean, z_log_var
 
     def encode(self, params, x):
         return self.encode_dist(params, x)[0]
 
     def nll(self, params, x, z):
         """-log p(x | z) per row."""
-        out = self.call(params, "decoder", z)
+        out = self.rows(self.call(params, "decoder", z))
         if self.unit_interval:
             return bernoulli_nll(x, out)
-        return gaussian_nll(x, out[0], out[1])
+        return gaussian_nll(x, out, self.call(params, "log_scale", out))
 
     def decode(self, params, z):
         """The decoder's mean E[x | z]."""
-        out = self.call(params, "decoder", z)
-        return jax.nn.sigmoid(out) if self.unit_interval else out[0]
+        out = self.rows(self.call(params, "decoder", z))
+        return jax.nn.sigmoid(out) if self.unit_interval else out
 
     def reconstruct(self, params, x, key=None):
         return self.decode(params, self.encode(params, x))
@@ -132,7 +179,7 @@ class VAE(GenerativeModel):
             loss = jnp.mean(rec + live["beta"] * kl)
             return loss, (jnp.mean(rec), jnp.mean(kl))
 
-        tvs = {n: state["params"][n]["tv"] for n in ("encoder", "decoder")}
+        tvs = {n: state["params"][n]["tv"] for n in self.networks}
         (loss, (rec, kl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
         state = self.apply_gradients(state, "vae", grads, live["learning_rate"])
         return state, {"loss": loss, "reconstruction": rec, "kl": kl}

@@ -438,18 +438,25 @@ class Panel:
         return "yaxis" + self.yref[1:]
 
 
-def panel_names(kind: str, is_image: bool) -> list[list[str]]:
-    """The grid of panels for a model kind and data type.
+def panel_names(panels: tuple[str, ...], is_image: bool) -> list[list[str]]:
+    """The grid for the panels a model declares (``GenerativeModel.panels``) and the data type.
 
+    On images, a model's "samples" and "reconstructions" are image panels and "latent"
+    adds the decoded click; on other data they share one "data" panel (a 2-D projection).
     A name repeated to the right spans that many columns.
     """
-    if kind == "gan":
-        return [["loss", "samples" if is_image else "data"]]
+    latent = "latent" in panels
     if not is_image:
-        return [["loss", "latent", "data"]]
-    if kind == "vae":
-        return [["loss", "loss", "latent"], ["reconstructions", "samples", "decoded"]]
-    return [["loss", "loss", "latent"], ["reconstructions", "reconstructions", "decoded"]]
+        shown = ["loss", "latent"] if latent else ["loss"]
+        return [[*shown, "data"]]
+    top = ["loss", "loss", "latent"] if latent else ["loss"]
+    images = [p for p in ("reconstructions", "samples") if p in panels]
+    if latent:
+        images = images * (2 // len(images)) if len(images) == 1 else images
+        images = [*images[:2], "decoded"]
+    if len(top) == 1:
+        return [["loss", *images]]
+    return [top, images]
 
 
 TITLES = {
@@ -461,12 +468,11 @@ TITLES = {
 }
 
 
-def _data_title(kind: str) -> str:
-    if kind == "gan":
-        return "Real (grey), generated; shading: D(x)"
-    if kind == "vae":
-        return "Real (grey), samples; star: decoded click"
-    return "Real (grey), reconstructions; star: decoded click"
+def _data_title(model: Any) -> str:
+    shading = "; shading: D(x)" if "surface" in model.panels else ""
+    made = "samples" if model.can("sample") else "reconstructions"
+    star = "; star: decoded click" if model.can("decode") else ""
+    return f"Real (grey), {made}{star}{shading}"
 
 
 class SessionFigure:
@@ -496,8 +502,6 @@ class SessionFigure:
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
         self._lock = session.lock
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
-        self._logits_fn: Callable | None = None
-        self._logits_model: Any = None
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None
         self.rebuild()
 
@@ -507,7 +511,8 @@ class SessionFigure:
         self._latent_grid_key = None  # the click grid is drawn anew
         with self._lock:
             s = self.session
-            self._kind = s.kind
+            self._model = s.generative_model
+            self._layout_key = (s.kind, self._model.panels)
             self._dataset = s.dataset
             self._engine = None
             self._drawn_key: tuple | None = None
@@ -539,7 +544,7 @@ class SessionFigure:
 
     def _template(self) -> tuple[go.Figure, dict[str, Panel]]:
         ds = self._dataset
-        grid = panel_names(self._kind, ds.is_image)
+        grid = panel_names(self._model.panels, ds.is_image)
         rows, cols = len(grid), len(grid[0])
         specs: list[list[dict | None]] = []
         order: list[tuple[str, int, int]] = []
@@ -556,7 +561,7 @@ class SessionFigure:
                 order.append((name, r + 1, c + 1))
                 c += span
             specs.append(spec_row)
-        titles = [TITLES.get(name, _data_title(self._kind)) for name, _, _ in order]
+        titles = [TITLES.get(name, _data_title(self._model)) for name, _, _ in order]
         fig = make_subplots(
             rows=rows, cols=cols, specs=specs, subplot_titles=titles, horizontal_spacing=0.07, vertical_spacing=0.12
         )
@@ -636,7 +641,7 @@ class SessionFigure:
             shown = ds.to_rows(ds.model_val[:MAX_DATA_POINTS]).reshape(-1, ds.features)  # the data's units
             self._data_projection = fit_projection(shown)
             real = self._data_projection.project(shown)
-            if self._kind == "gan" and ds.features == 2:
+            if "surface" in self._model.panels and ds.features == 2:
                 fig.add_trace(
                     go.Heatmap(
                         z=[[None]],
@@ -674,7 +679,7 @@ class SessionFigure:
                     **axes,
                 )
             )
-            if self._kind != "gan":
+            if self._model.can("decode"):
                 fig.add_trace(
                     go.Scatter(
                         x=[],
@@ -710,7 +715,8 @@ class SessionFigure:
 
     # -- drawing --------------------------------------------------------------------
     def needs_rebuild(self) -> bool:
-        return self.session.kind != self._kind or self.session.dataset is not self._dataset
+        s = self.session
+        return (s.kind, s.generative_model.panels) != self._layout_key or s.dataset is not self._dataset
 
     def draw(self, force: bool = False) -> bool:
         """Bring the panels up to date with the session (cheap when nothing changed).
@@ -827,7 +833,7 @@ class SessionFigure:
         if "data" in self.panels:
             proj = self._data_projection
             assert proj is not None
-            if s.kind == "autoencoder":
+            if not s.generative_model.can("sample"):
                 gen = s.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
             else:
                 gen = s.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED)
@@ -857,17 +863,6 @@ class SessionFigure:
             # a 2-D z goes as JSON text, not binary: two decimals keep it short
             z=np.round(prob.reshape(SURFACE_GRID, SURFACE_GRID).astype(np.float64), 2),
         )
-
-    def _logits(self) -> Callable:
-        """The discriminator's logits, jitted once per built model."""
-        model = self.session._model
-        if self._logits_model is not model:
-            import jax
-
-            self._logits_fn = jax.jit(model.logits)
-            self._logits_model = model
-        assert self._logits_fn is not None
-        return self._logits_fn
 
     # -- the latent explorer ---------------------------------------------------------
     def _on_latent_click(self, trace: Any, points: Any, state: Any) -> None:
@@ -927,9 +922,10 @@ def decision_surface(session: Session, grid: np.ndarray, figure: SessionFigure |
     import jax
     import jax.numpy as jnp
 
-    if session.kind != "gan":
-        raise TypeError(f"a decision surface needs a GAN, got the {session.kind} model")
-    fn = figure._logits() if figure is not None else jax.jit(session._model.logits)
+    model = session.generative_model
+    if not model.can("discriminate"):
+        raise TypeError(f"a decision surface needs a discriminator, and the {session.kind} model has none")
+    fn = model.jitted("logits")
     grid = session.dataset.flatten(grid, "grid")  # the plot's (data) units -> the model's
     logits = fn(session.engine.state["params"], jnp.asarray(grid, dtype=jnp.float32))
     return np.asarray(jax.nn.sigmoid(logits), dtype=np.float64)

@@ -27,8 +27,37 @@ from ..session import Session
 from . import frontends, snapshot
 from .plots import SessionFigure, ThrottledDrawer, timeline_line
 
-DATA_OPTIONS = ("digits", "moons", "ring", "grid")
+DATA_OPTIONS = ("digits", "mnist5k", "moons", "ring", "grid")
 MODEL_OPTIONS = (("autoencoder", "autoencoder"), ("VAE", "vae"), ("GAN", "gan"))
+YOURS = "yours"  # the model picker's value for a model with the user's own networks
+# the setup row (applied on Reset / Train), in order; the live row is _config.LIVE
+SETUP_FIELDS = ("latent_dim", "noise_dim", "hidden", "architecture", "batch_size", "seed", "epochs")
+FIELD_WIDTH = {"hidden": "170px", "architecture": "170px", "seed": "110px"}
+
+
+def make_control(p: _config.HParam) -> widgets.ValueWidget:
+    """The widget control of one hyperparameter, from its row in the table."""
+    wide = {"description_width": "initial"}
+    common: dict[str, Any] = {"description": p.text, "tooltip": p.doc, "style": wide}
+    if p.control in ("log_slider", "slider"):
+        lo, hi, step = p.view
+        if p.control == "log_slider":
+            w = widgets.FloatLogSlider(base=10, min=lo, max=hi, step=step, readout_format=".1e", **common)
+        elif p.type == "int":
+            w = widgets.IntSlider(min=int(lo), max=int(hi), step=int(step), **common)
+        else:
+            w = widgets.FloatSlider(min=lo, max=hi, step=step, **common)
+        w.continuous_update = False
+    else:
+        layout = widgets.Layout(width=FIELD_WIDTH.get(p.name, "140px"))
+        if p.control == "dropdown":
+            w = widgets.Dropdown(options=[c for c in p.choices if c is not None], layout=layout, **common)
+        elif p.control == "text":
+            w = widgets.Text(layout=layout, **common)
+        else:  # plain int fields: a bad value reaches validation and gets a clear message
+            w = widgets.IntText(layout=layout, **common)
+    w.add_class(p.css or "nbgen-" + p.name.replace("_", "-"))
+    return w
 TIMELINE_LINES = 8  # most recent live changes listed under the figure
 RED = "#c62828"
 
@@ -58,7 +87,7 @@ def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> N
     valid. Everything is validated before anything changes: a bad value raises
     and leaves the session as it was.
     """
-    session._rebind(model, data, **hyperparameters)
+    session.rebind(model, data, **hyperparameters)
 
 
 def _execution_count() -> int | None:
@@ -117,7 +146,8 @@ class SessionWidget(widgets.VBox):
         self.display_id = uuid.uuid4().hex
         self._displayed = False
         self._run_index: dict[int, Session] = {}
-        self._user_data = None if isinstance(session._data_spec, str) else session._data_spec
+        self._user_data = None if isinstance(session.config["data"], str) else session.config["data"]
+        self._user_spec = None  # a model with the user's networks, once seen
         self._build_controls()
         self.figure = SessionFigure(session, on_error=self._show_error)
         self.figure.draw()
@@ -160,62 +190,24 @@ class SessionWidget(widgets.VBox):
             style=wide,
             layout=text_layout("220px"),
         )
-        self.latent_dim = widgets.BoundedIntText(
-            value=2, min=1, max=4096, description="latent size", style=wide, layout=text_layout("140px")
-        )
-        self.noise_dim = widgets.BoundedIntText(
-            value=16, min=1, max=4096, description="noise size", style=wide, layout=text_layout("140px")
-        )
-        self.hidden = widgets.Text(value="256,256", description="hidden", style=wide, layout=text_layout("170px"))
-        self.batch_size = widgets.IntText(value=128, description="batch", style=wide, layout=text_layout("120px"))
-        self.seed = widgets.IntText(value=0, description="seed", style=wide, layout=text_layout("110px"))
-        self.epochs = widgets.IntText(value=100, description="epochs", style=wide, layout=text_layout("120px"))
+        for name in (*SETUP_FIELDS, *_config.LIVE):  # one control per row of the table
+            setattr(self, name, make_control(_config.TABLE[name]))
         self.model_picker.add_class("nbgen-model")
         self.data_picker.add_class("nbgen-data")
         self.model_picker.observe(lambda _: self._update_setup_visibility(), names="value")
         note = widgets.HTML("<small><i>applies on Reset / Train</i></small>")
         note.add_class("nbgen-setup-note")
         self._setup_box = widgets.HBox(
-            [
-                self.model_picker,
-                self.data_picker,
-                self.latent_dim,
-                self.noise_dim,
-                self.hidden,
-                self.batch_size,
-                self.seed,
-                self.epochs,
-                note,
-            ],
+            [self.model_picker, self.data_picker, *(getattr(self, n) for n in SETUP_FIELDS), note],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
         self._setup_box.add_class("nbgen-setup")
 
-        self.learning_rate = widgets.FloatLogSlider(
-            value=1e-3,
-            base=10,
-            min=-5,
-            max=-1,
-            step=0.05,
-            description="learning rate",
-            readout_format=".1e",
-            continuous_update=False,
-            style=wide,
-        )
-        self.beta = widgets.FloatSlider(
-            value=1.0, min=0.0, max=10.0, step=0.05, description="beta", continuous_update=False, style=wide
-        )
-        self.d_steps = widgets.IntSlider(
-            value=1, min=1, max=10, description="D steps", continuous_update=False, style=wide
-        )
-        self.learning_rate.add_class("nbgen-lr")
-        self.beta.add_class("nbgen-beta")
-        self.d_steps.add_class("nbgen-d-steps")
         for name, slider in self._live_sliders().items():
             slider.observe(self._live_observer(name), names="value")
         live_note = widgets.HTML("<small><i>live: applies at the next step</i></small>")
         self._live_box = widgets.HBox(
-            [self.learning_rate, self.beta, self.d_steps, live_note],
+            [*self._live_sliders().values(), live_note],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
 
@@ -287,7 +279,7 @@ class SessionWidget(widgets.VBox):
         self.compare_box.observe(lambda change: self.refresh_runs() if change["new"] == 0 else None, "selected_index")
 
     def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
-        return {"learning_rate": self.learning_rate, "beta": self.beta, "d_steps": self.d_steps}
+        return {name: getattr(self, name) for name in _config.LIVE}
 
     # -- from the session to the controls ----------------------------------------------------
     def _syncing(self) -> bool:
@@ -315,29 +307,41 @@ class SessionWidget(widgets.VBox):
             if tuple(self.data_picker.options) != tuple(options):
                 self.data_picker.options = options
             self.data_picker.value = s.dataset.name
-            self.model_picker.value = s.kind
-            if "latent_dim" in hp:
-                self.latent_dim.value = hp["latent_dim"]
-            if "noise_dim" in hp:
-                self.noise_dim.value = hp["noise_dim"]
-            self.hidden.value = ",".join(str(w) for w in hp["hidden"])
-            self.batch_size.value = hp["batch_size"]
-            self.seed.value = hp["seed"]
-            self.epochs.value = hp["epochs"]
+            spec = s.config["model"]
+            if not isinstance(spec, str):  # the user's networks: an entry of their own in the picker
+                self._user_spec = spec
+            options = list(MODEL_OPTIONS)
+            if self._user_spec is not None:
+                options.append((f"{type(self._user_spec).__name__} (your networks)", YOURS))
+            if tuple(self.model_picker.options) != tuple(options):
+                self.model_picker.options = options
+            self.model_picker.value = s.kind if isinstance(spec, str) else YOURS
+            for name in SETUP_FIELDS:
+                if name in hp:
+                    value = hp[name]
+                    getattr(self, name).value = ",".join(str(w) for w in value) if name == "hidden" else value
         finally:
             self._local.syncing = False
         self._synced = self._setup_values()
         self._update_setup_visibility()
 
     def _setup_values(self) -> dict[str, Any]:
-        return {
-            "latent_dim": self.latent_dim.value,
-            "noise_dim": self.noise_dim.value,
-            "hidden": self.hidden.value.replace(" ", ""),
-            "batch_size": self.batch_size.value,
-            "seed": self.seed.value,
-            "epochs": self.epochs.value,
-        }
+        values = {name: getattr(self, name).value for name in SETUP_FIELDS}
+        values["hidden"] = values["hidden"].replace(" ", "")
+        return values
+
+    def _picked(self) -> Any:
+        """The model the picker names: a name, or the user's model object."""
+        value = self.model_picker.value
+        return self._user_spec if value == YOURS else value
+
+    def _fields(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The setup fields the picked model takes, and those its networks fix (read-only)."""
+        from .. import models
+
+        spec = models.resolve(self._picked())
+        fixed = spec.fixed_by_networks if spec.user_defined else ()
+        return spec.accepts, fixed
 
     def _sync_live(self) -> None:
         """Move the live sliders to the session's values (no command is sent back)."""
@@ -349,9 +353,16 @@ class SessionWidget(widgets.VBox):
             slider.layout.display = None if name in hp else "none"
 
     def _update_setup_visibility(self) -> None:
-        gan = self.model_picker.value == "gan"
-        self.latent_dim.layout.display = "none" if gan else None
-        self.noise_dim.layout.display = None if gan else "none"
+        accepts, fixed = self._fields()
+        hp = self.session.hyperparameters
+        for name in SETUP_FIELDS:
+            control = getattr(self, name)
+            shown = name in accepts or (name in fixed and name in hp)
+            control.layout.display = None if shown else "none"
+            control.disabled = name in fixed
+            control.tooltip = (
+                "fixed by your networks" if name in fixed else _config.TABLE[name].doc
+            )
 
     def _update_controls(self) -> None:
         """Buttons, progress, status line, timeline and summary (cheap; any thread)."""
@@ -462,26 +473,22 @@ class SessionWidget(widgets.VBox):
         def observer(change: dict) -> None:
             if self._syncing() or self._closed:
                 return
-            if name not in _config.ACCEPTS[self.session.kind]:
+            if name not in self.session.generative_model.accepts:
                 return
             self._run_action(lambda: self.session.set(**{name: change["new"]}))
 
         return observer
 
     def _read_setup(self) -> tuple[str, Any, dict[str, Any]]:
-        model = self.model_picker.value
+        model = self._picked()
         choice = self.data_picker.value.strip()
         data = self._user_data if choice == "array" and self._user_data is not None else choice
-        accepts = _config.ACCEPTS[model]
+        accepts, _ = self._fields()
         hp: dict[str, Any] = {}
-        if "latent_dim" in accepts:
-            hp["latent_dim"] = self.latent_dim.value
-        if "noise_dim" in accepts:
-            hp["noise_dim"] = self.noise_dim.value
-        hp["hidden"] = parse_hidden(self.hidden.value)
-        hp["batch_size"] = self.batch_size.value
-        hp["seed"] = self.seed.value
-        hp["epochs"] = self.epochs.value
+        for name in SETUP_FIELDS:
+            if name in accepts:
+                value = getattr(self, name).value
+                hp[name] = parse_hidden(value) if name == "hidden" else value
         return model, data, hp
 
     def _apply_setup(self, rebuild: bool) -> None:
@@ -494,7 +501,8 @@ class SessionWidget(widgets.VBox):
         s = self.session
         model, data, hp = self._read_setup()
         current = self._setup_values()
-        if model != s.kind or self.data_picker.value.strip() != s.dataset.name:
+        same_model = model is s.config["model"] if not isinstance(model, str) else model == s.config["model"]
+        if not same_model or self.data_picker.value.strip() != s.dataset.name:
             # only the fields the user edited carry over; the rest take the new defaults
             edited = {k: v for k, v in hp.items() if current[k] != self._synced.get(k)}
             rebind(s, model, data, **edited)
@@ -503,7 +511,7 @@ class SessionWidget(widgets.VBox):
         now = s.hyperparameters
         structural = {k: v for k, v in hp.items() if k in _config.STRUCTURAL and v != now.get(k)}
         later = {k: v for k, v in hp.items() if k in _config.EPOCH and v != now.get(k)}
-        _config.validate(s.kind, {**structural, **later}, len(s.dataset.x_train))
+        _config.validate(s.generative_model.accepts, s.kind, {**structural, **later}, len(s.dataset.x_train))
         if structural or rebuild:
             s.reset(**structural, **later)
         elif later:

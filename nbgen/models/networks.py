@@ -1,0 +1,85 @@
+"""nbgen's default networks: dense (MLP) for any rows, convolutional for images.
+
+``architecture="conv"`` builds the shape of Keras's own examples ("Variational
+AutoEncoder", "DCGAN"): strided Conv2D down to the latent, Conv2DTranspose back up,
+sized for the data's images. ``"auto"`` picks the one that reaches good quality sooner
+on this kind of device (benchmarks/architecture.py measures it): on a CPU, XLA's
+convolution gradients are slow and the MLP wins; on a GPU or TPU, convolutions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax
+import keras
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+
+CONV_CHANNELS = (32, 64)  # Keras's VAE example
+
+
+def image_shape(dataset: Dataset) -> tuple[int, int, int] | None:
+    """``(h, w, c)`` when the rows are images a conv net can halve twice, else None."""
+    shape = dataset.row_shape
+    if len(shape) == 2:
+        shape = (*shape, 1)
+    if len(shape) != 3 or shape[2] > 4 or shape[0] % 4 or shape[1] % 4:
+        return None
+    return tuple(int(s) for s in shape)  # type: ignore[return-value]
+
+
+def on_accelerator() -> bool:
+    return jax.default_backend() in ("gpu", "tpu", "cuda", "rocm")
+
+
+def architecture(choice: str, dataset: Dataset) -> str:
+    """The architecture that ``choice`` means for ``dataset``: ``"mlp"`` or ``"conv"``."""
+    fits = image_shape(dataset) is not None
+    if choice == "conv" and not fits:
+        raise ValueError(
+            f"architecture='conv' needs image rows (h, w) or (h, w, c) with c <= 4 and h and w divisible by 4; "
+            f"the data's rows are shaped {dataset.row_shape}: use architecture='mlp' (or 'auto')"
+        )
+    if choice == "auto":
+        return "conv" if fits and on_accelerator() else "mlp"
+    return choice
+
+
+def mlp(name: str, inputs: keras.KerasTensor, hidden: tuple[int, ...], activation: str = "relu") -> keras.KerasTensor:
+    h = inputs
+    for i, width in enumerate(hidden):
+        h = keras.layers.Dense(width, activation=activation, name=f"{name}_dense_{i}")(h)
+    return h
+
+
+def encoder_trunk(name: str, arch: str, dataset: Dataset, hidden: tuple[int, ...], activation: str = "relu"):
+    """Input and last hidden layer of a network that reads rows (encoder, discriminator)."""
+    if arch == "conv":
+        x = keras.Input(image_shape(dataset), name="x")
+        h = x
+        for i, ch in enumerate(CONV_CHANNELS):
+            h = keras.layers.Conv2D(ch, 3, strides=2, padding="same", activation=activation, name=f"{name}_conv_{i}")(h)
+        h = keras.layers.Flatten(name=f"{name}_flatten")(h)
+        return x, mlp(name, h, hidden[:1], activation)
+    x = keras.Input((dataset.features,), name="x")
+    return x, mlp(name, x, hidden, activation)
+
+
+def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[int, ...], activation: str | None,
+                out_name: str) -> keras.Model:  # fmt: skip
+    """A network from a code ``(n, d)`` to rows (decoder, generator)."""
+    z = keras.Input((d,), name="z" if name == "decoder" else "noise")
+    if arch == "conv":
+        h_, w_, c = image_shape(dataset)
+        h = mlp(name, z, hidden[:1])
+        h = keras.layers.Dense((h_ // 4) * (w_ // 4) * CONV_CHANNELS[-1], activation="relu", name=f"{name}_project")(h)
+        h = keras.layers.Reshape((h_ // 4, w_ // 4, CONV_CHANNELS[-1]), name=f"{name}_reshape")(h)
+        for i, ch in enumerate(reversed(CONV_CHANNELS)):
+            h = keras.layers.Conv2DTranspose(ch, 3, strides=2, padding="same", activation="relu", name=f"{name}_deconv_{i}")(h)
+        out = keras.layers.Conv2D(c, 3, padding="same", activation=activation, name=out_name)(h)
+    else:
+        h = mlp(name, z, tuple(reversed(hidden)))
+        out = keras.layers.Dense(dataset.features, activation=activation, name=out_name)(h)
+    return keras.Model(z, out, name=name)
