@@ -92,33 +92,103 @@ class HParam:
 TABLE: dict[str, HParam] = {
     p.name: p
     for p in (
-        HParam("latent_dim", "structural", "int", "size of the latent code", 1, 4096, control="int_text",
-               label="latent size"),
-        HParam("noise_dim", "structural", "int", "size of the generator's noise input", 1, 4096,
-               control="int_text", label="noise size"),
-        HParam("hidden", "structural", "widths", "widths of the hidden layers (MLP) or of the dense layer after "
-               "the convolutions", 1, 8192, control="text"),
-        HParam("architecture", "structural", "choice", "network shape: 'mlp' (dense layers), 'conv' (strided "
-               "convolutions, images only) or 'auto' (the faster to good quality on this device kind, "
-               "benchmarks/architecture.py)", choices=("auto", "mlp", "conv"), control="dropdown"),
-        HParam("learning_rate", "live", "float", "Adam's step size (the GAN's discriminator: d_lr_mult times "
-               "it)", 0.0, 10.0, lo_open=True, control="log_slider", view=(-5, -1, 0.05), label="learning rate",
-               css="nbgen-lr"),
-        HParam("beta", "live", "float", "weight of the KL term in the VAE's loss", 0.0, 1000.0,
-               control="slider", view=(0.0, 10.0, 0.05), css="nbgen-beta"),
-        HParam("d_steps", "live", "int", "discriminator steps per generator step", 1, 20, control="slider",
-               view=(1, 20, 1), label="D steps", css="nbgen-d-steps"),
-        HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text",
-               label="batch"),
-        HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000,
-               control="int_text"),
-        HParam("anneal", "epoch", "float", "the fraction of the epochs, at the end, trained at a tenth of the "
-               "learning rate (0: off)", 0.0, 1.0, hi_open=True),
-        HParam("seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1,
-               control="int_text"),
+        HParam(
+            "latent_dim",
+            "structural",
+            "int",
+            "size of the latent code",
+            1,
+            4096,
+            control="int_text",
+            label="latent size",
+        ),
+        HParam(
+            "noise_dim",
+            "structural",
+            "int",
+            "size of the generator's noise input",
+            1,
+            4096,
+            control="int_text",
+            label="noise size",
+        ),
+        HParam(
+            "hidden",
+            "structural",
+            "widths",
+            "widths of the hidden layers (MLP) or of the dense layer after the convolutions",
+            1,
+            8192,
+            control="text",
+        ),
+        HParam(
+            "architecture",
+            "structural",
+            "choice",
+            "network shape: 'mlp' (dense layers), 'conv' (strided "
+            "convolutions, images only) or 'auto' (the faster to good quality on this device kind, "
+            "benchmarks/architecture.py)",
+            choices=("auto", "mlp", "conv"),
+            control="dropdown",
+        ),
+        HParam(
+            "learning_rate",
+            "live",
+            "float",
+            "Adam's step size (the GAN's discriminator: d_lr_mult times it)",
+            0.0,
+            10.0,
+            lo_open=True,
+            control="log_slider",
+            view=(-5, -1, 0.05),
+            label="learning rate",
+            css="nbgen-lr",
+        ),
+        HParam(
+            "beta",
+            "live",
+            "float",
+            "weight of the KL term in the VAE's loss",
+            0.0,
+            1000.0,
+            control="slider",
+            view=(0.0, 10.0, 0.05),
+            css="nbgen-beta",
+        ),
+        HParam(
+            "d_steps",
+            "live",
+            "int",
+            "discriminator steps per generator step",
+            1,
+            20,
+            control="slider",
+            view=(1, 20, 1),
+            label="D steps",
+            css="nbgen-d-steps",
+        ),
+        HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text", label="batch"),
+        HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000, control="int_text"),
+        HParam(
+            "anneal",
+            "epoch",
+            "float",
+            "the fraction of the epochs, at the end, trained at a tenth of the learning rate (0: off)",
+            0.0,
+            1.0,
+            hi_open=True,
+        ),
+        HParam(
+            "seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1, control="int_text"
+        ),
         HParam("steps_per_dispatch", "structural", "int", "training steps per compiled call", 1, 4096),
-        HParam("distribution", "structural", "choice", "None (one device) or 'data_parallel' (all local JAX "
-               "devices)", choices=(None, "data_parallel")),
+        HParam(
+            "distribution",
+            "structural",
+            "choice",
+            "None (one device) or 'data_parallel' (all local JAX devices)",
+            choices=(None, "data_parallel"),
+        ),
     )
 }
 

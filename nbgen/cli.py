@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import _config
 
-    hp = {k: getattr(args, k) for k in _config.TABLE if k not in ("epochs", "seed") and getattr(args, k, None) is not None}
+    hp = {
+        k: getattr(args, k) for k in _config.TABLE if k not in ("epochs", "seed") and getattr(args, k, None) is not None
+    }
     try:
         session = nbgen.Session(args.model, args.data, seed=args.seed, **hp)
         epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs

@@ -409,7 +409,9 @@ class Session:
 
     def discriminate(self, x: Any) -> np.ndarray:
         """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN)."""
-        self._require("discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})")
+        self._require(
+            "discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})"
+        )
         xf = self.dataset.flatten(x)
         logits = self._fn("logits", lambda: self._model.logits)(self._params(), xf)
         return np.asarray(jax.nn.sigmoid(logits))
@@ -430,8 +432,7 @@ class Session:
         path = os.fspath(path)
         if os.path.isdir(path):
             raise IsADirectoryError(
-                f"path={path!r} is a folder: give a file name, for example "
-                f"{os.path.join(path, self.kind + '.nbgen')!r}"
+                f"path={path!r} is a folder: give a file name, for example {os.path.join(path, self.kind + '.nbgen')!r}"
             )
         if not path.endswith(".nbgen"):
             path += ".nbgen"
@@ -631,9 +632,7 @@ class Session:
 
     def summary(self) -> str:
         """A compact, stable text summary of the last epoch's metrics."""
-        parts = [
-            f"{self.kind} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"
-        ]
+        parts = [f"{self.kind} on {self.dataset.name}: {self.status} after {self.epoch} epochs ({self.step} steps)"]
         for name, values in self.history.items():
             if name != "learning_rate" and values:
                 parts.append(f"{name} {values[-1]:.4g}")

@@ -20,7 +20,12 @@ def conv_encoder(outputs: int = 2, name: str = "enc") -> keras.Model:
 
 def dense_decoder(d: int = 2, out: tuple = (64,), activation: str | None = "sigmoid") -> keras.Model:
     return keras.Sequential(
-        [keras.Input((d,)), L.Dense(32, activation="relu"), L.Dense(int(np.prod(out)), activation=activation), L.Reshape(out)],
+        [
+            keras.Input((d,)),
+            L.Dense(32, activation="relu"),
+            L.Dense(int(np.prod(out)), activation=activation),
+            L.Reshape(out),
+        ],
         name="dec",
     )
 
@@ -107,7 +112,11 @@ class NotTraceable(L.Layer):
     "make, exc, pattern",
     [
         (lambda: nbgen.Autoencoder("encoder", dense_decoder()), TypeError, r"encoder must be a keras.Model .*got str"),
-        (lambda: nbgen.Autoencoder(conv_encoder()), TypeError, r"needs all of its networks \(encoder, decoder\).*decoder missing"),
+        (
+            lambda: nbgen.Autoencoder(conv_encoder()),
+            TypeError,
+            r"needs all of its networks \(encoder, decoder\).*decoder missing",
+        ),
         (
             lambda: nbgen.VAE(conv_encoder(4), dense_decoder(2), latent_dim=8),
             ValueError,

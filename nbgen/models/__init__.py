@@ -50,4 +50,14 @@ def resolve(model: Any) -> GenerativeModel:
     return REGISTRY[key]()
 
 
-__all__ = ["GAN", "REGISTRY", "VAE", "Autoencoder", "GenerativeModel", "NetworkError", "Networks", "register", "resolve"]
+__all__ = [
+    "GAN",
+    "REGISTRY",
+    "VAE",
+    "Autoencoder",
+    "GenerativeModel",
+    "NetworkError",
+    "Networks",
+    "register",
+    "resolve",
+]

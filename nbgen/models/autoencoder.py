@@ -56,7 +56,9 @@ class Autoencoder(GenerativeModel):
         arch = architecture(hp["architecture"], dataset)
         x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"])
         encoder = keras.Model(x, keras.layers.Dense(hp["latent_dim"], name="z")(h), name="encoder")
-        decoder = decoder_net("decoder", arch, dataset, hp["latent_dim"], hp["hidden"], self.output_activation(), "x_hat")
+        decoder = decoder_net(
+            "decoder", arch, dataset, hp["latent_dim"], hp["hidden"], self.output_activation(), "x_hat"
+        )
         return {"encoder": encoder, "decoder": decoder}
 
     def check_networks(self, dataset):
@@ -64,7 +66,9 @@ class Autoencoder(GenerativeModel):
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
         if len(outs) != 1 or len(outs[0]) != 1:
             got = ", ".join(str((None, *o)) for o in outs)
-            raise NetworkError(f"encoder {enc.name!r} outputs {got}: an autoencoder's encoder must output one code (None, latent_dim)")
+            raise NetworkError(
+                f"encoder {enc.name!r} outputs {got}: an autoencoder's encoder must output one code (None, latent_dim)"
+            )
         d = outs[0][0]
         z_shape = input_shape(dec, "decoder")
         if z_shape != (d,):

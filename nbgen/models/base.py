@@ -81,7 +81,9 @@ def input_shape(net: Any, role: str) -> tuple[int, ...]:
             f"or build it first, e.g. {role}.build((None, ...)) with the shape of one input row"
         )
     if any(s is None for s in shapes):
-        raise NetworkError(f"{role} {net.name!r} has an input of shape {(None, *shapes)}: every axis but the batch must be fixed")
+        raise NetworkError(
+            f"{role} {net.name!r} has an input of shape {(None, *shapes)}: every axis but the batch must be fixed"
+        )
     if not net.variables:  # a subclassed model that was built without being called
         net(np.zeros((1, *shapes), np.float32))
     return tuple(int(s) for s in shapes)

@@ -95,7 +95,9 @@ class GAN(GenerativeModel):
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset)
-        generator = decoder_net("generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake")
+        generator = decoder_net(
+            "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake"
+        )
         if arch == "conv":
             self.pack = 1
             x, h = encoder_trunk("discriminator", arch, dataset, hp["hidden"], activation="leaky_relu")

@@ -77,7 +77,9 @@ def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[in
         h = keras.layers.Dense((h_ // 4) * (w_ // 4) * CONV_CHANNELS[-1], activation="relu", name=f"{name}_project")(h)
         h = keras.layers.Reshape((h_ // 4, w_ // 4, CONV_CHANNELS[-1]), name=f"{name}_reshape")(h)
         for i, ch in enumerate(reversed(CONV_CHANNELS)):
-            h = keras.layers.Conv2DTranspose(ch, 3, strides=2, padding="same", activation="relu", name=f"{name}_deconv_{i}")(h)
+            h = keras.layers.Conv2DTranspose(
+                ch, 3, strides=2, padding="same", activation="relu", name=f"{name}_deconv_{i}"
+            )(h)
         out = keras.layers.Conv2D(c, 3, padding="same", activation=activation, name=out_name)(h)
     else:
         h = mlp(name, z, tuple(reversed(hidden)))

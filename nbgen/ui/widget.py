@@ -58,6 +58,8 @@ def make_control(p: _config.HParam) -> widgets.ValueWidget:
             w = widgets.IntText(layout=layout, **common)
     w.add_class(p.css or "nbgen-" + p.name.replace("_", "-"))
     return w
+
+
 TIMELINE_LINES = 8  # most recent live changes listed under the figure
 RED = "#c62828"
 
@@ -360,9 +362,7 @@ class SessionWidget(widgets.VBox):
             shown = name in accepts or (name in fixed and name in hp)
             control.layout.display = None if shown else "none"
             control.disabled = name in fixed
-            control.tooltip = (
-                "fixed by your networks" if name in fixed else _config.TABLE[name].doc
-            )
+            control.tooltip = "fixed by your networks" if name in fixed else _config.TABLE[name].doc
 
     def _update_controls(self) -> None:
         """Buttons, progress, status line, timeline and summary (cheap; any thread)."""
