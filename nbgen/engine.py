@@ -223,7 +223,7 @@ class Engine:
         with self._lock:
             return dict(self._pending)
 
-    def _apply_pending(self, epoch_boundary: bool) -> None:
+    def apply_pending(self, epoch_boundary: bool) -> None:
         with self._lock:
             if not self._pending:
                 return
@@ -271,7 +271,7 @@ class Engine:
             "time": time.time(),
         }
         self.timeline.append(record)
-        self._emit({"type": "change", **record})
+        self.emit({"type": "change", **record})
 
     def _anneal_if_due(self) -> None:
         """The learning-rate drop of ``anneal``: once the session's epoch count reaches
@@ -298,11 +298,11 @@ class Engine:
     # -- control ---------------------------------------------------------------
     def pause(self) -> None:
         self._running.clear()
-        self._emit({"type": "status", "status": "paused", "step": self.step})
+        self.emit({"type": "status", "status": "paused", "step": self.step})
 
     def resume(self) -> None:
         self._running.set()
-        self._emit({"type": "status", "status": "running", "step": self.step})
+        self.emit({"type": "status", "status": "running", "step": self.step})
 
     def arm(self) -> None:
         """Forget an earlier stop request: called before each run starts."""
@@ -317,7 +317,7 @@ class Engine:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)
@@ -347,11 +347,11 @@ class Engine:
         n = len(self.dataset.x_train)
         start_epoch = self.epoch
         self.total_steps_planned = self.step + epochs * (n // self.batch_size)
-        self._emit({"type": "status", "status": "running", "step": self.step})
+        self.emit({"type": "status", "status": "running", "step": self.step})
         target = start_epoch + epochs
         while self.epoch < target:
             self._apply_scheduled()
-            self._apply_pending(epoch_boundary=True)
+            self.apply_pending(epoch_boundary=True)
             self._anneal_if_due()
             rng = np.random.default_rng([self.seed, self.epoch])
             steps = n // self.batch_size
@@ -367,7 +367,7 @@ class Engine:
                 if self._wait_if_paused() or (limit is not None and self.step >= limit):
                     break
                 self._apply_scheduled()
-                self._apply_pending(epoch_boundary=False)
+                self.apply_pending(epoch_boundary=False)
                 self.total_steps_planned = self.step + (steps - c0) + remaining
                 rows = idx[c0 : c0 + self.chunk]
                 t0 = time.perf_counter()
@@ -404,7 +404,7 @@ class Engine:
                 self.samples_per_sec = (
                     rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
                 )
-                self._emit(
+                self.emit(
                     {
                         "type": "steps",
                         "step": self.step,
@@ -421,7 +421,7 @@ class Engine:
             # replay: changes the original made after its last epoch
             self.request({r["name"]: r["new"] for r in self.schedule})
             self.schedule = []
-            self._apply_pending(epoch_boundary=True)
+            self.apply_pending(epoch_boundary=True)
         return "finished"
 
     def _wait_if_paused(self) -> bool:
@@ -441,7 +441,7 @@ class Engine:
             self.history.setdefault(name, []).append(float(value))
         self.epoch += 1
         self.epoch_ends.append(self.step)
-        self._emit({"type": "epoch", "epoch": self.epoch, "step": self.step, "metrics": entry})
+        self.emit({"type": "epoch", "epoch": self.epoch, "step": self.step, "metrics": entry})
 
     def validation_metrics(self) -> dict[str, float]:
         if not self.model.val_metric_names:

@@ -85,7 +85,7 @@ class Session:
         self._listeners: list[Callable[[dict], None]] = []
         self._fns: dict[str, Callable] = {}
         self._sample_calls = 0
-        self.widget = None
+        self._view: weakref.ref | None = None  # the view holds the session, not the reverse
         # held while reset/rebind swap the model, data and engine, and by views while they
         # read them, so that a view never pairs the new data with the old model
         self.lock = threading.RLock()
@@ -102,6 +102,16 @@ class Session:
         self.engine.listeners = self._listeners
         self._fns = {}
         self._weights_synced_at = -1
+
+    @property
+    def widget(self) -> Any:
+        """The live view showing this session (``nbgen.show``), or None. Held weakly: the
+        view keeps the session alive, the session does not keep a closed view alive."""
+        return None if self._view is None else self._view()
+
+    @widget.setter
+    def widget(self, view: Any) -> None:
+        self._view = None if view is None else weakref.ref(view)
 
     # -- read-only views of the state -------------------------------------------
     @property
@@ -194,7 +204,7 @@ class Session:
         return unsubscribe
 
     def _emit(self, event: dict) -> None:
-        self.engine._emit(event)
+        self.engine.emit(event)
 
     # -- training control ------------------------------------------------------------
     def train(self, epochs: int | None = None, block: bool = True) -> None:
@@ -248,7 +258,7 @@ class Session:
         finally:
             # a change requested after the last dispatch (say, during the first compile,
             # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
-            self.engine._apply_pending(epoch_boundary=True)
+            self.engine.apply_pending(epoch_boundary=True)
             done.set()
             self._emit(
                 {
@@ -309,7 +319,7 @@ class Session:
         changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
         self.engine.request(changes)
         if not self.running:
-            self.engine._apply_pending(epoch_boundary=True)
+            self.engine.apply_pending(epoch_boundary=True)
 
     def reset(self, **hyperparameters: Any) -> None:
         """Rebuild the networks from scratch, optionally with new hyperparameters.

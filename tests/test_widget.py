@@ -191,3 +191,39 @@ def test_product_smoke_gan_on_ring(kernel):
     assert "Finished" in facts["status"] and RED not in facts["status"]
     assert facts["d_steps"] == 2
     kernel.run("s.close()")
+
+
+USER_VAE = """
+import keras
+L = keras.layers
+enc = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+                        L.Flatten(), L.Dense(6)], name="my_encoder")
+dec = keras.Sequential([keras.Input((3,)), L.Dense(32, activation="relu"), L.Dense(64)], name="my_decoder")
+s = nbgen.show(nbgen.VAE(enc, dec), 'digits', epochs=3000); w = s.widget
+"""
+
+
+def test_a_user_model_gets_the_same_controls_with_the_fixed_fields_read_only(kernel):
+    kernel.run(USER_VAE)
+    facts = kernel.value(
+        "{'picked': w.model_picker.value, 'label': dict((v, k) for k, v in w.model_picker.options)['yours'],"
+        " 'latent': [w.latent_dim.value, w.latent_dim.disabled, w.latent_dim.layout.display],"
+        " 'hidden': w.hidden.layout.display, 'arch': w.architecture.layout.display,"
+        " 'beta': [w.beta.disabled, w.beta.layout.display], 'kinds': s.generative_model.panels}"
+    )
+    assert facts["picked"] == "yours" and facts["label"] == "VAE (your networks)"
+    assert facts["latent"] == [3, True, None]  # read from the encoder, shown, read-only
+    assert facts["hidden"] == "none" and facts["arch"] == "none"  # the networks fix them: not offered
+    assert facts["beta"] == [False, None]
+    m = ids(kernel)
+    kernel.click(m["train_button"])
+    kernel.wait_for("s.step > 20")
+    kernel.set_value(m["learning_rate"], value=3e-4)  # a live control reaches the user's model too
+    kernel.wait_for("[r for r in s.timeline if r['name'] == 'learning_rate']")
+    kernel.click(m["stop_button"])
+    kernel.wait_for("not s.running")
+    kernel.click(m["reset_button"])  # Reset keeps the user's networks, from their first weights
+    kernel.wait_for("s.step == 0 and w.flush()")
+    assert kernel.value("w.model_picker.value == 'yours' and s.model.encoder.name") == "my_encoder"
+    assert kernel.value("w.figure.has_trace('samples') and len(w.figure.trace('latent').x) > 0")
+    kernel.run("s.close()")

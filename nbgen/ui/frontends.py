@@ -50,6 +50,9 @@ def display_metadata() -> dict[str, Any]:
     return {WIDGET_MIME: {"colab": {"custom_widget_manager": {"url": url}}}} if url else {}
 
 
+_OPEN: set[StaticView] = set()  # sessions hold their views weakly: open static views live here
+
+
 class StaticView:
     """The fallback view: the static snapshot (updated when a run ends) and a progress line.
 
@@ -66,6 +69,7 @@ class StaticView:
         self._closed = False
         self._line: ProgressLine | None = None
         self._unsubscribe = session.subscribe(self._on_event)
+        _OPEN.add(self)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
@@ -102,6 +106,7 @@ class StaticView:
     def close(self) -> None:
         self._closed = True
         self._unsubscribe()
+        _OPEN.discard(self)
         if self.session.widget is self:
             self.session.widget = None
 

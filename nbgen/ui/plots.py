@@ -500,7 +500,7 @@ class SessionFigure:
         self.widget.add_class("nbgen-plot")
         # the session's lock: one lock for "the session's model and data" and "this figure", so that
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
-        self._lock = session.lock
+        self.lock = self._lock = session.lock  # public: views that draw beside it take it too
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None
         self.rebuild()

@@ -652,7 +652,7 @@ class SessionWidget(widgets.VBox):
     def snapshot_bundle(self) -> dict[str, str]:
         """The static picture of the views, displayed under the widget by ``show()``: what a
         saved or exported notebook shows where the widget cannot render."""
-        with self.figure._lock:
+        with self.figure.lock:
             return snapshot.bundle(self.figure)
 
     def refresh_snapshot(self) -> None:
