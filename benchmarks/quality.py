@@ -1,7 +1,13 @@
 """Quality of nbgen's models against the anchors (shared notes, anchors.md).
 
-Run:  python benchmarks/quality.py            (everything, ~10 minutes on 2 cores)
-      python benchmarks/quality.py --only ae   (one family: ae, vae, gan-ring, gan-grid, gan-digits)
+Run:  python benchmarks/quality.py            (everything, ~30 minutes on 2 cores)
+      python benchmarks/quality.py --only ae   (one family: ae, vae, gan-ring, gan-grid, gan-digits,
+                                                ae-anchor, ae-mnist5k, vae-mnist5k, gan-mnist5k)
+
+The ``ae-anchor`` rows follow issue 10's protocol: the training split of anchors.md passed as
+``(x_train, y_train)`` with the defaults, judged on its held-out split, 3 seeds. The
+``*-mnist5k`` rows use the defaults on ``data="mnist5k"`` (architecture "auto"), judged on its
+held-out split; samples are classified by logistic regression trained on its training split.
 
 Prints one markdown row per run with wall time and process CPU time, then a
 summary of the targets from issue 2. The README's quality table is this output.
@@ -41,16 +47,46 @@ VAE_RUNS = [dict(latent_dim=2), dict(latent_dim=8)]
 SEEDS = range(5)
 
 
+def ae_anchor(row) -> list[tuple[str, bool]]:
+    """Issue 10's AE protocol on digits: anchors.md's training split in, its held-out split judged."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)
+    x_tr, x_te, y_tr, _ = train_test_split(x, d.target, test_size=0.2, random_state=0, stratify=d.target)
+    out = []
+    for latent, limit in ((2, 0.030), (8, 0.0116)):
+        results = []
+        for seed in range(3):
+            (s, wall, cpu) = timed(lambda: nbgen.train("autoencoder", (x_tr, y_tr), latent_dim=latent, seed=seed))
+            mse = float(np.mean((s.reconstruct(x_te) - x_te) ** 2))
+            row("autoencoder", "digits (anchor split)", {"latent_dim": latent}, seed, {"held-out mse": mse}, wall, cpu)
+            results.append((mse, wall))
+        worst = max(r[0] for r in results)
+        slowest = max(r[1] for r in results)
+        out.append(
+            (
+                f"AE digits latent {latent} (anchor split, 3 seeds): worst held-out MSE {worst:.4f} <= {limit}, "
+                f"slowest {slowest:.0f} s <= 60 s",
+                worst <= limit and slowest <= 60,
+            )
+        )
+    return out
+
+
 def fmt(v):
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", choices=["ae", "vae", "gan-ring", "gan-grid", "gan-digits"], action="append")
+    families = ["ae", "vae", "gan-ring", "gan-grid", "gan-digits", "ae-anchor", "ae-mnist5k", "vae-mnist5k", "gan-mnist5k"]
+    p.add_argument("--only", choices=families, action="append")
     p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
     args = p.parse_args(argv)
-    only = set(args.only or ["ae", "vae", "gan-ring", "gan-grid", "gan-digits"])
+    only = set(args.only or families)
     verdicts: list[tuple[str, bool]] = []
     print("| model | data | settings | seed | metrics | wall s | CPU s |")
     print("|---|---|---|---|---|---|---|")
@@ -110,6 +146,41 @@ def main(argv=None) -> int:
             (
                 f"GAN digits: samples cover {m['classes']}/10 classes ({m['balanced_classes']} balanced)",
                 m["classes"] == 10,
+            )
+        )
+    if "ae-anchor" in only:
+        verdicts += ae_anchor(row)
+    if "ae-mnist5k" in only:
+        s, m, wall, cpu = run("autoencoder", "mnist5k", latent_dim=8)
+        row("autoencoder", "mnist5k", {"latent_dim": 8}, 0, m, wall, cpu)
+        verdicts.append(
+            (
+                f"AE mnist5k latent 8: held-out MSE {m['mse']:.4f} = {m['mse_vs_pca']:.2f}x PCA(8) <= 0.5x, "
+                f"{wall:.0f} s <= 120 s",
+                m["mse_vs_pca"] <= 0.5 and wall <= 120,
+            )
+        )
+    if "vae-mnist5k" in only:
+        for d in (2, 16):
+            s, m, wall, cpu = run("vae", "mnist5k", latent_dim=d)
+            row("vae", "mnist5k", {"latent_dim": d}, 0, m, wall, cpu)
+            ok = m["iw_bound"] <= m["neg_elbo"] and m["classes_5pct"] == 10 and m["confidence"] >= 0.85
+            verdicts.append(
+                (
+                    f"VAE mnist5k latent {d}: IS bound {m['iw_bound']:.1f} <= neg. ELBO {m['neg_elbo']:.1f}, "
+                    f"{m['classes_5pct']}/10 classes with >= 5%, confidence {m['confidence']:.2f} >= 0.85, "
+                    f"{wall:.0f} s <= 120 s",
+                    ok and wall <= 120,
+                )
+            )
+    if "gan-mnist5k" in only:
+        s, m, wall, cpu = run("gan", "mnist5k")
+        row("gan", "mnist5k", {}, 0, m, wall, cpu)
+        verdicts.append(
+            (
+                f"GAN mnist5k: {m['classes_5pct']}/10 classes with >= 5%, confidence {m['confidence']:.2f} >= 0.9, "
+                f"{wall:.0f} s <= 120 s",
+                m["classes_5pct"] == 10 and m["confidence"] >= 0.9 and wall <= 120,
             )
         )
     print()
