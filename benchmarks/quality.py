@@ -60,7 +60,9 @@ def ae_anchor(row) -> list[tuple[str, bool]]:
     for latent, limit in ((2, 0.030), (8, 0.0116)):
         results = []
         for seed in range(3):
-            (s, wall, cpu) = timed(lambda: nbgen.train("autoencoder", (x_tr, y_tr), latent_dim=latent, seed=seed))
+            (s, wall, cpu) = timed(
+                lambda d=latent, sd=seed: nbgen.train("autoencoder", (x_tr, y_tr), latent_dim=d, seed=sd)
+            )
             mse = float(np.mean((s.reconstruct(x_te) - x_te) ** 2))
             row("autoencoder", "digits (anchor split)", {"latent_dim": latent}, seed, {"held-out mse": mse}, wall, cpu)
             results.append((mse, wall))
@@ -82,7 +84,17 @@ def fmt(v):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    families = ["ae", "vae", "gan-ring", "gan-grid", "gan-digits", "ae-anchor", "ae-mnist5k", "vae-mnist5k", "gan-mnist5k"]
+    families = [
+        "ae",
+        "vae",
+        "gan-ring",
+        "gan-grid",
+        "gan-digits",
+        "ae-anchor",
+        "ae-mnist5k",
+        "vae-mnist5k",
+        "gan-mnist5k",
+    ]
     p.add_argument("--only", choices=families, action="append")
     p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
     args = p.parse_args(argv)
