@@ -88,7 +88,7 @@ def _first_point(model, data, **hp):
         time.sleep(0.002)
     out['first_step'] = time.perf_counter() - t0
     fig = s.widget.figure
-    while len(fig.trace(fig._loss_names[0]).x) == 0:
+    while len(fig.trace(fig.loss_names[0]).x) == 0:
         time.sleep(0.002)
     out['first_point'] = time.perf_counter() - t0
     s.close()

@@ -73,9 +73,10 @@ def classifier(name: str = "digits"):
     ds = load(name)
     x, y = np.asarray(ds.model_train, np.float32), ds.y_train
     if name == "digits":
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import SVC
 
-        clf = SVC(gamma=0.02, C=10.0, probability=True, random_state=0).fit(x, y)
+        clf = CalibratedClassifierCV(SVC(gamma=0.02, C=10.0), ensemble=False).fit(x, y)
     elif name == "mnist5k":
         from sklearn.linear_model import LogisticRegression
 

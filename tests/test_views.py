@@ -201,7 +201,7 @@ def test_latent_scatter_is_capped_and_pca_projected():
         assert fig.latent_projection is not None and fig.latent_projection.components.shape == (2, 4)
         out = fig.decode_at(0.5, -0.5)  # a 2-D click lifted to the 4-D latent space
         assert out.shape == (2,)
-        assert list(fig.trace("decoded").x) == pytest.approx([fig._data_projection.project(out[None])[0, 0]])
+        assert list(fig.trace("decoded").x) == pytest.approx([fig.data_projection.project(out[None])[0, 0]])
         assert list(fig.trace("latent-click").x) == [0.5]
     finally:
         s.close()

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .plots import png_to_array
+from .png import png_to_array
 
 WIDTH = 960
 MAX_POINTS = 600  # per scatter trace: keeps the SVG (and the saved notebook) small

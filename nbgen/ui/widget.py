@@ -25,7 +25,9 @@ from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
 from . import frontends, snapshot
-from .plots import SessionFigure, ThrottledDrawer, timeline_line
+from .labels import timeline_line
+from .pacing import ThrottledDrawer
+from .plots import SessionFigure
 
 DATA_OPTIONS = ("digits", "mnist5k", "moons", "ring", "grid")
 MODEL_OPTIONS = (("autoencoder", "autoencoder"), ("VAE", "vae"), ("GAN", "gan"))

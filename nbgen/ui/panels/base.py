@@ -1,0 +1,57 @@
+"""What every panel of the live figure shares: its place in the figure, and the fixed noise.
+
+A :class:`Panel` is one subplot's geometry: the axis references (``"x2"``,
+``"y2"``) its traces are drawn against and the layout keys of its axes. The
+figure (:class:`~nbgen.ui.plots.SessionFigure`) lays the subplots out and hands
+each panel module its :class:`Panel` in ``add(fig, panel)``; a panel module only
+ever adds traces to, and updates, the subplot it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from ...session import Session
+    from ..plots import SessionFigure
+
+SAMPLE_SEED = 12345  # fixed noise, so frames show the model change and not the noise
+
+
+@dataclass
+class Panel:
+    """One subplot: its axis references (``"x2"``, ``"y2"``) and layout names."""
+
+    name: str
+    title: str
+    xref: str
+    yref: str
+
+    @property
+    def xaxis(self) -> str:
+        return "xaxis" + self.xref[1:]
+
+    @property
+    def yaxis(self) -> str:
+        return "yaxis" + self.yref[1:]
+
+    @property
+    def axes(self) -> dict[str, str]:
+        """The keyword arguments that put a trace on this subplot."""
+        return {"xaxis": self.xref, "yaxis": self.yref}
+
+
+class PanelView(Protocol):
+    """What the figure asks of every panel module's class."""
+
+    name: str  # the panel's name in ``panel_names``
+    title: str  # its subplot title
+
+    def add(self, fig: go.Figure, panel: Panel) -> None:
+        """Add this panel's traces to ``fig`` on the subplot ``panel``, and set up its axes."""
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        """Draw the session's current state into the figure's traces."""

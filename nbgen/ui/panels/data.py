@@ -1,0 +1,162 @@
+"""The 2-D data panel: real against generated points, and the GAN discriminator's decision surface.
+
+For tabular data the real validation rows (at most :data:`MAX_DATA_POINTS`, in
+the data's units) are drawn once, projected to the plane (PCA beyond two
+features); each model-view update draws the model's samples from fixed noise,
+or its reconstructions when it cannot sample, in the same projection. Models
+that declare a ``"surface"`` panel get D(x) shaded behind the points on 2-D data
+(:func:`decision_surface`), and models that can decode get a star at the row
+decoded from the latent click.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..arrays import Projection, fit_projection, grid_points, padded_range
+from .base import SAMPLE_SEED, Panel
+
+if TYPE_CHECKING:
+    from ...data import Dataset
+    from ...session import Session
+    from ..plots import SessionFigure
+
+MAX_DATA_POINTS = 1000  # real and generated points in the data panel
+SURFACE_GRID = 40  # resolution of the GAN decision surface, per side
+
+
+def data_title(model: Any) -> str:
+    """The data panel's title for ``model`` (what it shows depends on what the model can do)."""
+    shading = "; shading: D(x)" if "surface" in model.panels else ""
+    made = "samples" if model.can("sample") else "reconstructions"
+    star = "; star: decoded click" if model.can("decode") else ""
+    return f"Real (grey), {made}{star}{shading}"
+
+
+class DataPanel:
+    """Real (``"real"``) and generated (``"generated"``) points, with ``"decision"`` and ``"decoded"`` where the model has them."""
+
+    name = "data"
+
+    def __init__(self, model: Any, dataset: Dataset):
+        self.model = model
+        self.dataset = dataset
+        self.title = data_title(model)
+        self.panel: Panel | None = None
+        self.projection: Projection | None = None  # rows in the data's units <-> the plane
+
+    def add(self, fig: go.Figure, panel: Panel) -> None:
+        """Fit the projection to the real rows and add this panel's traces and ranges to ``fig``."""
+        self.panel = panel
+        ds = self.dataset
+        axes = panel.axes
+        shown = ds.to_rows(ds.model_val[:MAX_DATA_POINTS]).reshape(-1, ds.features)  # the data's units
+        self.projection = fit_projection(shown)
+        real = self.projection.project(shown)
+        if "surface" in self.model.panels and ds.features == 2:
+            fig.add_trace(
+                go.Heatmap(
+                    z=[[None]],
+                    colorscale="RdBu",
+                    zmin=0.0,
+                    zmax=1.0,
+                    opacity=0.5,
+                    showscale=False,
+                    hovertemplate="D(x)=%{z:.2f}<extra></extra>",
+                    name="decision",
+                    **axes,
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=real[:, 0],
+                y=real[:, 1],
+                mode="markers",
+                marker={"size": 4, "color": "rgba(90,90,90,0.45)"},
+                hoverinfo="skip",
+                showlegend=False,
+                name="real",
+                **axes,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="markers",
+                marker={"size": 4, "color": "rgba(214,39,40,0.6)"},
+                hoverinfo="skip",
+                showlegend=False,
+                name="generated",
+                **axes,
+            )
+        )
+        if self.model.can("decode"):
+            fig.add_trace(
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="markers",
+                    marker={"symbol": "star", "size": 16, "color": "black"},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name="decoded",
+                    **axes,
+                )
+            )
+        xr, yr = padded_range(real[:, 0]), padded_range(real[:, 1])
+        fig.layout[panel.xaxis].range = list(xr)
+        fig.layout[panel.yaxis].range = list(yr)
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        """Draw the generated points (and the decision surface where there is one)."""
+        ds = session.dataset
+        proj = self.projection
+        assert proj is not None
+        if not session.generative_model.can("sample"):
+            gen = session.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
+        else:
+            gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED)
+        gen = gen.reshape(len(gen), -1)
+        xy = proj.project(gen).astype(np.float32)
+        figure.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
+        if figure.has_trace("decision"):
+            self._draw_decision_surface(session, figure)
+
+    def _draw_decision_surface(self, session: Session, figure: SessionFigure) -> None:
+        layout = figure.widget.layout
+        p = self.panel
+        assert p is not None
+        xr = tuple(layout[p.xaxis].range)
+        yr = tuple(layout[p.yaxis].range)
+        grid = grid_points(xr, yr, SURFACE_GRID).astype(np.float32)
+        prob = decision_surface(session, grid, figure)
+        figure.trace("decision").update(
+            x=np.linspace(*xr, SURFACE_GRID),
+            y=np.linspace(*yr, SURFACE_GRID),
+            # a 2-D z goes as JSON text, not binary: two decimals keep it short
+            z=np.round(prob.reshape(SURFACE_GRID, SURFACE_GRID).astype(np.float64), 2),
+        )
+
+    def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None:
+        """Star the row decoded from the latent click (when the model can decode)."""
+        if figure.has_trace("decoded") and self.projection is not None:
+            xy = self.projection.project(out.reshape(1, -1))
+            figure.trace("decoded").update(x=xy[:, 0], y=xy[:, 1])
+
+
+def decision_surface(session: Session, grid: np.ndarray, figure: SessionFigure | None = None) -> np.ndarray:
+    """The GAN discriminator's D(x) = sigmoid(logits) at the rows of ``grid`` (n, 2)."""
+    import jax
+    import jax.numpy as jnp
+
+    model = session.generative_model
+    if not model.can("discriminate"):
+        raise TypeError(f"a decision surface needs a discriminator, and the {session.kind} model has none")
+    fn = model.jitted("logits")
+    grid = session.dataset.flatten(grid, "grid")  # the plot's (data) units -> the model's
+    logits = fn(session.engine.state["params"], jnp.asarray(grid, dtype=jnp.float32))
+    return np.asarray(jax.nn.sigmoid(logits), dtype=np.float64)

@@ -1,0 +1,97 @@
+"""The image panels: originals above their reconstructions, a grid of samples, the decoded click.
+
+Each panel is one Plotly ``Image`` trace whose source is a grey PNG data URI
+(:func:`~nbgen.ui.png.png_data_uri`) of the tiled images, scaled by the data's
+value range; the array behind it is kept in the figure's ``images`` dict under
+the panel's name. Reconstructions and samples are redrawn on each model-view
+update (samples from fixed noise, :data:`~nbgen.ui.panels.base.SAMPLE_SEED`);
+the decoded panel shows what the latent explorer decodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..arrays import tile
+from ..png import png_data_uri
+from .base import SAMPLE_SEED, Panel
+
+if TYPE_CHECKING:
+    from ...data import Dataset
+    from ...session import Session
+    from ..plots import SessionFigure
+
+N_RECONSTRUCTIONS = 8
+N_SAMPLES_SIDE = 4  # image samples drawn as a 4 x 4 grid
+
+
+class ImagePanel:
+    """One image panel: an ``Image`` trace named after the panel, with bare, square axes."""
+
+    name = ""
+    title = ""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self.panel: Panel | None = None
+
+    def add(self, fig: go.Figure, panel: Panel) -> None:
+        """Add the (empty) image trace and set up the axes of ``panel`` of ``fig``."""
+        self.panel = panel
+        fig.add_trace(go.Image(hoverinfo="skip", name=self.name, **panel.axes))
+        fig.layout[panel.yaxis].update(
+            autorange="reversed", scaleanchor=panel.xref, showticklabels=False, showgrid=False, zeroline=False
+        )
+        fig.layout[panel.xaxis].update(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        """Redraw from the model (nothing to do for a panel that is only shown to)."""
+
+    def show(self, figure: SessionFigure, image: np.ndarray) -> None:
+        """Send ``image`` (2-D, NaN transparent) as the panel's PNG and keep it in ``figure.images``."""
+        lo, hi = self.dataset.value_range or (None, None)
+        figure.images[self.name] = image
+        figure.trace(self.name).update(source=png_data_uri(image, lo, hi))
+
+
+class ReconstructionsPanel(ImagePanel):
+    """The first validation images above their reconstructions."""
+
+    name = "reconstructions"
+    title = "Originals / reconstructions"
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        ds = session.dataset
+        originals = ds.to_rows(ds.model_val[:N_RECONSTRUCTIONS])  # the data's units, as the user sees it
+        recon = session.reconstruct(originals)
+        self.show(figure, tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
+
+
+class SamplesPanel(ImagePanel):
+    """A square grid of samples from fixed noise."""
+
+    name = "samples"
+    title = "Samples"
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
+        self.show(figure, tile(images, N_SAMPLES_SIDE))
+
+
+class DecodedPanel(ImagePanel):
+    """The image decoded from the latent click."""
+
+    name = "decoded"
+    title = "Decoded from the latent click"
+
+    def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None:
+        if session.dataset.is_image:
+            self.show(figure, tile(out[None], 1))
+
+
+IMAGE_PANELS: dict[str, type[ImagePanel]] = {
+    cls.name: cls for cls in (ReconstructionsPanel, SamplesPanel, DecodedPanel)
+}

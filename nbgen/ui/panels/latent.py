@@ -1,0 +1,156 @@
+"""The latent panel: encoded validation rows in the plane, and the latent explorer.
+
+Validation rows (at most :data:`MAX_LATENT_POINTS`) are encoded and drawn
+coloured by label, projected to 2-D by PCA when ``latent_dim > 2``. Behind them
+an invisible :data:`CLICK_GRID` x :data:`CLICK_GRID` grid catches clicks on empty
+spots; a click lifts the point back to a latent vector, decodes it, marks the
+spot with a cross and shows the decoded row in the figure's decoded view (an
+image panel, or the star of the 2-D data panel), which then follows training.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..arrays import Projection, fit_projection, grid_points, padded_range
+from .base import Panel
+
+if TYPE_CHECKING:
+    from ...data import Dataset
+    from ...session import Session
+    from ..plots import SessionFigure
+
+MAX_LATENT_POINTS = 2000  # validation rows encoded for the latent scatter
+CLICK_GRID = 30  # invisible click-catching grid behind the latent scatter, per side
+
+
+class DecodedView(Protocol):
+    """A panel that shows a decoded row (the latent explorer's output)."""
+
+    def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None: ...
+
+
+class LatentPanel:
+    """The latent scatter (``"latent"``), its click grid (``"latent-grid"``) and the click mark (``"latent-click"``).
+
+    ``decoded_view`` (set by the figure) is where a decoded click is shown.
+    """
+
+    name = "latent"
+    title = "Latent space: click to decode"
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+        self.panel: Panel | None = None
+        self.projection: Projection | None = None  # latent vectors <-> the plane (after an update)
+        self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None  # (latent vector, decoded row)
+        self.decoded_view: DecodedView | None = None
+        self._grid_key: tuple | None = None
+
+    def add(self, fig: go.Figure, panel: Panel) -> None:
+        """Add the click grid, the scatter and the click mark to ``panel`` of ``fig``."""
+        self.panel = panel
+        ds = self.dataset
+        axes = panel.axes
+        labels = ds.y_val[:MAX_LATENT_POINTS] if ds.has_labels else None
+        marker: dict[str, Any] = {"size": 5, "opacity": 0.8}
+        if labels is not None:
+            marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="markers",
+                marker={"size": 9, "opacity": 0},
+                hoverinfo="none",
+                showlegend=False,
+                name="latent-grid",
+                **axes,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="markers",
+                marker=marker,
+                showlegend=False,
+                name="latent",
+                text=None if labels is None else [f"label {v}" for v in labels],
+                hoverinfo="text" if labels is not None else "x+y",
+                **axes,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[],
+                y=[],
+                mode="markers",
+                marker={"symbol": "x", "size": 14, "color": "black"},
+                hoverinfo="skip",
+                showlegend=False,
+                name="latent-click",
+                **axes,
+            )
+        )
+
+    def connect(self, figure: SessionFigure) -> None:
+        """Decode on clicks in the figure's widget (its scatter and click grid)."""
+
+        def on_click(trace: Any, points: Any, state: Any) -> None:
+            if not points.point_inds:
+                return
+            try:
+                figure.decode_at(float(points.xs[0]), float(points.ys[0]))
+            except Exception as exc:  # report, never raise into the comm handler
+                if figure.on_error is not None:
+                    figure.on_error(f"Could not decode that point: {type(exc).__name__}: {exc}")
+                else:
+                    raise
+
+        for name in ("latent", "latent-grid"):
+            figure.trace(name).on_click(on_click)
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        """Encode the validation rows and redraw the scatter (and the click grid when its range moved)."""
+        ds = session.dataset
+        z = session.encode(ds.to_rows(ds.model_val[:MAX_LATENT_POINTS]))
+        self.projection = fit_projection(z)
+        xy = self.projection.project(z).astype(np.float32)
+        figure.trace("latent").update(x=xy[:, 0], y=xy[:, 1])
+        xr, yr = padded_range(xy[:, 0]), padded_range(xy[:, 1])
+        grid_key = tuple(np.round([*xr, *yr], 1))
+        if grid_key != self._grid_key:  # resend only when the range moves
+            self._grid_key = grid_key
+            g = grid_points(xr, yr, CLICK_GRID).astype(np.float32)
+            figure.trace("latent-grid").update(x=g[:, 0], y=g[:, 1])
+
+    def stale(self, session: Session) -> bool:
+        """True when the projection is missing or does not fit the model's latent space."""
+        return self.projection is None or self.projection.dim != session.hyperparameters["latent_dim"]
+
+    def decode_at(self, session: Session, figure: SessionFigure, x: float, y: float) -> np.ndarray:
+        """Decode the latent vector under ``(x, y)``, mark the spot and show the row."""
+        proj = self.projection
+        assert proj is not None
+        z = proj.lift(np.array([x, y]))
+        with figure.widget.batch_update():
+            out = self.show_decoded(session, figure, z)
+            figure.trace("latent-click").update(x=[x], y=[y])
+        return out
+
+    def show_decoded(self, session: Session, figure: SessionFigure, z: np.ndarray) -> np.ndarray:
+        """Decode the latent vector ``z`` and show the row in the decoded view."""
+        out = session.decode(np.asarray(z, dtype=np.float32)[None])[0]
+        self.last_decoded = (np.asarray(z), out)
+        if self.decoded_view is not None:
+            self.decoded_view.show_decoded(session, figure, out)
+        return out
+
+    def refresh(self, session: Session, figure: SessionFigure) -> None:
+        """Decode the last click again, so the decoded view keeps in step with training."""
+        if self.last_decoded is not None:
+            self.show_decoded(session, figure, self.last_decoded[0])

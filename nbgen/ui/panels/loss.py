@@ -1,0 +1,120 @@
+"""The loss panel: one curve per loss term against the step, and the live-change markers.
+
+The curves grow from the session's step history through append-only buffers and
+are downsampled to bucket means before each send (:data:`MAX_LOSS_POINTS` per
+curve). Every hyperparameter change in the session's timeline gets a dotted
+vertical line and a short label (``"lr 1e-3 -> 3e-4"``); only the most recent
+:data:`MAX_CHANGE_MARKERS` are marked. This panel runs no network, so the figure
+draws it on every draw.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..arrays import GrowingArray, downsample
+from ..labels import change_label
+from .base import Panel
+
+if TYPE_CHECKING:
+    from ...session import Session
+    from ..plots import SessionFigure
+
+MAX_LOSS_POINTS = 400  # per loss trace (each draw resends it whole: keep traffic low)
+MAX_CHANGE_MARKERS = 40  # most recent live changes marked on the loss panel
+
+
+class LossPanel:
+    """Loss curves (one trace per name in ``loss_names``) and change markers."""
+
+    name = "loss"
+    title = "Losses (markers: live changes)"
+
+    def __init__(self, loss_names: list[str]):
+        self.loss_names = list(loss_names)
+        self.panel: Panel | None = None
+        self._titles: list[Any] = []  # the figure's subplot titles, kept beside the change labels
+        self._buffers: dict[str, GrowingArray] = {}
+        self._steps_ref: dict | None = None
+        self._timeline_drawn = -1
+
+    def add(self, fig: go.Figure, panel: Panel) -> None:
+        """Add one line trace per loss term to ``panel`` of ``fig``."""
+        self.panel = panel
+        # the change labels share the layout's annotations with the subplot titles, made by now
+        self._titles = list(fig.layout.annotations)
+        for metric in self.loss_names:
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=metric, **panel.axes))
+        fig.layout[panel.xaxis].title = "step"
+
+    def restart(self) -> None:
+        """Draw the change markers anew at the next update (the session's history restarted)."""
+        self._timeline_drawn = -1
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        """Bring the curves and the change markers up to date (cheap when nothing changed)."""
+        self._draw_losses(session, figure)
+        self._draw_changes(session, figure)
+
+    def _draw_losses(self, session: Session, figure: SessionFigure) -> None:
+        steps = session.steps
+        if steps is not self._steps_ref:
+            self._steps_ref = steps
+            self._buffers = {name: GrowingArray() for name in ["step", *self.loss_names]}
+        n_old = len(self._buffers["step"])
+        n = len(steps["step"])  # the engine extends "step" last, so metrics hold >= n values
+        if n > n_old:
+            self._buffers["step"].extend(steps["step"][n_old:n])
+            for name in self.loss_names:
+                self._buffers[name].extend(steps[name][n_old:n])
+        elif n == n_old and n_old > 0:
+            return
+        x = self._buffers["step"].values
+        for name in self.loss_names:
+            xs, ys = downsample(x, self._buffers[name].values, MAX_LOSS_POINTS)
+            # float32 halves the bytes of the binary buffers sent to the browser
+            figure.trace(name).update(x=xs.astype(np.float32), y=ys.astype(np.float32))
+
+    def _draw_changes(self, session: Session, figure: SessionFigure) -> None:
+        timeline = session.timeline
+        if len(timeline) == self._timeline_drawn:
+            return
+        self._timeline_drawn = len(timeline)
+        p = self.panel
+        assert p is not None
+        shapes, notes = [], []
+        recent = timeline[-MAX_CHANGE_MARKERS:]
+        for i, record in enumerate(recent):
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": p.xref,
+                    "yref": f"{p.yref} domain",
+                    "x0": record["step"],
+                    "x1": record["step"],
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "rgba(120,120,120,0.8)", "width": 1, "dash": "dot"},
+                    "name": f"change-{i}",
+                }
+            )
+            notes.append(
+                {
+                    "x": record["step"],
+                    "y": 1 - 0.07 * (i % 4),
+                    "xref": p.xref,
+                    "yref": f"{p.yref} domain",
+                    "text": change_label(record),
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "font": {"size": 10},
+                    "bgcolor": "rgba(255,255,255,0.7)",
+                    "name": f"change-{i}",
+                }
+            )
+        layout = figure.widget.layout
+        layout.shapes = shapes
+        layout.annotations = [*self._titles, *notes]

@@ -1,0 +1,64 @@
+"""A minimal PNG codec for the image panels: grey + alpha, 8 bits, no dependencies.
+
+Images go to the browser as PNG data URIs (one short string per update) rather
+than as heatmap arrays, which Plotly validates and JSON-encodes value by value.
+:func:`png_data_uri` writes such a URI from a 2-D array (NaN transparent);
+:func:`png_to_array` reads one back, for the static snapshot and the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+
+import numpy as np
+
+
+def png_data_uri(image: np.ndarray, lo: float | None = None, hi: float | None = None) -> str:
+    """A 2-D array as a grey PNG data URI: ``hi`` black, ``lo`` white, NaN transparent.
+
+    Images go to the browser as PNG (one short string per update) rather than as
+    heatmap arrays: Plotly validates and JSON-encodes arrays value by value,
+    which costs far more CPU and bandwidth than zlib.
+    """
+    a = np.asarray(image, dtype=np.float64)
+    finite = np.isfinite(a)
+    if lo is None or hi is None:
+        values = a[finite]
+        lo = float(values.min()) if values.size else 0.0
+        hi = float(values.max()) if values.size else 1.0
+    v = np.clip((np.where(finite, a, lo) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    grey = np.round(255 * (1 - v)).astype(np.uint8)
+    alpha = np.where(finite, 255, 0).astype(np.uint8)
+    h, w = a.shape
+    pixels = np.stack([grey, alpha], -1).reshape(h, 2 * w)
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), pixels], 1)  # filter byte 0 per row
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 4, 0, 0, 0))  # 8-bit grey + alpha
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_to_array(uri: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read back a data URI written by :func:`png_data_uri`: (grey, alpha), uint8 arrays."""
+    png = base64.b64decode(uri.split(",", 1)[1])
+    pos, idat, size = 8, b"", (0, 0)
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        tag, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        if tag == b"IHDR":
+            size = struct.unpack(">II", data[:8])
+        elif tag == b"IDAT":
+            idat += data
+        pos += 12 + length
+    w, h = size
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 2 * w)[:, 1:].reshape(h, w, 2)
+    return raw[..., 0], raw[..., 1]
