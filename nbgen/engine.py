@@ -33,9 +33,10 @@ import numpy as np
 from . import _config
 from ._settings import config
 from .data import Dataset
+from .events import Event
 from .models.base import GenerativeModel
 
-Listener = Callable[[dict[str, Any]], None]
+Listener = Callable[["Event"], None]  # nbgen.events: one typed description of the events
 EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
 
 

@@ -23,6 +23,7 @@ from . import models as _models
 from .data import NAMED, Dataset, from_split
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
+from .events import Event
 
 FORMAT = "nbgen-session"
 FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
@@ -189,11 +190,12 @@ class Session:
             self._weights_synced_at = self.engine.step
 
     # -- events ----------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``listener(event)`` for every engine event; returns an unsubscribe function.
 
-        Events are dicts with ``"type"`` in "steps", "epoch", "change", "status", "reset".
-        Listeners run in the training thread: keep them cheap.
+        Events are dicts with ``"type"`` in "steps", "epoch", "change", "status", "reset";
+        :mod:`nbgen.events` describes the keys of each. Listeners run in the training
+        thread: keep them cheap.
         """
         self._listeners.append(listener)
 
