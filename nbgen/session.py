@@ -332,7 +332,11 @@ class Session:
         if self.running:
             self.stop()
         with self.lock:
-            hp = {**self.engine.hp, **changes}
+            hp = dict(self.engine.hp)
+            lr_changes = [r for r in self.engine.timeline if r["name"] == "learning_rate"]
+            if lr_changes and lr_changes[-1]["by"] == "anneal":  # the drop is a schedule, not a setting:
+                hp["learning_rate"] = lr_changes[-1]["old"]  # a rebuilt model starts at the rate before it
+            hp.update(changes)
             self._spec.check_hyperparameters(hp)
             self._hp = hp
             self._error = None

@@ -50,7 +50,7 @@ def test_learning_rate_change_changes_the_update():
 
 
 def test_anneal_drops_the_learning_rate_once_as_a_recorded_change(tmp_path):
-    s = nbgen.Session("ae", "digits", epochs=6, anneal=0.5, learning_rate=2e-3)
+    s = nbgen.Session("ae", "digits", epochs=6, anneal=0.5, learning_rate=2e-3, batch_size=64)
     changes = []
     s.subscribe(lambda e: changes.append(e) if e["type"] == "change" else None)
     s.train(2)
@@ -67,7 +67,7 @@ def test_anneal_drops_the_learning_rate_once_as_a_recorded_change(tmp_path):
     s.set(learning_rate=1e-3)  # the user's word after the drop stands
     s.train(1)
     assert s.history["learning_rate"][-1] == 1e-3 and s.timeline[-1]["by"] == "set"
-    assert nbgen.train("ae", "digits", epochs=2).timeline == []  # off by default outside GAN mixtures
+    assert nbgen.train("vae", "digits", epochs=2).timeline == []  # off by default for the VAE
 
 
 def test_same_seed_same_history_different_seed_different_history():
@@ -135,9 +135,20 @@ def test_background_error_is_reraised_by_wait():
 
 
 def test_batch_size_change_applies_at_the_next_epoch():
-    s = nbgen.Session("ae", "digits", epochs=2, batch_size=128)
+    s = nbgen.Session("ae", "digits", epochs=2, batch_size=128, anneal=0.0)
     s.train(1)
     s.set(batch_size=64)
     s.train(1)
     assert s.step == 1437 // 128 + 1437 // 64
     assert s.timeline[-1]["name"] == "batch_size"
+
+
+def test_reset_after_an_annealed_run_starts_at_the_learning_rate_before_the_drop():
+    s = nbgen.train("ae", "moons", hidden=(8,), epochs=2, anneal=0.5, learning_rate=2e-3, progress=False)
+    assert s.hyperparameters["learning_rate"] == pytest.approx(2e-4)  # dropped for the run's last half
+    s.reset()
+    assert s.hyperparameters["learning_rate"] == pytest.approx(2e-3)
+    s.train(1)
+    s.set(learning_rate=5e-4)  # a rate the user chose stands across a reset
+    s.reset()
+    assert s.hyperparameters["learning_rate"] == pytest.approx(5e-4)

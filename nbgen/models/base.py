@@ -178,8 +178,9 @@ class GenerativeModel:
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
 
-    def defaults(self, dataset: Dataset) -> dict[str, Any]:
-        """Hyperparameters that train well on ``dataset`` (benchmarks/quality.py)."""
+    def defaults(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
+        """Hyperparameters that train well on ``dataset`` (benchmarks/quality.py), knowing
+        the values the user ``given`` (a default may depend on them, e.g. on latent_dim)."""
         raise NotImplementedError
 
     def default_networks(self, dataset: Dataset, hp: dict[str, Any]) -> dict[str, keras.Model]:
@@ -210,7 +211,7 @@ class GenerativeModel:
         """All hyperparameters for ``dataset``: defaults, this object's own, then ``given``."""
         n_train = len(dataset.x_train)
         own = _config.validate(self.accepts, self.name, {**self.hp, **given}, n_train)
-        defaults = {**_config.common_defaults(), **self.defaults(dataset)}
+        defaults = {**_config.common_defaults(), **self.defaults(dataset, own)}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
         if self.user_networks:
             defaults = {k: v for k, v in defaults.items() if k not in self.fixed_by_networks}

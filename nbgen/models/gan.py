@@ -72,7 +72,7 @@ class GAN(GenerativeModel):
     ):
         super().__init__(generator=generator, discriminator=discriminator, **hyperparameters)
 
-    def defaults(self, dataset):
+    def defaults(self, dataset, given):
         mixture = dataset.name in ("ring", "grid", "moons") or dataset.features <= 3
         return {
             # 2-D mixtures: a small noise and narrow, cheap networks trained for many

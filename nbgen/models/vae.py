@@ -85,7 +85,7 @@ class VAE(GenerativeModel):
     def __init__(self, encoder: keras.Model | None = None, decoder: keras.Model | None = None, **hyperparameters: Any):
         super().__init__(encoder=encoder, decoder=decoder, **hyperparameters)
 
-    def defaults(self, dataset):
+    def defaults(self, dataset, given):
         return {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300,
                 "beta": 1.0}  # fmt: skip
 
