@@ -460,3 +460,19 @@ def test_compare_tab_overlays_runs_of_this_kernel():
         assert page.count("<polyline") >= 4  # two runs, loss, val_loss and learning_rate panels
     finally:
         s.close()
+
+
+def test_live_sliders_span_the_table_and_widen_for_values_set_in_code():
+    from nbgen import _config
+    from nbgen.ui.widget import SessionWidget
+
+    s = nbgen.Session("vae", "digits", beta=50.0, learning_rate=0.5)
+    w = SessionWidget(s)
+    try:
+        assert w.d_steps.max == _config.TABLE["d_steps"].hi  # slider and validation agree (was 10 vs 20)
+        assert w.beta.value == 50.0 and w.beta.max >= 50.0  # shown, not clamped to the slider's 10
+        assert w.learning_rate.value == pytest.approx(0.5)
+        assert w.beta.description == "beta" and "KL" in w.beta.tooltip  # from the table's row
+    finally:
+        w.close()
+        s.close()

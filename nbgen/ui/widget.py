@@ -83,6 +83,20 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
+def _widen(slider: widgets.ValueWidget, value: float) -> None:
+    """Stretch a slider so that it shows ``value`` instead of clamping it (any value the
+    table allows can be set in code; the slider spans the useful part of that range)."""
+    import math
+
+    if isinstance(slider, widgets.FloatLogSlider):
+        if value > 0:
+            exp = math.log10(value)
+            slider.min, slider.max = min(slider.min, math.floor(exp)), max(slider.max, math.ceil(exp))
+    elif hasattr(slider, "max"):
+        slider.max = max(slider.max, value)
+        slider.min = min(slider.min, value)
+
+
 def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> None:
     """Give ``session`` a new model and/or data set in place (history starts afresh).
 
@@ -353,6 +367,7 @@ class SessionWidget(widgets.VBox):
         pending = self.session.engine.pending()  # requested, not yet applied: keep the user's value
         for name, slider in self._live_sliders().items():
             if name in hp and name not in pending and slider.value != hp[name]:
+                _widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it
                 self._set_quietly(slider, hp[name])
             slider.layout.display = None if name in hp else "none"
 
