@@ -137,7 +137,7 @@ class NotTraceable(L.Layer):
         (
             lambda: nbgen.Session(nbgen.Autoencoder(conv_encoder(3), dense_decoder(2)), "digits"),
             ValueError,
-            r"decoder 'dec' takes inputs of shape \(None, 2\), but the encoder outputs codes of shape \(None, 3\)",
+            r"decoder .dec. takes inputs of shape \(None, 2\), but the encoder outputs codes of shape \(None, 3\) \(latent_dim=3\)",
         ),
         (
             lambda: nbgen.Session(nbgen.VAE(conv_encoder(3), dense_decoder(2)), "digits"),

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+from .base import GenerativeModel, NetworkError, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 
@@ -74,7 +74,7 @@ class Autoencoder(GenerativeModel):
         return {"encoder": encoder, "decoder": decoder}
 
     def check_networks(self, dataset):
-        enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
+        enc = self.user_networks["encoder"]
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
         if len(outs) != 1 or len(outs[0]) != 1:
             got = ", ".join(str((None, *o)) for o in outs)
@@ -82,13 +82,7 @@ class Autoencoder(GenerativeModel):
                 f"encoder {enc.name!r} outputs {got}: an autoencoder's encoder must output one code (None, latent_dim)"
             )
         d = outs[0][0]
-        z_shape = input_shape(dec, "decoder")
-        if z_shape != (d,):
-            raise NetworkError(
-                f"decoder {dec.name!r} takes inputs of shape {(None, *z_shape)}, but the encoder outputs codes of "
-                f"shape {(None, d)}: the decoder's input must be {(None, d)}"
-            )
-        self.check_rows_out("decoder", dataset, z_shape)
+        self.check_decoder("decoder", d, dataset)
         return {"latent_dim": d}
 
     def make_optimizers(self, hp):

@@ -286,6 +286,17 @@ class GenerativeModel:
             )
         return shape
 
+    def check_decoder(self, role: str, d: int, dataset: Dataset) -> None:
+        """A network from codes of width ``d`` (what the encoder gives) to rows."""
+        net = self.user_networks[role]
+        z_shape = input_shape(net, role)
+        if z_shape != (d,):
+            raise NetworkError(
+                f"{role} {net.name!r} takes inputs of shape {(None, *z_shape)}, but the encoder outputs codes of "
+                f"shape {(None, d)} (latent_dim={d}): the {role}'s input must be {(None, d)}"
+            )
+        self.check_rows_out(role, dataset, z_shape)
+
     def check_rows_out(self, role: str, dataset: Dataset, in_shape: tuple[int, ...]) -> None:
         """A network that makes rows: one output holding one row's features."""
         outs = output_shapes(self.user_networks[role], in_shape, role)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+from .base import GenerativeModel, NetworkError, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
@@ -107,7 +107,7 @@ class VAE(GenerativeModel):
         return {"log_scale": keras.Model(mean, GaussianLogScale(name="log_scale")(mean), name="log_scale")}
 
     def check_networks(self, dataset):
-        enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
+        enc = self.user_networks["encoder"]
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
         if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
             d = outs[0][0]
@@ -119,13 +119,7 @@ class VAE(GenerativeModel):
                 f"encoder {enc.name!r} outputs {got}: a VAE's encoder must output [z_mean, z_log_var], two arrays "
                 "(None, latent_dim), or one array (None, 2 * latent_dim) that nbgen splits in half (an even width)"
             )
-        z_shape = input_shape(dec, "decoder")
-        if z_shape != (d,):
-            raise NetworkError(
-                f"decoder {dec.name!r} takes inputs of shape {(None, *z_shape)}, but the encoder's codes have "
-                f"latent_dim={d}: the decoder's input must be {(None, d)}"
-            )
-        self.check_rows_out("decoder", dataset, z_shape)
+        self.check_decoder("decoder", d, dataset)
         return {"latent_dim": d}
 
     @property
