@@ -78,7 +78,7 @@ def input_shape(net: Any, role: str) -> tuple[int, ...]:
     if shapes is None:
         raise NetworkError(
             f"{role} {net.name!r} has no known input shape: give it a keras.Input (functional or Sequential) "
-            f"or build it first, e.g. {role}.build((None, ...)) with the shape of one input row"
+            f"or call it once on a batch, e.g. {role}(np.zeros((1, ...))) with the shape of one input row"
         )
     if any(s is None for s in shapes):
         raise NetworkError(
