@@ -28,6 +28,7 @@ from nbgen.ui.plots import (
     decision_surface,
     downsample,
     fit_projection,
+    png_data_uri,
     png_to_array,
     short_value,
     tile,
@@ -475,4 +476,23 @@ def test_live_sliders_span_the_table_and_widen_for_values_set_in_code():
         assert w.beta.description == "beta" and "KL" in w.beta.tooltip  # from the table's row
     finally:
         w.close()
+        s.close()
+
+
+def test_colour_images_are_shown_in_colour():
+    red = np.zeros((2, 4, 4, 3))
+    red[..., 0] = 1.0
+    pixels, alpha = png_to_array(png_data_uri(tile(red, 2), 0.0, 1.0))
+    assert pixels.shape == (4, 9, 3) and alpha[:, 4].max() == 0  # the gap between tiles is transparent
+    assert tuple(pixels[0, 0]) == (255, 0, 0)
+    rng = np.random.default_rng(0)
+    x = (rng.random((200, 8, 8, 3)) * 255).astype(np.uint8)
+    s = nbgen.Session("vae", x, epochs=1)
+    fig = SessionFigure(s)
+    try:
+        fig.draw(force=True)
+        for name in ("samples", "reconstructions"):
+            assert png_to_array(fig.trace(name).source)[0].ndim == 3, name  # RGB, not grey
+    finally:
+        fig.widget.close()
         s.close()

@@ -116,17 +116,17 @@ def fit_projection(v: np.ndarray) -> Projection:
 
 
 def tile(images: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
-    """Tile ``images`` (n, h, w[, c]) into one 2-D array with NaN gaps (transparent in a heatmap).
-
-    Colour images become grey (channel mean): one heatmap trace is the cheapest
-    way to send and draw many images.
+    """Tile ``images`` (n, h, w[, c]) into one array with NaN gaps (transparent in the PNG):
+    ``(H, W)`` for grey images, ``(H, W, 3)`` for colour ones (c = 3; c = 4 drops alpha;
+    other channel counts are shown as their mean, in grey).
     """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim == 4:
-        images = images.mean(-1)
-    n, h, w = images.shape
+        c = images.shape[-1]
+        images = images[..., :3] if c in (3, 4) else images.mean(-1)
+    n, h, w = images.shape[:3]
     rows = max(1, math.ceil(n / cols))
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, *images.shape[3:]), np.nan)
     for i in range(n):
         r, c = divmod(i, cols)
         out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = images[i]

@@ -245,8 +245,8 @@ def _svg_trace(t: Any, box: _Box, index: int) -> list[str]:
     if t.type == "image":
         if not t.source:
             return []
-        grey, _ = png_to_array(t.source)
-        h, w = grey.shape
+        pixels, _ = png_to_array(t.source)
+        h, w = pixels.shape[:2]
         scale = min((box.x1 - box.x0) / w, (box.y1 - box.y0) / h)
         x = box.x0 + ((box.x1 - box.x0) - w * scale) / 2
         y = box.y0 + ((box.y1 - box.y0) - h * scale) / 2
@@ -343,9 +343,9 @@ def _png_trace(t: Any, box: _Box, index: int, canvas: np.ndarray, blend, bounds)
         if t.type == "image":
             if not t.source:
                 return
-            grey, alpha = png_to_array(t.source)
-            rgb = np.repeat(grey[..., None], 3, -1)
-            h, w = grey.shape
+            pixels, alpha = png_to_array(t.source)
+            rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, -1)
+            h, w = pixels.shape[:2]
             scale = min((x1 - x0) / w, (y1 - y0) / h)
             left, top = x0 + ((x1 - x0) - w * scale) / 2, y0 + ((y1 - y0) - h * scale) / 2
             width, height_px, opacity = w * scale, h * scale, alpha / 255
