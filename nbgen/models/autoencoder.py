@@ -34,6 +34,7 @@ class Autoencoder(GenerativeModel):
     """
 
     name = "autoencoder"
+    label = "autoencoder"
     aliases = ("ae",)
     network_names = ("encoder", "decoder")
     hyperparameters = ("latent_dim",)

@@ -2,7 +2,8 @@
 
 A model is one file with one class. It declares
 
-- ``name`` (and ``aliases``): what ``nbgen.train("vae", ...)`` calls it;
+- ``name`` (and ``aliases``, and ``label`` for the widget's picker): what
+  ``nbgen.train("vae", ...)`` calls it;
 - ``network_names``: its Keras networks, in order (``("encoder", "decoder")``); the
   class's constructor takes them as keyword arguments, so that users bring their own;
 - ``hyperparameters``: its own rows of the one hyperparameter table
@@ -126,6 +127,7 @@ class GenerativeModel:
     """Base class of nbgen's models: see this module's docstring for the protocol."""
 
     name: str = ""
+    label: str = ""  # how the widget's model picker shows it (default: the name)
     aliases: tuple[str, ...] = ()
     network_names: tuple[str, ...] = ()
     hyperparameters: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ packs of ``pack`` samples concatenated side by side (all real or all fake):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -46,6 +47,7 @@ class GAN(GenerativeModel):
     """
 
     name = "gan"
+    label = "GAN"
     network_names = ("generator", "discriminator")
     hyperparameters = ("noise_dim", "d_steps")
     fixed_by_networks = ("noise_dim", "hidden", "architecture")
@@ -59,8 +61,14 @@ class GAN(GenerativeModel):
     # PacGAN (Lin et al., 2018): nbgen's dense discriminator reads `pack` samples side by
     # side, which lets it see a lack of diversity; on the ring it also sharpens the modes
     # (23-43% -> 79-87% HQ, benchmarks/README.md). Your own and conv discriminators read
-    # one row at a time (pack 1).
-    pack = 2
+    # one row at a time (`pack` reads 1 for them: it is derived from the discriminator's input).
+    dense_pack = 2
+
+    @property
+    def pack(self) -> int:
+        """Rows per discriminator input: its input size over the row's (2 for nbgen's dense one)."""
+        return math.prod(self.in_shapes["discriminator"]) // self.features
+
     # D learns d_lr_mult times faster than G (TTUR, Heusel et al., 2017), with
     # Adam betas (0, 0.99) as in Mescheder et al. (2018): a stronger, quicker D
     # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/README.md)
@@ -102,16 +110,14 @@ class GAN(GenerativeModel):
             "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake"
         )
         if arch == "conv":
-            self.pack = 1
             x, h = encoder_trunk("discriminator", arch, dataset, hp["hidden"], activation="leaky_relu")
         else:
-            x = keras.Input((dataset.features * self.pack,), name="x")
+            x = keras.Input((dataset.features * self.dense_pack,), name="x")
             h = mlp("discriminator", x, hp["hidden"], activation="leaky_relu")
         discriminator = keras.Model(x, keras.layers.Dense(1, name="logit")(h), name="discriminator")
         return {"generator": generator, "discriminator": discriminator}
 
     def check_networks(self, dataset):
-        self.pack = 1
         gen, disc = self.user_networks["generator"], self.user_networks["discriminator"]
         noise = input_shape(gen, "generator")
         if len(noise) != 1:

@@ -74,6 +74,7 @@ class VAE(GenerativeModel):
     """
 
     name = "vae"
+    label = "VAE"
     network_names = ("encoder", "decoder")
     hyperparameters = ("latent_dim", "beta")
     fixed_by_networks = ("latent_dim", "hidden", "architecture")

@@ -126,6 +126,11 @@ def panel_names(panels: tuple[str, ...], is_image: bool) -> list[list[str]]:
     return [top, images]
 
 
+def _layout_key(model: Any) -> tuple:
+    """What the layout depends on: the panels a model declares and what it can do (titles)."""
+    return (model.panels, model.capabilities)
+
+
 class SessionFigure:
     """All live views of one session in a single FigureWidget.
 
@@ -161,7 +166,7 @@ class SessionFigure:
         with self._lock:
             s = self.session
             self._model = s.generative_model
-            self._layout_key = (s.kind, self._model.panels)
+            self._layout_key = _layout_key(self._model)
             self._dataset = s.dataset
             self._engine = None
             self._drawn_key: tuple | None = None
@@ -280,7 +285,7 @@ class SessionFigure:
     # -- drawing --------------------------------------------------------------------
     def needs_rebuild(self) -> bool:
         s = self.session
-        return (s.kind, s.generative_model.panels) != self._layout_key or s.dataset is not self._dataset
+        return _layout_key(s.generative_model) != self._layout_key or s.dataset is not self._dataset
 
     def draw(self, force: bool = False) -> bool:
         """Bring the panels up to date with the session (cheap when nothing changed).

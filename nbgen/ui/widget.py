@@ -30,7 +30,15 @@ from .pacing import ThrottledDrawer
 from .plots import SessionFigure
 
 DATA_OPTIONS = ("digits", "mnist5k", "moons", "ring", "grid")
-MODEL_OPTIONS = (("autoencoder", "autoencoder"), ("VAE", "vae"), ("GAN", "gan"))
+
+
+def model_options() -> list[tuple[str, str]]:
+    """The model picker's entries: every registered model (``nbgen.models.register``)."""
+    from .. import models
+
+    return [(models.REGISTRY[name].label or name, name) for name in models.names()]
+
+
 YOURS = "yours"  # the model picker's value for a model with the user's own networks
 # the setup row (applied on Reset / Train), in order; the live row is _config.LIVE
 SETUP_FIELDS = ("latent_dim", "noise_dim", "hidden", "architecture", "batch_size", "seed", "epochs")
@@ -197,7 +205,7 @@ class SessionWidget(widgets.VBox):
             return widgets.Layout(width=width)
 
         self.model_picker = widgets.Dropdown(
-            options=MODEL_OPTIONS, description="model", style=wide, layout=text_layout("170px")
+            options=model_options(), description="model", style=wide, layout=text_layout("170px")
         )
         # a combobox: pick a built-in set or type a path to a .npy / .npz file
         self.data_picker = widgets.Combobox(
@@ -328,7 +336,7 @@ class SessionWidget(widgets.VBox):
             spec = s.config["model"]
             if not isinstance(spec, str):  # the user's networks: an entry of their own in the picker
                 self._user_spec = spec
-            options = list(MODEL_OPTIONS)
+            options = model_options()
             if self._user_spec is not None:
                 options.append((f"{type(self._user_spec).__name__} (your networks)", YOURS))
             if tuple(self.model_picker.options) != tuple(options):
