@@ -2,7 +2,8 @@
 
 Run:  python benchmarks/quality.py            (everything, ~30 minutes on 2 cores)
       python benchmarks/quality.py --only ae   (one family: ae, vae, gan-ring, gan-grid, gan-digits,
-                                                ae-anchor, ae-mnist5k, vae-mnist5k, gan-mnist5k)
+                                                ae-anchor, ae-mnist5k, vae-mnist5k, gan-mnist5k,
+                                                diffusion-ring, -grid, -digits, -mnist5k)
 
 The ``ae-anchor`` rows follow issue 10's protocol: the training split of anchors.md passed as
 ``(x_train, y_train)`` with the defaults, judged on its held-out split, 3 seeds. The
@@ -94,6 +95,10 @@ def main(argv=None) -> int:
         "ae-mnist5k",
         "vae-mnist5k",
         "gan-mnist5k",
+        "diffusion-ring",
+        "diffusion-grid",
+        "diffusion-digits",
+        "diffusion-mnist5k",
     ]
     p.add_argument("--only", choices=families, action="append")
     p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
@@ -196,6 +201,33 @@ def main(argv=None) -> int:
                 f"GAN mnist5k: {m['classes_5pct']}/10 classes with >= 5%, confidence {m['confidence']:.2f} >= 0.9, "
                 f"{wall:.0f} s <= 120 s",
                 m["classes_5pct"] == 10 and m["confidence"] >= 0.9 and wall <= 120,
+            )
+        )
+    for data, limit in (("ring", 60), ("grid", 60)):  # issue 11: 8/8 and 25/25 modes, >= 90% HQ, 4 of 5 seeds
+        if f"diffusion-{data}" not in only:
+            continue
+        good, need = 0, {"ring": 8, "grid": 25}[data]
+        for seed in range(args.seeds):
+            s, m, wall, cpu = run("diffusion", data, seed=seed)
+            row("diffusion", data, {}, seed, m, wall, cpu)
+            good += m["modes"] == need and m["hq_fraction"] >= 0.90 and wall <= limit
+        verdicts.append(
+            (
+                f"diffusion {data}: {good}/{args.seeds} seeds with {need}/{need} modes, >= 90% HQ and <= {limit} s "
+                "(target 4/5)",
+                good >= 4 * args.seeds / 5,
+            )
+        )
+    for data, limit in (("digits", 60), ("mnist5k", 120)):
+        if f"diffusion-{data}" not in only:
+            continue
+        s, m, wall, cpu = run("diffusion", data)
+        row("diffusion", data, {}, 0, m, wall, cpu)
+        verdicts.append(
+            (
+                f"diffusion {data}: {m['classes_5pct']}/10 classes with >= 5%, confidence {m['confidence']:.2f}, "
+                f"{wall:.0f} s <= {limit} s",
+                m["classes_5pct"] == 10 and wall <= limit,
             )
         )
     print()

@@ -1,4 +1,4 @@
-"""nbgen: train generative models (autoencoder, VAE, GAN) live in a notebook.
+"""nbgen: train generative models (autoencoder, VAE, GAN, diffusion) live in a notebook.
 
 import nbgen
 session = nbgen.show()                      # the widget: press Train
@@ -27,6 +27,7 @@ _LAZY = {
     "Autoencoder": (".models", "Autoencoder"),
     "VAE": (".models", "VAE"),
     "GAN": (".models", "GAN"),
+    "Diffusion": (".models", "Diffusion"),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
     "load": (".session", "load"),
@@ -64,6 +65,7 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
 
 
 __all__ = [
+    "Diffusion",
     "GAN",
     "VAE",
     "Autoencoder",

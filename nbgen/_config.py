@@ -167,6 +167,19 @@ TABLE: dict[str, HParam] = {
             label="D steps",
             css="nbgen-d-steps",
         ),
+        HParam(
+            "sample_steps",
+            "live",
+            "int",
+            "steps from noise to data when the diffusion model samples (what sample() and the views draw; "
+            "training is unaffected)",
+            1,
+            10_000,
+            control="slider",
+            view=(1, 200, 1),
+            label="sampling steps",
+            css="nbgen-sample-steps",
+        ),
         HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text", label="batch"),
         HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000, control="int_text"),
         HParam(

@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nbgen", description="Train nbgen generative models headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model, print a per-epoch table and the final metrics")
-    t.add_argument("--model", default="vae", help="autoencoder (or ae), vae or gan (default: vae)")
+    t.add_argument("--model", default="vae", help="autoencoder (or ae), vae, gan or diffusion (or flow) (default: vae)")
     t.add_argument(
         "--data",
         default="digits",

@@ -407,21 +407,40 @@ class Session:
         out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf)
         return self.dataset.to_rows(np.asarray(out))
 
-    def sample(self, n: int = 16, seed: int | None = None) -> np.ndarray:
-        """Draw ``n`` new rows from the model (VAE, GAN), shaped like the data's rows."""
+    def sample(self, n: int = 16, seed: int | None = None, **options: Any) -> np.ndarray:
+        """Draw ``n`` new rows from the model (VAE, GAN, diffusion), shaped like the data's rows.
+
+        ``seed`` fixes the draw (default: a new one each call). The diffusion model also
+        takes ``steps`` (default: the ``sample_steps`` hyperparameter).
+        """
         self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
         n = _config._int("n", n, 1, 10_000_000)
+        kwargs = self._model.sample_arguments(self.engine.hp, **options)
+        return self.dataset.to_rows(self._sample(self._seed(seed), n, kwargs))
+
+    def _seed(self, seed: int | None) -> int:
         if seed is None:
             self._sample_calls += 1
-            seed = 1_000_003 * (self._hp["seed"] + 1) + self._sample_calls
-        else:
-            seed = _config._int("seed", seed, 0, 2**31 - 1)
-        return self.dataset.to_rows(self._sample(seed, n))
+            return 1_000_003 * (self._hp["seed"] + 1) + self._sample_calls
+        return _config._int("seed", seed, 0, 2**31 - 1)
 
-    def _sample(self, seed: int, n: int) -> np.ndarray:
+    def _sample(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> np.ndarray:
         if "sample_static" not in self._fns:
             self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
-        return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n))
+        return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n, **(kwargs or {})))
+
+    def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None) -> np.ndarray:
+        """The path of ``n`` samples from noise to data (diffusion): an array
+        ``(steps + 1, n, *row_shape)``, noise first, the samples last (``steps`` defaults to
+        the ``sample_steps`` hyperparameter); ``trajectory(n, seed=s)[-1]`` equals
+        ``sample(n, seed=s)``."""
+        self._require("trajectory", self._model.can("trajectory"), f"a sampling path (use {_needs('trajectory')})")
+        n = _config._int("n", n, 1, 100_000)
+        steps = int(self._model.sample_arguments(self.engine.hp, steps=steps)["steps"])
+        if "trajectory" not in self._fns:
+            self._fns["trajectory"] = jax.jit(self._model.trajectory, static_argnums=(2, 3))
+        path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(self._seed(seed)), n, steps))
+        return self.dataset.to_rows(path.reshape(-1, path.shape[-1])).reshape(steps + 1, n, *self.dataset.row_shape)
 
     def discriminate(self, x: Any) -> np.ndarray:
         """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN)."""

@@ -527,6 +527,59 @@ print(np.array_equal(again.sample(8, seed=2), vae.sample(8, seed=2)), again.mode
 """
         ),
     ],
+    "08_diffusion_and_conditional.ipynb": [
+        md("""
+# Diffusion: from noise to data, live
+
+`"diffusion"` is a flow-matching model (rectified flow): noise flows to data along straight
+lines, and a network learns the velocity of that flow. To sample, nbgen starts from noise and
+follows the learned velocity for `sample_steps` steps. Here it learns the ring of eight
+Gaussians: the panel shows the samples (red), the paths of a few of them from noise (thin red
+lines), and the flow at mid-way, t = 0.5 (blue lines), behind the real points (grey).
+
+The defaults (250 epochs, about 35 s on a 2-core laptop) put 98-99% of samples within 3
+standard deviations of a mode, on all 8 modes (`python benchmarks/quality.py --only
+diffusion-ring`). Here 20 epochs keep CI quick: press **Train** for more.
+"""),
+        code("""
+import nbgen
+
+flow = nbgen.show("diffusion", "ring", epochs=20)
+"""),
+        code("""
+flow.train(block=True)
+flow.evaluate()["modes"] >= 1
+"""),
+        md("""
+`sample_steps` is live: move the **sampling steps** slider (or call `flow.set(sample_steps=5)`)
+and the samples and paths are redrawn at once; training is unaffected. Few steps cut
+corners; the paths are the states `trajectory()` returns, noise first.
+"""),
+        code(
+            CHECK
+            + """
+path = flow.trajectory(8, seed=0, steps=10)
+print(path.shape)  # (steps + 1, samples, features): noise first, the samples last
+print(bool((path[-1] == flow.sample(8, seed=0, steps=10)).all()))
+"""
+        ),
+        code("""
+flow.set(sample_steps=5)
+flow.sample(4, seed=0).round(2)
+"""),
+        md("""
+## Digits, from noise
+
+On images the panel shows a strip per sample, from noise (left) to the digit (right).
+"""),
+        code("""
+digits = nbgen.show("diffusion", "digits", epochs=30)
+"""),
+        code("""
+digits.train(block=True)
+digits.evaluate()["classes"]
+"""),
+    ],
     "09_compare_and_sweep.ipynb": [
         md("""
 # Which settings are better? Compare, sweep, replay

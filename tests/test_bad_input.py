@@ -13,7 +13,7 @@ import nbgen
 @pytest.mark.parametrize(
     "kwargs, exc, pattern",
     [
-        ({"model": "flow"}, ValueError, r"model='flow' is not a known model; choose one of autoencoder, vae, gan"),
+        ({"model": "pixelcnn"}, ValueError, r"model='pixelcnn' is not a known model; choose one of autoencoder, vae, gan, diffusion"),
         ({"model": 3}, TypeError, r"model must be a model name"),
         ({"data": "cifar"}, ValueError, r"data='cifar' is not a known data set; choose one of digits, mnist5k, moons"),
         ({"data": 3.5}, TypeError, r"data must be a data set name"),

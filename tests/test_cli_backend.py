@@ -90,7 +90,7 @@ def test_keras_imported_with_another_backend_is_a_clear_error():
     assert "import nbgen before keras" in out.stdout
 
 
-@pytest.mark.parametrize("argv", [["--model", "flow"], ["--data", "cifar"]])
+@pytest.mark.parametrize("argv", [["--model", "pixelcnn"], ["--data", "cifar"]])
 def test_cli_unknown_names_list_the_valid_ones(argv):
     out = run(["-m", "nbgen", "train", *argv])
     assert out.returncode == 2

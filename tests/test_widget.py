@@ -227,3 +227,23 @@ def test_a_user_model_gets_the_same_controls_with_the_fixed_fields_read_only(ker
     assert kernel.value("w.model_picker.value == 'yours' and s.model.encoder.name") == "my_encoder"
     assert kernel.value("w.figure.has_trace('samples') and len(w.figure.trace('latent').x) > 0")
     kernel.run("s.close()")
+
+
+def test_diffusion_on_ring_shows_paths_and_its_sampling_steps_slider_redraws_at_once(kernel):
+    """The diffusion model's panel (paths from noise, the flow behind the samples) and its live
+    ``sample_steps`` control: moving it while idle redraws the paths at once, no training."""
+    kernel.run("s = nbgen.show('diffusion', 'ring', epochs=2)\nw = s.widget\ns.train(block=True)\nw.flush()\n")
+    facts = kernel.value(
+        "{'shown': w.sample_steps.layout.display, 'beta': w.beta.layout.display, 'steps': w.sample_steps.value,"
+        " 'paths': len(w.figure.trace('paths').x), 'field': len(w.figure.trace('field').x),"
+        " 'generated': len(w.figure.trace('generated').x), 'title': w.figure.widget.layout.annotations[1].text}"
+    )
+    assert facts["shown"] != "none" and facts["beta"] == "none" and facts["steps"] == 50
+    assert facts["paths"] == 32 * (50 + 2)  # 32 paths of 51 states, each ended by a gap
+    assert facts["field"] == 20 * 20 * 3 and facts["generated"] == 1000
+    assert "paths from noise" in facts["title"] and "flow at t = 0.5" in facts["title"]
+    step = kernel.value("s.step")
+    kernel.set_value(kernel.value("w.sample_steps.model_id"), value=10)
+    kernel.wait_for("len(w.figure.trace('paths').x) == 32 * 12", timeout=30)
+    assert kernel.value("[s.step, s.hyperparameters['sample_steps']]") == [step, 10]
+    kernel.run("s.close()")

@@ -11,6 +11,7 @@ from typing import Any
 
 from .autoencoder import Autoencoder
 from .base import GenerativeModel, NetworkError, Networks
+from .diffusion import Diffusion
 from .gan import GAN
 from .vae import VAE
 
@@ -24,7 +25,7 @@ def register(cls: type[GenerativeModel]) -> type[GenerativeModel]:
     return cls
 
 
-for _cls in (Autoencoder, VAE, GAN):
+for _cls in (Autoencoder, VAE, GAN, Diffusion):
     register(_cls)
 
 
@@ -46,13 +47,14 @@ def resolve(model: Any) -> GenerativeModel:
         )
     key = model.lower()
     if key not in REGISTRY:
-        raise ValueError(f"model={model!r} is not a known model; choose one of {choices} (or the alias 'ae')")
+        raise ValueError(f"model={model!r} is not a known model; choose one of {choices} (or the aliases 'ae', 'flow')")
     return REGISTRY[key]()
 
 
 __all__ = [
     "GAN",
     "REGISTRY",
+    "Diffusion",
     "VAE",
     "Autoencoder",
     "GenerativeModel",

@@ -9,9 +9,12 @@ A model is one file with one class. It declares
 - ``hyperparameters``: its own rows of the one hyperparameter table
   (``nbgen._config.TABLE``) on top of the common ones, and ``defaults(dataset)``;
 - ``capabilities``: what a session can ask of it, among ``"encode"``, ``"decode"``,
-  ``"reconstruct"``, ``"sample"``, ``"discriminate"``, ``"likelihood"``;
+  ``"reconstruct"``, ``"sample"``, ``"trajectory"``, ``"discriminate"``, ``"likelihood"``;
 - ``panels``: the live views it shows, among ``"loss"``, ``"latent"``,
-  ``"reconstructions"``, ``"samples"``, ``"surface"``;
+  ``"reconstructions"``, ``"samples"``, ``"surface"`` (D(x) behind 2-D samples),
+  ``"trajectory"`` (paths from noise to samples) and ``"field"`` (``field(params, x)``, a
+  direction per row, drawn as lines behind 2-D samples; ``field_description`` names it);
+- ``sample_options``: the live hyperparameters that ``sample`` reads (``sample_arguments``);
 - ``metric_names`` / ``val_metric_names``: what its step and evaluation report;
 
 and provides, as pure functions of arrays (the engine jits and scans them):
@@ -21,7 +24,8 @@ and provides, as pure functions of arrays (the engine jits and scans them):
   (``latent_dim``...);
 - ``train_step(state, data, rows, live, key) -> (state, metrics)``;
 - ``eval_batch(params, x, live, key) -> {val_metric: per-row vector}``;
-- the functions behind its capabilities (``encode(params, x)``, ``sample(params, key, n)``...).
+- the functions behind its capabilities (``encode(params, x)``, ``sample(params, key, n)``,
+  ``trajectory(params, key, n, steps)``...).
 
 Views, metrics, the session and the widget ask the model what it can do, never what it is.
 
@@ -57,8 +61,8 @@ class NetworkError(ValueError):
     """A user network does not fit its role (shapes, outputs, JAX tracing)."""
 
 
-def input_shape(net: Any, role: str) -> tuple[int, ...]:
-    """The shape of one input row that ``net`` declares (without the batch axis)."""
+def input_shapes(net: Any, role: str) -> tuple[tuple[int, ...], ...]:
+    """The shapes of one row of each input that ``net`` declares (without the batch axis)."""
     if not isinstance(net, keras.Model):
         raise TypeError(
             f"{role} must be a keras.Model (functional, Sequential or subclassed), got {type(net).__name__}"
@@ -69,25 +73,32 @@ def input_shape(net: Any, role: str) -> tuple[int, ...]:
     except (AttributeError, ValueError):
         inputs = None
     if inputs:
-        if len(inputs) != 1:
-            raise NetworkError(f"{role} {net.name!r} takes {len(inputs)} inputs; nbgen gives it one array")
-        shapes = tuple(inputs[0].shape[1:])
+        shapes = tuple(tuple(i.shape[1:]) for i in inputs)
     else:
         built = getattr(net, "_build_shapes_dict", None) or {}
         if len(built) == 1:
-            shapes = tuple(next(iter(built.values()))[1:])
+            shapes = (tuple(next(iter(built.values()))[1:]),)
     if shapes is None:
         raise NetworkError(
             f"{role} {net.name!r} has no known input shape: give it a keras.Input (functional or Sequential) "
             f"or call it once on a batch, e.g. {role}(np.zeros((1, ...))) with the shape of one input row"
         )
-    if any(s is None for s in shapes):
-        raise NetworkError(
-            f"{role} {net.name!r} has an input of shape {(None, *shapes)}: every axis but the batch must be fixed"
-        )
-    if not net.variables:  # a subclassed model that was built without being called
-        net(np.zeros((1, *shapes), np.float32))
-    return tuple(int(s) for s in shapes)
+    for shape in shapes:
+        if any(s is None for s in shape):
+            raise NetworkError(
+                f"{role} {net.name!r} has an input of shape {(None, *shape)}: every axis but the batch must be fixed"
+            )
+    if not net.variables and len(shapes) == 1:  # a subclassed model that was built without being called
+        net(np.zeros((1, *shapes[0]), np.float32))
+    return tuple(tuple(int(s) for s in shape) for shape in shapes)
+
+
+def input_shape(net: Any, role: str) -> tuple[int, ...]:
+    """The shape of one input row of a network that takes one input (without the batch axis)."""
+    shapes = input_shapes(net, role)
+    if len(shapes) != 1:
+        raise NetworkError(f"{role} {net.name!r} takes {len(shapes)} inputs; nbgen gives it one array")
+    return shapes[0]
 
 
 def takes_training(net: keras.Model) -> bool:
@@ -101,21 +112,21 @@ def takes_training(net: keras.Model) -> bool:
     return "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
-def output_shapes(net: keras.Model, in_shape: tuple[int, ...], role: str) -> list[tuple[int, ...]]:
-    """Trace ``net`` with JAX on a batch of 2 rows; the shapes of its outputs (without the batch)."""
+def output_shapes(net: keras.Model, in_shape: tuple[int, ...], role: str, *more: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Trace ``net`` with JAX on a batch of 2 rows (of each input's shape: ``in_shape``, then
+    ``more``); the shapes of its outputs (without the batch)."""
     tv = [v.value for v in net.trainable_variables]
     ntv = [v.value for v in net.non_trainable_variables]
     kw = {"training": True} if takes_training(net) else {}
+    specs = [jax.ShapeDtypeStruct((2, *shape), jnp.float32) for shape in (in_shape, *more)]
     try:
         out = jax.eval_shape(
-            lambda a, b, x: net.stateless_call(a, b, x, **kw)[0],
-            tv,
-            ntv,
-            jax.ShapeDtypeStruct((2, *in_shape), jnp.float32),
+            lambda a, b, x: net.stateless_call(a, b, x if more else x[0], **kw)[0], tv, ntv, specs
         )
     except Exception as exc:
         raise NetworkError(
-            f"{role} {net.name!r} could not be traced by JAX on rows of shape {(2, *in_shape)} "
+            f"{role} {net.name!r} could not be traced by JAX on {'inputs' if more else 'rows'} of shape "
+            f"{', '.join(str((2, *shape)) for shape in (in_shape, *more))} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). nbgen compiles networks with jax.jit: every "
             "layer must run on the JAX backend without Python-side values (no .numpy(), no TensorFlow ops)"
         ) from exc
@@ -135,6 +146,9 @@ class GenerativeModel:
     panels: tuple[str, ...] = ("loss",)
     metric_names: tuple[str, ...] = ()
     val_metric_names: tuple[str, ...] = ()
+    # live hyperparameters that sampling reads: they change what ``sample()`` and the views
+    # draw, not the training (the diffusion model's ``sample_steps``)
+    sample_options: tuple[str, ...] = ()
     # what user networks decide (they cannot be given with networks)
     fixed_by_networks: tuple[str, ...] = ("hidden", "architecture")
 
@@ -195,6 +209,16 @@ class GenerativeModel:
     def make_optimizers(self, hp: dict[str, Any]) -> dict[str, tuple[keras.optimizers.Optimizer, list[str]]]:
         raise NotImplementedError
 
+    def sample_arguments(self, hp: dict[str, Any], **given: Any) -> dict[str, Any]:
+        """The keyword arguments of ``sample`` (arrays, so that changing them does not
+        recompile): the options a user ``given`` to ``Session.sample``, else the current ``hp``."""
+        if given:
+            raise TypeError(
+                f"sample() takes no {', '.join(f'{k}=' for k in given)} for the {self.name} model; "
+                "it takes n and seed"
+            )
+        return {}
+
     def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
         """One step: returns ``(new_state, {metric: scalar})``."""
         raise NotImplementedError
@@ -242,7 +266,9 @@ class GenerativeModel:
         else:
             m.networks = m.default_networks(dataset, hp)
         m.networks.update(m.extra_networks(dataset))
-        m.in_shapes = {k: input_shape(n, k) for k, n in m.networks.items()}
+        shapes = {k: input_shapes(n, k) for k, n in m.networks.items()}
+        m.in_shapes = {k: v[0] for k, v in shapes.items()}  # the rows (or codes) a network reads
+        m.more_in_shapes = {k: v[1:] for k, v in shapes.items()}  # its other inputs (time, label)
         m._training_arg = {k: takes_training(n) for k, n in m.networks.items()}
         m.optimizers = m.make_optimizers(hp)
         for opt, nets in m.optimizers.values():
@@ -367,11 +393,14 @@ class GenerativeModel:
             for var, val in zip(opt.variables, state["opt"][g]):
                 var.assign(val)
 
-    def call(self, params: dict, name: str, x: jax.Array, training: bool = False):
-        """Run network ``name`` on ``x`` (rows are reshaped to the network's input shape)."""
+    def call(self, params: dict, name: str, x: jax.Array, *more: jax.Array, training: bool = False):
+        """Run network ``name`` on ``x`` (rows are reshaped to the network's input shape) and,
+        for networks with several inputs, on ``more`` (each reshaped to its input's shape)."""
         net = self.networks[name]
         x = x.reshape((x.shape[0], *self.in_shapes[name]))
         kw = {"training": training} if self._training_arg[name] else {}
+        if more:
+            x = [x, *(a.reshape((a.shape[0], *shape)) for a, shape in zip(more, self.more_in_shapes[name]))]
         out, _ = net.stateless_call(params[name]["tv"], params[name]["ntv"], x, **kw)
         return out
 

@@ -117,7 +117,7 @@ def panel_names(panels: tuple[str, ...], is_image: bool) -> list[list[str]]:
         shown = ["loss", "latent"] if latent else ["loss"]
         return [[*shown, "data"]]
     top = ["loss", "loss", "latent"] if latent else ["loss"]
-    images = [p for p in ("reconstructions", "samples") if p in panels]
+    images = [p for p in ("reconstructions", "samples", "trajectory") if p in panels]
     if latent:
         images = images * (2 // len(images)) if len(images) == 1 else images
         images = [*images[:2], "decoded"]
@@ -309,7 +309,9 @@ class SessionFigure:
                 self._loss.restart()
             with self.widget.batch_update():
                 self._loss.update(s, self)
-                key = (id(engine), engine.step, id(engine.state))
+                # what sampling reads (the diffusion model's sample_steps) redraws at once
+                options = tuple(engine.hp.get(k) for k in self._model.sample_options)
+                key = (id(engine), engine.step, id(engine.state), options)
                 if key == self._drawn_key and not force:
                     return False
                 if not (force or self._drawn_key is None or self._model_throttle.ready()):

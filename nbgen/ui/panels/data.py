@@ -5,8 +5,10 @@ the data's units) are drawn once, projected to the plane (PCA beyond two
 features); each model-view update draws the model's samples from fixed noise,
 or its reconstructions when it cannot sample, in the same projection. Models
 that declare a ``"surface"`` panel get D(x) shaded behind the points on 2-D data
-(:func:`decision_surface`), and models that can decode get a star at the row
-decoded from the latent click.
+(:func:`decision_surface`); models that declare ``"trajectory"`` get the paths of a few
+samples from noise to data (``Session.trajectory``), and ``"field"`` the direction in which
+the model moves points (``model.field``) as short lines on a grid behind them; models that
+can decode get a star at the row decoded from the latent click.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 MAX_DATA_POINTS = 1000  # real and generated points in the data panel
 SURFACE_GRID = 40  # resolution of the GAN decision surface, per side
+N_PATHS = 32  # sampling paths drawn on 2-D data (diffusion)
+FIELD_GRID = 20  # lines of the field, per side
 
 
 def data_title(model: Any) -> str:
@@ -33,7 +37,9 @@ def data_title(model: Any) -> str:
     shading = "; shading: D(x)" if "surface" in model.panels else ""
     made = "samples" if model.can("sample") else "reconstructions"
     star = "; star: decoded click" if model.can("decode") else ""
-    return f"Real (grey), {made}{star}{shading}"
+    paths = "; lines: paths from noise" if "trajectory" in model.panels else ""
+    field = f"; blue: {model.field_description}" if "field" in model.panels else ""
+    return f"Real (grey), {made}{star}{paths}{field}"
 
 
 class DataPanel:
@@ -70,6 +76,19 @@ class DataPanel:
                     **axes,
                 )
             )
+        if "field" in self.model.panels and ds.features == 2:
+            fig.add_trace(
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    line={"width": 1, "color": "rgba(31,119,180,0.55)"},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name="field",
+                    **axes,
+                )
+            )
         fig.add_trace(
             go.Scatter(
                 x=real[:, 0],
@@ -94,6 +113,19 @@ class DataPanel:
                 **axes,
             )
         )
+        if "trajectory" in self.model.panels:
+            fig.add_trace(
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    line={"width": 1, "color": "rgba(214,39,40,0.35)"},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name="paths",
+                    **axes,
+                )
+            )
         if self.model.can("decode"):
             fig.add_trace(
                 go.Scatter(
@@ -125,6 +157,26 @@ class DataPanel:
         figure.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
         if figure.has_trace("decision"):
             self._draw_decision_surface(session, figure)
+        if figure.has_trace("paths"):
+            path = session.trajectory(N_PATHS, seed=SAMPLE_SEED)  # (steps + 1, n, *row)
+            xy = proj.project(path.reshape(-1, ds.features)).reshape(path.shape[0], N_PATHS, 2)
+            x, y = _polylines(xy)
+            figure.trace("paths").update(x=x, y=y)
+        if figure.has_trace("field"):
+            self._draw_field(session, figure)
+
+    def _draw_field(self, session: Session, figure: SessionFigure) -> None:
+        layout = figure.widget.layout
+        p = self.panel
+        assert p is not None
+        xr, yr = tuple(layout[p.xaxis].range), tuple(layout[p.yaxis].range)
+        start = grid_points(xr, yr, FIELD_GRID).astype(np.float32)
+        direction = field_at(session, start)
+        cell = min(xr[1] - xr[0], yr[1] - yr[0]) / FIELD_GRID
+        longest = float(np.max(np.linalg.norm(direction, axis=1))) or 1.0
+        end = start + direction * (0.9 * cell / longest)  # the longest line spans 0.9 of a grid cell
+        x, y = _polylines(np.stack([start, end]))
+        figure.trace("field").update(x=x, y=y)
 
     def _draw_decision_surface(self, session: Session, figure: SessionFigure) -> None:
         layout = figure.widget.layout
@@ -146,6 +198,28 @@ class DataPanel:
         if figure.has_trace("decoded") and self.projection is not None:
             xy = self.projection.project(out.reshape(1, -1))
             figure.trace("decoded").update(x=xy[:, 0], y=xy[:, 1])
+
+
+def _polylines(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lines through points ``xy`` (points along a line, lines, 2) as one trace's x and y,
+    the lines separated by NaN (a gap in Plotly)."""
+    n_points, n_lines = xy.shape[:2]
+    out = np.full((n_lines, n_points + 1, 2), np.nan, np.float32)
+    out[:, :n_points] = np.swapaxes(xy, 0, 1)
+    out = out.reshape(-1, 2)
+    return out[:, 0], out[:, 1]
+
+
+def field_at(session: Session, rows: np.ndarray) -> np.ndarray:
+    """The model's field (``model.field``, in model units) at ``rows`` (data units), as
+    displacements in the data's units (n, features)."""
+    import jax.numpy as jnp
+
+    ds = session.dataset
+    x = ds.flatten(rows, "rows")
+    v = np.asarray(session.generative_model.jitted("field")(session.engine.state["params"], jnp.asarray(x)))
+    eps = 1e-3  # the scaling is affine: map a small step back and rescale it
+    return (ds.scaling.to_user(x + eps * v) - ds.scaling.to_user(x)) / eps
 
 
 def decision_surface(session: Session, grid: np.ndarray, figure: SessionFigure | None = None) -> np.ndarray:

@@ -81,6 +81,20 @@ class SamplesPanel(ImagePanel):
         self.show(figure, tile(images, N_SAMPLES_SIDE))
 
 
+class TrajectoryPanel(ImagePanel):
+    """A few samples from noise (left) to data (right), at evenly spaced sampling steps."""
+
+    name = "trajectory"
+    title = "From noise to samples"
+    rows, columns = 4, 8
+
+    def update(self, session: Session, figure: SessionFigure) -> None:
+        path = session.trajectory(self.rows, seed=SAMPLE_SEED)  # (steps + 1, n, *row)
+        shown = np.unique(np.linspace(0, len(path) - 1, self.columns).round().astype(int))
+        strip = np.swapaxes(path[shown], 0, 1)  # (n, columns, *row)
+        self.show(figure, tile(strip.reshape(-1, *path.shape[2:]), len(shown)))
+
+
 class DecodedPanel(ImagePanel):
     """The image decoded from the latent click."""
 
@@ -93,5 +107,5 @@ class DecodedPanel(ImagePanel):
 
 
 IMAGE_PANELS: dict[str, type[ImagePanel]] = {
-    cls.name: cls for cls in (ReconstructionsPanel, SamplesPanel, DecodedPanel)
+    cls.name: cls for cls in (ReconstructionsPanel, SamplesPanel, TrajectoryPanel, DecodedPanel)
 }

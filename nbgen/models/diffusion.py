@@ -1,0 +1,290 @@
+"""A diffusion model, trained by flow matching (rectified flow: Lipman et al., 2023; Liu et al., 2023).
+
+Noise ``x0 ~ N(0, I)`` flows to data ``x1`` along straight lines,
+``x_t = (1 - t) x0 + t x1`` for ``t`` from 0 (noise) to 1 (data). A network learns the
+velocity of that flow by regression:
+
+    loss = mean || v(x_t, t) - (x1 - x0) ||^2
+
+Sampling integrates ``dx/dt = v(x, t)`` from noise with ``sample_steps`` Euler steps
+(live-tunable: it changes what ``sample()`` and the views draw, not the training).
+
+Two recipes, chosen by the data's width and measured (benchmarks/README.md, "How the
+diffusion model was chosen"):
+
+- low-dimensional data (<= 3 features: the 2-D mixtures): the network outputs the velocity,
+  and training times lean towards the data, ``t = u ** (1 / 5)``, where the flow must land
+  within a mode's width (grid: 57-59% of samples within 3 std of a mode with uniform times
+  and Keras's default initialisation, 93-96% with this);
+- wider data (images): nbgen's network predicts the data, preconditioned as in Karras et al.
+  (2022), ``x1 = c_skip(t) x_t + c_out(t) F(x_t, t)``, with uniform times and a per-feature
+  linear term ``g(t) * x_t`` (mnist5k: the velocity-predicting MLP left noisy, unreadable
+  samples; 6/10 classes with >= 5% of samples against 10/10 with this).
+
+Your own denoiser always outputs the velocity (and gets the uniform or leaning times by the
+same rule). Images in [0, 1] are mapped to [-1, 1] for the flow, as in DDPM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from .base import GenerativeModel, NetworkError, input_shapes, output_shapes
+from .networks import architecture, image_shape
+
+TIME_FREQUENCIES = 8  # sin/cos pairs of the time features
+
+
+@keras.saving.register_keras_serializable(package="nbgen")
+class TimeFeatures(keras.layers.Layer):
+    """``t`` (n, 1) -> ``[t, sin(f t), cos(f t)]`` for ``f`` from 1 to 1000 (geometric): what
+    lets a small dense network resolve the late, sharp part of the flow."""
+
+    def call(self, t):
+        freqs = keras.ops.exp(keras.ops.linspace(0.0, float(np.log(1000.0)), TIME_FREQUENCIES))
+        e = t * freqs
+        return keras.ops.concatenate([t, keras.ops.sin(e), keras.ops.cos(e)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1 + 2 * TIME_FREQUENCIES)
+
+
+def flow_matching_loss(v: jax.Array, x1: jax.Array, x0: jax.Array) -> jax.Array:
+    """Per row: the mean over features of ``(v - (x1 - x0))^2``."""
+    return jnp.mean(jnp.square(v - (x1 - x0)), axis=-1)
+
+
+def mlp_denoiser(dataset, hidden: tuple[int, ...], gate: bool) -> keras.Model:
+    """Dense layers on ``[x_t, time features]``; with ``gate``, plus a per-feature linear term
+    ``g(t) * x_t``, which lets it carry each feature of wide rows through (a dense bottleneck
+    narrower than the rows cannot: mnist5k's backgrounds stayed speckled without it)."""
+    x = keras.Input((dataset.features,), name="x_t")
+    t = keras.Input((1,), name="t")
+    tf = TimeFeatures(name="time_features")(t)
+    h = keras.layers.Concatenate(name="denoiser_in")([x, tf])
+    for i, width in enumerate(hidden):
+        h = keras.layers.Dense(width, activation="silu", kernel_initializer="lecun_normal", name=f"denoiser_dense_{i}")(h)
+    if not gate:
+        return keras.Model([x, t], keras.layers.Dense(dataset.features, name="velocity")(h), name="denoiser")
+    g = keras.layers.Dense(dataset.features, name="skip_gate")(tf)
+    out = keras.layers.Add(name="output")(
+        [keras.layers.Dense(dataset.features, name="dense_out")(h), keras.layers.Multiply(name="skip")([g, x])]
+    )
+    return keras.Model([x, t], out, name="denoiser")
+
+
+def conv_denoiser(dataset, hidden: tuple[int, ...]) -> keras.Model:
+    """A small U-Net: two strided convolutions down, two transposed ones up, skips across,
+    the time added to the channels at each resolution."""
+    h_, w_, c = image_shape(dataset)
+    L = keras.layers
+    x = keras.Input((h_, w_, c), name="x_t")
+    t = keras.Input((1,), name="t")
+    temb = L.Dense(hidden[0], activation="silu", name="time_dense")(TimeFeatures(name="time_features")(t))
+
+    def with_time(h, ch, name):
+        return L.Add(name=f"{name}_time")([h, L.Reshape((1, 1, ch))(L.Dense(ch, name=f"{name}_time_dense")(temb))])
+
+    h0 = with_time(L.Conv2D(32, 3, padding="same", activation="silu", name="down_0")(x), 32, "down_0")
+    h1 = L.Conv2D(64, 3, strides=2, padding="same", activation="silu", name="down_1")(h0)
+    h2 = with_time(L.Conv2D(64, 3, strides=2, padding="same", activation="silu", name="down_2")(h1), 64, "down_2")
+    h2 = L.Conv2D(64, 3, padding="same", activation="silu", name="middle")(h2)
+    u1 = L.Conv2DTranspose(64, 3, strides=2, padding="same", activation="silu", name="up_1")(h2)
+    u1 = L.Concatenate(name="skip_1")([u1, h1])
+    u0 = L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="silu", name="up_0")(u1)
+    u0 = L.Concatenate(name="skip_0")([u0, h0])
+    v = L.Conv2D(c, 3, padding="same", name="velocity")(u0)
+    return keras.Model([x, t], v, name="denoiser")
+
+
+class Diffusion(GenerativeModel):
+    """A diffusion model trained by flow matching, with nbgen's denoiser or your own.
+
+    Args:
+        denoiser: a ``keras.Model`` with two inputs, noisy rows ``x_t`` (shaped like one
+            row, e.g. ``(None, 8, 8)`` or ``(None, 64)``) and the time ``t`` ``(None, 1)``
+            (0 = pure noise, 1 = data), and one output shaped like the rows: the velocity
+            ``x1 - x0`` of the flow from noise to data (no activation).
+        **hyperparameters: as for :class:`nbgen.Session` (``sample_steps`` live;
+            ``hidden`` and ``architecture`` only without a denoiser).
+
+    Example:
+        >>> s = nbgen.train(nbgen.Diffusion(sample_steps=20), "ring", epochs=2)  # doctest: +SKIP
+        >>> path = s.trajectory(8, seed=0)  # (sample_steps + 1, 8, 2)  # doctest: +SKIP
+    """
+
+    name = "diffusion"
+    label = "Diffusion"
+    aliases = ("flow",)
+    network_names = ("denoiser",)
+    hyperparameters = ("sample_steps",)
+    capabilities = frozenset({"sample", "trajectory"})
+    panels = ("loss", "samples", "trajectory", "field")
+    metric_names = ("loss",)
+    val_metric_names = ("val_loss",)
+    sample_options = ("sample_steps",)
+    # low-dimensional data: training times t = u ** (1 / 5), density 5 t^4, most near the data
+    # (grid, seeds 2 / 0: 76% / 92% HQ with a power of 3, 94% / 95% with 5); wider data: uniform
+    low_dim_time_power = 5.0
+    low_dim_features = 3
+
+    @property
+    def low_dimensional(self) -> bool:
+        return self.features <= self.low_dim_features
+
+    @property
+    def time_power(self) -> float:
+        return self.low_dim_time_power if self.low_dimensional else 1.0
+
+    @property
+    def predicts(self) -> str:
+        """What the network outputs: "velocity" (yours; nbgen's on low-dimensional data) or
+        "data" (nbgen's on wider data, preconditioned: see the module's docstring)."""
+        return "velocity" if self.user_defined or self.low_dimensional else "data"
+
+    def __init__(self, denoiser: keras.Model | None = None, **hyperparameters: Any):
+        super().__init__(denoiser=denoiser, **hyperparameters)
+
+    def defaults(self, dataset, given):
+        mixture = dataset.features <= 3
+        n = len(dataset.x_train)
+        return {
+            "hidden": (256, 256, 256) if mixture else (512, 512, 512),
+            "learning_rate": 1e-3,
+            "batch_size": 256 if mixture else 128,
+            # about 15,600 steps on 2-D data (ring, grid: 16,000 rows -> 250 epochs; 190 epochs left
+            # the grid at 57-59% HQ), 12,000 on images (mnist5k: 384 epochs, about 100 s here);
+            # benchmarks/quality.py measures the result
+            "epochs": int(min(5000, max(10, round((15_600 * 256 if mixture else 12_000 * 128) / n)))),
+            "anneal": 1 / 3,
+            "sample_steps": 50,
+        }
+
+    def default_networks(self, dataset, hp):
+        if architecture(hp["architecture"], dataset) == "conv":
+            return {"denoiser": conv_denoiser(dataset, hp["hidden"])}
+        return {"denoiser": mlp_denoiser(dataset, hp["hidden"], gate=dataset.features > self.low_dim_features)}
+
+    def check_networks(self, dataset):
+        net = self.user_networks["denoiser"]
+        shapes = input_shapes(net, "denoiser")
+        if len(shapes) != 2 or shapes[1] != (1,):
+            got = ", ".join(str((None, *s)) for s in shapes)
+            raise NetworkError(
+                f"denoiser {net.name!r} takes inputs {got}: it must take two, the noisy rows (e.g. "
+                f"{(None, *dataset.row_shape)}) and the time (None, 1), as keras.Model([x_t, t], velocity)"
+            )
+        if int(np.prod(shapes[0])) != dataset.features:
+            raise NetworkError(
+                f"denoiser {net.name!r} takes noisy rows of shape {(None, *shapes[0])}, but the data's rows are "
+                f"shaped {dataset.row_shape} ({dataset.features} features): its first input must hold one row, "
+                f"e.g. {(None, *dataset.row_shape)} or {(None, dataset.features)}"
+            )
+        outs = output_shapes(net, shapes[0], "denoiser", shapes[1])
+        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
+            got = ", ".join(str((None, *o)) for o in outs)
+            raise NetworkError(
+                f"denoiser {net.name!r} outputs {got}, but the data's rows are shaped {dataset.row_shape} "
+                f"({dataset.features} features): it must output one array shaped like a row, the velocity"
+            )
+        return {}
+
+    def make_optimizers(self, hp):
+        return {"denoiser": (keras.optimizers.Adam(hp["learning_rate"]), ["denoiser"])}
+
+    # -- the flow ------------------------------------------------------------------------------
+    t_clip = 0.05
+    sigma_data = 0.5
+
+    def velocity(self, params, x, t, training=False):
+        """The velocity at rows ``x`` (n, features) and times ``t`` (n,)."""
+        out = self.rows(self.call(params, "denoiser", x, t.reshape(-1, 1)))
+        if self.predicts == "data":
+            # the data x1 = c_skip x_t + c_out F (Karras et al., 2022, for the straight path): near
+            # the noise the network predicts the data, near the data it corrects x_t
+            sd, tc = self.sigma_data, t[:, None]
+            norm = jnp.sqrt(jnp.square(tc * sd) + jnp.square(1.0 - tc))
+            x1 = tc * sd**2 / norm**2 * x + (1.0 - tc) * sd / norm * out
+            # v = (x1 - x_t) / (1 - t); sampling never reaches t = 1
+            return (x1 - x) / (jnp.maximum(1.0 - t, self.t_clip) if training else 1.0 - t)[:, None]
+        return out
+
+    field_time = 0.5
+    field_description = "the flow at t = 0.5"
+
+    def field(self, params, x):
+        """What the field view draws: the velocity at ``field_time`` (noise 0, data 1), in model units."""
+        v = self.velocity(params, self.to_flow(x), jnp.full((x.shape[0],), self.field_time))
+        return v / 2.0 if self.unit_interval else v
+
+    # the flow runs on data centred like the noise: pixels in [0, 1] as 2x - 1 (as in DDPM)
+    def to_flow(self, x):
+        return 2.0 * x - 1.0 if self.unit_interval else x
+
+    def from_flow(self, x):
+        return (x + 1.0) / 2.0 if self.unit_interval else x
+
+    def terms(self, params, x1, key):
+        x1 = self.to_flow(x1)
+        k_noise, k_time = jax.random.split(key)
+        x0 = jax.random.normal(k_noise, x1.shape)
+        t = jax.random.uniform(k_time, (x1.shape[0],)) ** (1.0 / self.time_power)
+        xt = (1.0 - t[:, None]) * x0 + t[:, None] * x1
+        return flow_matching_loss(self.velocity(params, xt, t, training=True), x1, x0)
+
+    def train_step(self, state, data, rows, live, key):
+        x1 = data[rows]
+
+        def loss_fn(tvs):
+            params = {**state["params"], "denoiser": {**state["params"]["denoiser"], "tv": tvs["denoiser"]}}
+            return jnp.mean(self.terms(params, x1, key))
+
+        loss, grads = jax.value_and_grad(loss_fn)({"denoiser": state["params"]["denoiser"]["tv"]})
+        return self.apply_gradients(state, "denoiser", grads, live["learning_rate"]), {"loss": loss}
+
+    def eval_batch(self, params, x, live, key):
+        return {"val_loss": self.terms(params, x, key)}
+
+    # -- sampling --------------------------------------------------------------------------------
+    def sample_arguments(self, hp, **given):
+        unknown = [k for k in given if k != "steps"]
+        if unknown:
+            raise TypeError(f"sample() takes no {', '.join(f'{k}=' for k in unknown)} for the {self.name} model; "
+                            "it takes n, seed and steps")  # fmt: skip
+        from .. import _config
+
+        steps = given.get("steps")
+        steps = hp["sample_steps"] if steps is None else _config.validate_value("sample_steps", steps)
+        return {"steps": np.int32(steps)}
+
+    def _finish(self, x):
+        return jnp.clip(self.from_flow(x), 0.0, 1.0) if self.unit_interval else x
+
+    def sample(self, params, key, n, steps=None):
+        """``n`` rows: noise carried to data by ``steps`` Euler steps (a traced int: no recompile)."""
+        steps = self.hp["sample_steps"] if steps is None else steps
+        dt = 1.0 / jnp.asarray(steps, jnp.float32)
+
+        def body(i, x):
+            return x + dt * self.velocity(params, x, jnp.full((n,), i * dt))
+
+        x = jax.lax.fori_loop(0, steps, body, jax.random.normal(key, (n, self.features)))
+        return self._finish(x)
+
+    def trajectory(self, params, key, n, steps):
+        """The states from noise to data, ``(steps + 1, n, features)`` (``steps`` static)."""
+        dt = 1.0 / steps
+
+        def body(x, i):
+            x = x + dt * self.velocity(params, x, jnp.full((n,), i * dt))
+            return x, x
+
+        x0 = jax.random.normal(key, (n, self.features))
+        last, path = jax.lax.scan(body, x0, jnp.arange(steps, dtype=jnp.float32))
+        path = self.from_flow(jnp.concatenate([x0[None], path], axis=0))
+        return path.at[-1].set(self._finish(last))
