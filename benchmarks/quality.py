@@ -99,6 +99,7 @@ def main(argv=None) -> int:
         "diffusion-grid",
         "diffusion-digits",
         "diffusion-mnist5k",
+        "conditional-digits",
     ]
     p.add_argument("--only", choices=families, action="append")
     p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
@@ -230,6 +231,26 @@ def main(argv=None) -> int:
                 m["classes_5pct"] == 10 and wall <= limit,
             )
         )
+    if "conditional-digits" in only:  # issue 11: the share of label-k samples classified as k
+        import numpy as np
+
+        from nbgen import metrics
+
+        clf = metrics.classifier("digits")
+        s, _, wall, cpu = run("diffusion", "digits", conditional=True)
+        for g in (0.0, 1.0, 2.0, 4.0):
+            acc, spread = [], []
+            for k in range(10):
+                x = s.sample(1000, seed=k, label=k, guidance=g).reshape(1000, -1)
+                acc.append(float((clf.predict(x) == k).mean()))
+                sub = x[:200]
+                spread.append(float(np.sqrt(((sub[:, None] - sub[None]) ** 2).sum(-1)).mean()))
+            print(f"| diffusion | digits | conditional=True, guidance={g:g} | 0 | label accuracy {np.mean(acc):.3f} "
+                  f"(worst class {min(acc):.3f}), within-class distance {np.mean(spread):.2f} | {wall:.1f} | {cpu:.1f} |",
+                  flush=True)  # fmt: skip
+            if g == 2.0:
+                verdicts.append((f"conditional diffusion digits, guidance 2: label accuracy {np.mean(acc):.3f} >= 0.97, "
+                                 f"{wall:.0f} s <= 60 s", np.mean(acc) >= 0.97 and wall <= 60))  # fmt: skip
     print()
     for text, ok in verdicts:
         print(f"- [{'x' if ok else ' '}] {text}")

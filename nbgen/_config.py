@@ -180,6 +180,25 @@ TABLE: dict[str, HParam] = {
             label="sampling steps",
             css="nbgen-sample-steps",
         ),
+        HParam(
+            "guidance",
+            "live",
+            "float",
+            "classifier-free guidance of a conditional diffusion model: 0 ignores the label, 1 follows it, "
+            "more follows it harder (what sample() and the views draw; training is unaffected)",
+            0.0,
+            100.0,
+            control="slider",
+            view=(0.0, 10.0, 0.1),
+            css="nbgen-guidance",
+        ),
+        HParam(
+            "conditional",
+            "structural",
+            "choice",
+            "True: the networks also read the row's label (class), and sample(n, label=k) draws class k",
+            choices=(False, True),
+        ),
         HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text", label="batch"),
         HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000, control="int_text"),
         HParam(

@@ -138,13 +138,15 @@ class Engine:
         self.live = {name: hp[name] for name in _config.LIVE if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
-        self._data = None if dataset.streaming else jnp.asarray(dataset.model_train)
+        self._data = None if dataset.streaming else jnp.asarray(model.training_rows(dataset.model_train, dataset.y_train))
         self.mesh = None
         self._rows_sharding = None
         if hp.get("distribution") == "data_parallel":
             self._setup_data_parallel()
         n_eval = min(EVAL_ROWS, len(dataset.model_val))
-        self._val = jnp.asarray(dataset.model_val[:n_eval])
+        self._val = jnp.asarray(
+            model.training_rows(dataset.model_val[:n_eval], None if dataset.y_val is None else dataset.y_val[:n_eval])
+        )
         self._key = jax.random.key(self.seed)
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}

@@ -411,12 +411,15 @@ class Session:
         """Draw ``n`` new rows from the model (VAE, GAN, diffusion), shaped like the data's rows.
 
         ``seed`` fixes the draw (default: a new one each call). The diffusion model also
-        takes ``steps`` (default: the ``sample_steps`` hyperparameter).
+        takes ``steps`` (default: the ``sample_steps`` hyperparameter). A conditional model
+        (``conditional=True``) takes ``label`` (an int, or ``n`` ints; default: drawn in the
+        training data's class proportions) and, for diffusion, ``guidance``.
         """
         self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
         n = _config._int("n", n, 1, 10_000_000)
-        kwargs = self._model.sample_arguments(self.engine.hp, **options)
-        return self.dataset.to_rows(self._sample(self._seed(seed), n, kwargs))
+        seed = self._seed(seed)
+        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, **options)
+        return self.dataset.to_rows(self._sample(seed, n, kwargs))
 
     def _seed(self, seed: int | None) -> int:
         if seed is None:
@@ -429,17 +432,19 @@ class Session:
             self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
         return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n, **(kwargs or {})))
 
-    def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None) -> np.ndarray:
+    def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None, **options: Any) -> np.ndarray:
         """The path of ``n`` samples from noise to data (diffusion): an array
         ``(steps + 1, n, *row_shape)``, noise first, the samples last (``steps`` defaults to
         the ``sample_steps`` hyperparameter); ``trajectory(n, seed=s)[-1]`` equals
         ``sample(n, seed=s)``."""
         self._require("trajectory", self._model.can("trajectory"), f"a sampling path (use {_needs('trajectory')})")
         n = _config._int("n", n, 1, 100_000)
-        steps = int(self._model.sample_arguments(self.engine.hp, steps=steps)["steps"])
+        seed = self._seed(seed)
+        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, steps=steps, **options)
+        steps = int(kwargs.pop("steps"))
         if "trajectory" not in self._fns:
             self._fns["trajectory"] = jax.jit(self._model.trajectory, static_argnums=(2, 3))
-        path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(self._seed(seed)), n, steps))
+        path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(seed), n, steps, **kwargs))
         return self.dataset.to_rows(path.reshape(-1, path.shape[-1])).reshape(steps + 1, n, *self.dataset.row_shape)
 
     def discriminate(self, x: Any) -> np.ndarray:

@@ -58,7 +58,10 @@ def test_sampling_steps_paths_and_their_errors():
         s.sample(4, steps=0)
     with pytest.raises(ValueError, match=r"sample_steps must be an int between 1 and 10000, got 0"):
         s.set(sample_steps=0)
-    with pytest.raises(TypeError, match=r"sample\(\) takes no label= for the diffusion model; it takes n, seed and steps"):
+    with pytest.raises(TypeError, match=r"sample\(\) takes no colour= for the diffusion model; it takes n, seed and steps"):
+        s.sample(4, colour=3)
+    with pytest.raises(ValueError, match=r"label= needs a conditional model, and this diffusion model is not: use "
+                       r"Diffusion\(conditional=True\)"):  # fmt: skip
         s.sample(4, label=3)
     vae = nbgen.Session("vae", "ring", epochs=1)
     with pytest.raises(TypeError, match=r"trajectory\(\) is not available for the vae model.*'diffusion'"):
@@ -132,3 +135,39 @@ def test_your_own_denoiser_trains_saves_and_loads_with_identical_samples(tmp_pat
     assert again.hyperparameters["sample_steps"] == 50
     np.testing.assert_array_equal(again.sample(7, seed=1), builtin.sample(7, seed=1))
     np.testing.assert_array_equal(again.trajectory(2, seed=1, steps=4), builtin.trajectory(2, seed=1, steps=4))
+
+
+def test_conditional_diffusion_draws_the_mode_it_is_asked_for():
+    """Classifier-free guidance on the ring: label k is the mixture's k-th Gaussian."""
+    s = nbgen.train("diffusion", "ring", conditional=True, epochs=40, progress=False)
+    assert s.hyperparameters["guidance"] == 2.0
+    modes = s.dataset.modes
+    for k in (0, 3, 6):
+        x = s.sample(200, seed=k, label=k)
+        nearest = np.argmin(((x[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
+        assert (nearest == k).mean() >= 0.9, (k, np.bincount(nearest, minlength=8))
+    mixed = s.sample(400, seed=1)  # no label: drawn in the data's proportions
+    nearest = np.argmin(((mixed[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
+    assert len(np.unique(nearest)) == 8
+    labels = np.array([0, 1, 2, 3])
+    np.testing.assert_allclose(s.trajectory(4, seed=2, steps=6, label=labels)[-1], s.sample(4, seed=2, steps=6, label=labels), atol=1e-5)
+    with pytest.raises(ValueError, match=r"label=8 is not a class of the data: its labels are 0 to 7"):
+        s.sample(2, label=8)
+    with pytest.raises(ValueError, match=r"label must be an int or 3 ints \(one per sample\)"):
+        s.sample(3, label=[1, 2])
+    with pytest.raises(ValueError, match=r"guidance must be <= 100, got 200"):
+        s.sample(3, label=1, guidance=200)
+    s.set(guidance=0.0)  # live; 0 ignores the label
+    assert s.hyperparameters["guidance"] == 0.0
+
+
+def test_conditional_needs_labels_and_a_user_denoiser_takes_the_label_third():
+    with pytest.raises(ValueError, match=r"conditional=True needs labels, and the data 'array' has none"):
+        nbgen.Session("diffusion", np.random.default_rng(0).normal(size=(200, 2)), conditional=True)
+    x, t, y = keras.Input((2,)), keras.Input((1,)), keras.Input((8,))
+    ok = keras.Model([x, t, y], L.Dense(2)(L.Concatenate()([x, t, y])), name="labelled")
+    s = nbgen.train(nbgen.Diffusion(ok, conditional=True), "ring", epochs=1, progress=False)
+    assert s.sample(3, seed=0, label=2).shape == (3, 2)
+    with pytest.raises(nbgen.models.NetworkError, match=r"denoiser 'zero' takes inputs \(None, 2\), \(None, 1\): it "
+                       r"must take three, .* and the one-hot label \(None, 8\)"):  # fmt: skip
+        nbgen.Session(nbgen.Diffusion(zero_denoiser(), conditional=True), "ring")

@@ -209,9 +209,79 @@ class GenerativeModel:
     def make_optimizers(self, hp: dict[str, Any]) -> dict[str, tuple[keras.optimizers.Optimizer, list[str]]]:
         raise NotImplementedError
 
-    def sample_arguments(self, hp: dict[str, Any], **given: Any) -> dict[str, Any]:
+    # -- labels (conditional models) ------------------------------------------------------------
+    @property
+    def conditional(self) -> bool:
+        return bool(self.hp.get("conditional", False))
+
+    @property
+    def n_classes(self) -> int:
+        """The number of classes of the data's labels (conditional models)."""
+        ds = self.dataset
+        return int(max(ds.y_train.max(), -1 if ds.y_val is None or not len(ds.y_val) else ds.y_val.max())) + 1
+
+    def check_labels(self, dataset: Dataset) -> None:
+        """A conditional model needs in-memory data with class ids 0..k-1."""
+        if not self.hp.get("conditional"):
+            return
+        if not dataset.has_labels:
+            raise ValueError(
+                f"conditional=True needs labels, and the data {dataset.name!r} has none: pass (x, y), "
+                "nbgen.data.from_arrays(x, labels=y), or a data set with labels (digits, mnist5k, ring, grid)"
+            )
+        if dataset.streaming:
+            raise ValueError("conditional=True needs the data in memory; streamed data is not supported yet")
+        low = int(min(dataset.y_train.min(), dataset.y_val.min() if len(dataset.y_val) else 0))
+        if low < 0:
+            raise ValueError(f"conditional=True needs class ids 0, 1, ...; the labels hold {low}")
+
+    def training_rows(self, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """What the engine trains on: the rows, and for a conditional model their labels as
+        one-hot columns after the features (``split`` takes them apart in the step)."""
+        if not self.conditional:
+            return x
+        return np.concatenate([np.asarray(x, np.float32), self.one_hot(y)], axis=1)
+
+    def one_hot(self, y: Any) -> np.ndarray:
+        return np.eye(self.n_classes, dtype=np.float32)[np.asarray(y, np.int64)]
+
+    def split(self, rows: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+        """Rows and their one-hot labels (None for an unconditional model)."""
+        if not self.conditional:
+            return rows, None
+        return rows[:, : self.features], rows[:, self.features :]
+
+    def labels_for(self, n: int, seed: int, label: Any = None) -> np.ndarray:
+        """One-hot labels for ``n`` samples: ``label`` (an int or ``n`` ints), or drawn in the
+        training data's class proportions."""
+        k = self.n_classes
+        if label is None:
+            counts = np.bincount(self.dataset.y_train, minlength=k)
+            y = np.random.default_rng(seed).choice(k, size=n, p=counts / counts.sum())
+        else:
+            y = np.asarray(label)
+            if y.ndim == 0:
+                y = np.full(n, y)
+            if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+                raise ValueError(
+                    f"label must be an int or {n} ints (one per sample), got {np.asarray(label).dtype} "
+                    f"array of shape {np.asarray(label).shape}"
+                )
+            bad = y[(y < 0) | (y >= k)]
+            if len(bad):
+                raise ValueError(f"label={int(bad[0])} is not a class of the data: its labels are 0 to {k - 1}")
+        return self.one_hot(y)
+
+    def sample_arguments(self, hp: dict[str, Any], n: int = 1, seed: int = 0, **given: Any) -> dict[str, Any]:
         """The keyword arguments of ``sample`` (arrays, so that changing them does not
         recompile): the options a user ``given`` to ``Session.sample``, else the current ``hp``."""
+        if "label" in given and not self.conditional:
+            raise ValueError(
+                f"label= needs a conditional model, and this {self.name} model is not: "
+                f"use {type(self).__name__}(conditional=True) (or conditional=True in nbgen.train/show)"
+                if "conditional" in self.accepts
+                else f"label= needs a conditional model; the {self.name} model cannot be conditional"
+            )
         if given:
             raise TypeError(
                 f"sample() takes no {', '.join(f'{k}=' for k in given)} for the {self.name} model; "
@@ -244,6 +314,10 @@ class GenerativeModel:
             defaults.update(self.check_networks(dataset))
         hp = {**defaults, **own}
         self.check_hyperparameters(hp)
+        if hp.get("conditional"):
+            probe = copy.copy(self)
+            probe.hp = hp
+            probe.check_labels(dataset)
         return hp
 
     def check_hyperparameters(self, hp: dict[str, Any]) -> None:

@@ -59,33 +59,42 @@ def flow_matching_loss(v: jax.Array, x1: jax.Array, x0: jax.Array) -> jax.Array:
     return jnp.mean(jnp.square(v - (x1 - x0)), axis=-1)
 
 
-def mlp_denoiser(dataset, hidden: tuple[int, ...], gate: bool) -> keras.Model:
+def mlp_denoiser(dataset, hidden: tuple[int, ...], gate: bool, n_classes: int = 0) -> keras.Model:
     """Dense layers on ``[x_t, time features]``; with ``gate``, plus a per-feature linear term
     ``g(t) * x_t``, which lets it carry each feature of wide rows through (a dense bottleneck
     narrower than the rows cannot: mnist5k's backgrounds stayed speckled without it)."""
     x = keras.Input((dataset.features,), name="x_t")
     t = keras.Input((1,), name="t")
     tf = TimeFeatures(name="time_features")(t)
+    inputs = [x, t]
+    if n_classes:  # conditional: the label, one-hot (all zeros: no label, for guidance)
+        inputs.append(keras.Input((n_classes,), name="label"))
+        tf = keras.layers.Concatenate(name="time_and_label")([tf, inputs[-1]])
     h = keras.layers.Concatenate(name="denoiser_in")([x, tf])
     for i, width in enumerate(hidden):
         h = keras.layers.Dense(width, activation="silu", kernel_initializer="lecun_normal", name=f"denoiser_dense_{i}")(h)
     if not gate:
-        return keras.Model([x, t], keras.layers.Dense(dataset.features, name="velocity")(h), name="denoiser")
+        return keras.Model(inputs, keras.layers.Dense(dataset.features, name="velocity")(h), name="denoiser")
     g = keras.layers.Dense(dataset.features, name="skip_gate")(tf)
     out = keras.layers.Add(name="output")(
         [keras.layers.Dense(dataset.features, name="dense_out")(h), keras.layers.Multiply(name="skip")([g, x])]
     )
-    return keras.Model([x, t], out, name="denoiser")
+    return keras.Model(inputs, out, name="denoiser")
 
 
-def conv_denoiser(dataset, hidden: tuple[int, ...]) -> keras.Model:
+def conv_denoiser(dataset, hidden: tuple[int, ...], n_classes: int = 0) -> keras.Model:
     """A small U-Net: two strided convolutions down, two transposed ones up, skips across,
     the time added to the channels at each resolution."""
     h_, w_, c = image_shape(dataset)
     L = keras.layers
     x = keras.Input((h_, w_, c), name="x_t")
     t = keras.Input((1,), name="t")
-    temb = L.Dense(hidden[0], activation="silu", name="time_dense")(TimeFeatures(name="time_features")(t))
+    tf = TimeFeatures(name="time_features")(t)
+    inputs = [x, t]
+    if n_classes:
+        inputs.append(keras.Input((n_classes,), name="label"))
+        tf = L.Concatenate(name="time_and_label")([tf, inputs[-1]])
+    temb = L.Dense(hidden[0], activation="silu", name="time_dense")(tf)
 
     def with_time(h, ch, name):
         return L.Add(name=f"{name}_time")([h, L.Reshape((1, 1, ch))(L.Dense(ch, name=f"{name}_time_dense")(temb))])
@@ -99,7 +108,7 @@ def conv_denoiser(dataset, hidden: tuple[int, ...]) -> keras.Model:
     u0 = L.Conv2DTranspose(32, 3, strides=2, padding="same", activation="silu", name="up_0")(u1)
     u0 = L.Concatenate(name="skip_0")([u0, h0])
     v = L.Conv2D(c, 3, padding="same", name="velocity")(u0)
-    return keras.Model([x, t], v, name="denoiser")
+    return keras.Model(inputs, v, name="denoiser")
 
 
 class Diffusion(GenerativeModel):
@@ -122,12 +131,13 @@ class Diffusion(GenerativeModel):
     label = "Diffusion"
     aliases = ("flow",)
     network_names = ("denoiser",)
-    hyperparameters = ("sample_steps",)
+    hyperparameters = ("sample_steps", "guidance", "conditional")
     capabilities = frozenset({"sample", "trajectory"})
     panels = ("loss", "samples", "trajectory", "field")
     metric_names = ("loss",)
     val_metric_names = ("val_loss",)
-    sample_options = ("sample_steps",)
+    sample_options = ("sample_steps", "guidance")
+    label_dropout = 0.1  # conditional: the share of training rows shown without their label (for guidance)
     # low-dimensional data: training times t = u ** (1 / 5), density 5 t^4, most near the data
     # (grid, seeds 2 / 0: 76% / 92% HQ with a power of 3, 94% / 95% with 5); wider data: uniform
     low_dim_time_power = 5.0
@@ -163,21 +173,39 @@ class Diffusion(GenerativeModel):
             "epochs": int(min(5000, max(10, round((15_600 * 256 if mixture else 12_000 * 128) / n)))),
             "anneal": 1 / 3,
             "sample_steps": 50,
+            "conditional": False,
+            **({"guidance": 2.0} if given.get("conditional") else {}),
         }
 
+    @property
+    def accepts(self):
+        own = super().accepts
+        if getattr(self, "hp", {}).get("conditional") is False:  # guidance means nothing without labels
+            return tuple(n for n in own if n != "guidance")
+        return own
+
     def default_networks(self, dataset, hp):
+        k = self.n_classes if hp.get("conditional") else 0
         if architecture(hp["architecture"], dataset) == "conv":
-            return {"denoiser": conv_denoiser(dataset, hp["hidden"])}
-        return {"denoiser": mlp_denoiser(dataset, hp["hidden"], gate=dataset.features > self.low_dim_features)}
+            return {"denoiser": conv_denoiser(dataset, hp["hidden"], k)}
+        return {"denoiser": mlp_denoiser(dataset, hp["hidden"], dataset.features > self.low_dim_features, k)}
 
     def check_networks(self, dataset):
         net = self.user_networks["denoiser"]
         shapes = input_shapes(net, "denoiser")
-        if len(shapes) != 2 or shapes[1] != (1,):
+        want = [(1,)]
+        if self.hp.get("conditional"):
+            self.dataset = dataset
+            want.append((self.n_classes,))
+        if len(shapes) != 1 + len(want) or list(shapes[1:]) != want:
             got = ", ".join(str((None, *s)) for s in shapes)
+            if len(want) == 1:
+                what = "two, the noisy rows (e.g. {}) and the time (None, 1), as keras.Model([x_t, t], velocity)"
+            else:
+                what = (f"three, the noisy rows (e.g. {{}}), the time (None, 1) and the one-hot label "
+                        f"(None, {self.n_classes}), as keras.Model([x_t, t, label], velocity)")  # fmt: skip
             raise NetworkError(
-                f"denoiser {net.name!r} takes inputs {got}: it must take two, the noisy rows (e.g. "
-                f"{(None, *dataset.row_shape)}) and the time (None, 1), as keras.Model([x_t, t], velocity)"
+                f"denoiser {net.name!r} takes inputs {got}: it must take {what.format((None, *dataset.row_shape))}"
             )
         if int(np.prod(shapes[0])) != dataset.features:
             raise NetworkError(
@@ -185,7 +213,7 @@ class Diffusion(GenerativeModel):
                 f"shaped {dataset.row_shape} ({dataset.features} features): its first input must hold one row, "
                 f"e.g. {(None, *dataset.row_shape)} or {(None, dataset.features)}"
             )
-        outs = output_shapes(net, shapes[0], "denoiser", shapes[1])
+        outs = output_shapes(net, shapes[0], "denoiser", *shapes[1:])
         if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
             got = ", ".join(str((None, *o)) for o in outs)
             raise NetworkError(
@@ -201,9 +229,13 @@ class Diffusion(GenerativeModel):
     t_clip = 0.05
     sigma_data = 0.5
 
-    def velocity(self, params, x, t, training=False):
-        """The velocity at rows ``x`` (n, features) and times ``t`` (n,)."""
-        out = self.rows(self.call(params, "denoiser", x, t.reshape(-1, 1)))
+    def velocity(self, params, x, t, training=False, labels=None):
+        """The velocity at rows ``x`` (n, features) and times ``t`` (n,) (and, conditional, one-hot
+        ``labels``: zeros for none)."""
+        more = (t.reshape(-1, 1),)
+        if self.conditional:
+            more += (jnp.zeros((x.shape[0], self.n_classes)) if labels is None else labels,)
+        out = self.rows(self.call(params, "denoiser", x, *more))
         if self.predicts == "data":
             # the data x1 = c_skip x_t + c_out F (Karras et al., 2022, for the straight path): near
             # the noise the network predicts the data, near the data it corrects x_t
@@ -229,13 +261,17 @@ class Diffusion(GenerativeModel):
     def from_flow(self, x):
         return (x + 1.0) / 2.0 if self.unit_interval else x
 
-    def terms(self, params, x1, key):
+    def terms(self, params, rows, key):
+        x1, labels = self.split(rows)
         x1 = self.to_flow(x1)
-        k_noise, k_time = jax.random.split(key)
+        k_noise, k_time, k_drop = jax.random.split(key, 3)
         x0 = jax.random.normal(k_noise, x1.shape)
         t = jax.random.uniform(k_time, (x1.shape[0],)) ** (1.0 / self.time_power)
         xt = (1.0 - t[:, None]) * x0 + t[:, None] * x1
-        return flow_matching_loss(self.velocity(params, xt, t, training=True), x1, x0)
+        if labels is not None:  # some rows without their label: the same network learns both
+            keep = jax.random.uniform(k_drop, (x1.shape[0], 1)) >= self.label_dropout
+            labels = labels * keep
+        return flow_matching_loss(self.velocity(params, xt, t, training=True, labels=labels), x1, x0)
 
     def train_step(self, state, data, rows, live, key):
         x1 = data[rows]
@@ -251,37 +287,65 @@ class Diffusion(GenerativeModel):
         return {"val_loss": self.terms(params, x, key)}
 
     # -- sampling --------------------------------------------------------------------------------
-    def sample_arguments(self, hp, **given):
-        unknown = [k for k in given if k != "steps"]
+    def sample_arguments(self, hp, n=1, seed=0, **given):
+        allowed = ("steps", "label", "guidance") if self.conditional else ("steps",)
+        unknown = [k for k in given if k not in allowed]
         if unknown:
+            if "label" in unknown:  # the base class says why: the model is not conditional
+                super().sample_arguments(hp, n, seed, label=given["label"])
             raise TypeError(f"sample() takes no {', '.join(f'{k}=' for k in unknown)} for the {self.name} model; "
-                            "it takes n, seed and steps")  # fmt: skip
+                            f"it takes n, seed and {', '.join(allowed)}")  # fmt: skip
         from .. import _config
 
         steps = given.get("steps")
         steps = hp["sample_steps"] if steps is None else _config.validate_value("sample_steps", steps)
-        return {"steps": np.int32(steps)}
+        out = {"steps": np.int32(steps)}
+        if self.conditional:
+            g = given.get("guidance")
+            out["guidance"] = np.float32(hp["guidance"] if g is None else _config.validate_value("guidance", g))
+            out["labels"] = self.labels_for(n, seed, given.get("label"))
+        return out
 
     def _finish(self, x):
         return jnp.clip(self.from_flow(x), 0.0, 1.0) if self.unit_interval else x
 
-    def sample(self, params, key, n, steps=None):
+    def guided_velocity(self, params, x, t, labels, guidance):
+        """Classifier-free guidance (Ho & Salimans, 2022): ``v_none + guidance * (v_label - v_none)``."""
+        if labels is None:
+            return self.velocity(params, x, t)
+        n = x.shape[0]
+        both = self.velocity(
+            params, jnp.concatenate([x, x]), jnp.concatenate([t, t]), labels=jnp.concatenate([labels, 0.0 * labels])
+        )
+        v_label, v_none = both[:n], both[n:]
+        return v_none + guidance * (v_label - v_none)
+
+    def _labels(self, n, labels):
+        if self.conditional and labels is None:
+            raise ValueError("a conditional model samples with labels: Session.sample draws them")
+        return labels
+
+    def sample(self, params, key, n, steps=None, guidance=None, labels=None):
         """``n`` rows: noise carried to data by ``steps`` Euler steps (a traced int: no recompile)."""
         steps = self.hp["sample_steps"] if steps is None else steps
+        guidance = self.hp.get("guidance", 1.0) if guidance is None else guidance
+        labels = self._labels(n, labels)
         dt = 1.0 / jnp.asarray(steps, jnp.float32)
 
         def body(i, x):
-            return x + dt * self.velocity(params, x, jnp.full((n,), i * dt))
+            return x + dt * self.guided_velocity(params, x, jnp.full((n,), i * dt), labels, guidance)
 
         x = jax.lax.fori_loop(0, steps, body, jax.random.normal(key, (n, self.features)))
         return self._finish(x)
 
-    def trajectory(self, params, key, n, steps):
+    def trajectory(self, params, key, n, steps, guidance=None, labels=None):
         """The states from noise to data, ``(steps + 1, n, features)`` (``steps`` static)."""
+        guidance = self.hp.get("guidance", 1.0) if guidance is None else guidance
+        labels = self._labels(n, labels)
         dt = 1.0 / steps
 
         def body(x, i):
-            x = x + dt * self.velocity(params, x, jnp.full((n,), i * dt))
+            x = x + dt * self.guided_velocity(params, x, jnp.full((n,), i * dt), labels, guidance)
             return x, x
 
         x0 = jax.random.normal(key, (n, self.features))

@@ -71,13 +71,19 @@ class ReconstructionsPanel(ImagePanel):
 
 
 class SamplesPanel(ImagePanel):
-    """A square grid of samples from fixed noise."""
+    """A square grid of samples from fixed noise; for a conditional model, one row per class."""
 
     name = "samples"
     title = "Samples"
 
     def update(self, session: Session, figure: SessionFigure) -> None:
-        images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
+        model = session.generative_model
+        if model.conditional:
+            k = model.n_classes
+            labels = np.repeat(np.arange(k), N_SAMPLES_SIDE)
+            images = session.sample(len(labels), seed=SAMPLE_SEED, label=labels)
+        else:
+            images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
         self.show(figure, tile(images, N_SAMPLES_SIDE))
 
 
