@@ -146,8 +146,13 @@ def evaluate(
     xf = ds.model_val if x is None else ds.flatten(x)  # model units (see nbgen.data.Scaling)
     out: dict[str, Any] = {}
     model = session.generative_model
+    labels = None
+    if model.conditional and (model.can("reconstruct") or model.can("likelihood")):
+        if x is not None:
+            raise ValueError("evaluate(x) of a conditional model needs the rows' labels: use evaluate() (the validation split)")
+        labels = ds.y_val
     if model.can("reconstruct"):
-        rec = ds.flatten(session.reconstruct(ds.to_rows(xf)))
+        rec = ds.flatten(session.reconstruct(ds.to_rows(xf), label=labels))
         out["mse"] = float(np.mean((xf - rec) ** 2))
         out["pca_mse"] = pca_mse(ds.train_sample(), xf, session.hyperparameters["latent_dim"])
         out["mse_vs_pca"] = out["mse"] / out["pca_mse"] if out["pca_mse"] > 0 else float("nan")
@@ -156,7 +161,8 @@ def evaluate(
         fn = model.jitted("importance_bound", static_argnums=3)  # compiled once per model, not per call
         elbo, iw = [], []
         for i in range(0, len(xf), 256):  # batches keep k x n x d small
-            e, w = fn(params, xf[i : i + 256], jax.random.key(seed + i), k)
+            more = () if labels is None else (model.one_hot(labels[i : i + 256]),)
+            e, w = fn(params, xf[i : i + 256], jax.random.key(seed + i), k, *more)
             elbo.append(np.asarray(e))
             iw.append(np.asarray(w))
         out["neg_elbo"] = float(np.concatenate(elbo).mean())

@@ -382,13 +382,15 @@ class Session:
     def _params(self):
         return self.engine.state["params"]
 
-    def encode(self, x: Any) -> np.ndarray:
-        """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE)."""
+    def encode(self, x: Any, label: Any = None) -> np.ndarray:
+        """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE; a conditional VAE
+        also needs each row's ``label``)."""
         self._require("encode", self._model.can("encode"), f"an encoder (use {_needs('encode')})")
         xf = self.dataset.flatten(x)
-        return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf))
+        kw = self._model.labels_given(len(xf), label, "encode")
+        return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf, **kw))
 
-    def decode(self, z: Any) -> np.ndarray:
+    def decode(self, z: Any, label: Any = None) -> np.ndarray:
         """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE)."""
         self._require("decode", self._model.can("decode"), f"a decoder of latent vectors (use {_needs('decode')})")
         d = self._hp["latent_dim"]
@@ -397,14 +399,17 @@ class Session:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != d or not np.all(np.isfinite(z)):
             raise ValueError(f"z must be a finite array shaped (n, {d}) (latent_dim={d}), got shape {z.shape}")
-        out = self._fn("decode", lambda: self._model.decode)(self._params(), z)
+        kw = self._model.labels_given(len(z), label, "decode")
+        out = self._fn("decode", lambda: self._model.decode)(self._params(), z, **kw)
         return self.dataset.to_rows(np.asarray(out))
 
-    def reconstruct(self, x: Any) -> np.ndarray:
-        """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE)."""
+    def reconstruct(self, x: Any, label: Any = None) -> np.ndarray:
+        """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE; a
+        conditional VAE also needs each row's ``label``)."""
         self._require("reconstruct", self._model.can("reconstruct"), f"an encoder (use {_needs('reconstruct')})")
         xf = self.dataset.flatten(x)
-        out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf)
+        kw = self._model.labels_given(len(xf), label, "reconstruct")
+        out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf, **kw)
         return self.dataset.to_rows(np.asarray(out))
 
     def sample(self, n: int = 16, seed: int | None = None, **options: Any) -> np.ndarray:
@@ -447,13 +452,18 @@ class Session:
         path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(seed), n, steps, **kwargs))
         return self.dataset.to_rows(path.reshape(-1, path.shape[-1])).reshape(steps + 1, n, *self.dataset.row_shape)
 
-    def discriminate(self, x: Any) -> np.ndarray:
-        """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN)."""
+    def discriminate(self, x: Any, label: Any = None) -> np.ndarray:
+        """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN;
+        a conditional GAN judges each row as of class ``label``: an int or one int per row)."""
         self._require(
             "discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})"
         )
         xf = self.dataset.flatten(x)
-        logits = self._fn("logits", lambda: self._model.logits)(self._params(), xf)
+        m = self._model
+        if m.conditional and label is None:
+            raise ValueError("label= is needed: a conditional GAN's discriminator judges a row as of a class")
+        kwargs = m.sample_arguments(self.engine.hp, len(xf), 0, label=label) if label is not None else {}
+        logits = self._fn("logits", lambda: m.logits)(self._params(), xf, **kwargs)
         return np.asarray(jax.nn.sigmoid(logits))
 
     def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:

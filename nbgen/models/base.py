@@ -251,6 +251,24 @@ class GenerativeModel:
             return rows, None
         return rows[:, : self.features], rows[:, self.features :]
 
+    def with_labels(self, labels: Any) -> tuple:
+        """The label input of a conditional network's call (nothing for an unconditional one)."""
+        return () if labels is None else (labels,)
+
+    def labels_given(self, n: int, label: Any, method: str) -> dict[str, Any]:
+        """``{"labels": one-hot}`` for a conditional model's ``method`` (``label`` required),
+        ``{}`` for an unconditional one (``label`` refused)."""
+        if not self.conditional:
+            if label is not None:
+                self.sample_arguments({}, n, 0, label=label)  # its error: not a conditional model
+            return {}
+        if label is None:
+            raise ValueError(
+                f"{method}() of a conditional model needs label= (an int, or one int per row): "
+                "the networks read each row's class"
+            )
+        return {"labels": self.labels_for(n, 0, label)}
+
     def labels_for(self, n: int, seed: int, label: Any = None) -> np.ndarray:
         """One-hot labels for ``n`` samples: ``label`` (an int or ``n`` ints), or drawn in the
         training data's class proportions."""
@@ -272,9 +290,15 @@ class GenerativeModel:
                 raise ValueError(f"label={int(bad[0])} is not a class of the data: its labels are 0 to {k - 1}")
         return self.one_hot(y)
 
+    @property
+    def sample_keywords(self) -> tuple[str, ...]:
+        """What ``Session.sample`` takes besides ``n`` and ``seed`` (a conditional model: ``label``)."""
+        return ("label",) if self.conditional else ()
+
     def sample_arguments(self, hp: dict[str, Any], n: int = 1, seed: int = 0, **given: Any) -> dict[str, Any]:
         """The keyword arguments of ``sample`` (arrays, so that changing them does not
-        recompile): the options a user ``given`` to ``Session.sample``, else the current ``hp``."""
+        recompile): from the options a user ``given`` to ``Session.sample``, else the current
+        ``hp``; a conditional model's one-hot ``labels``."""
         if "label" in given and not self.conditional:
             raise ValueError(
                 f"label= needs a conditional model, and this {self.name} model is not: "
@@ -282,12 +306,14 @@ class GenerativeModel:
                 if "conditional" in self.accepts
                 else f"label= needs a conditional model; the {self.name} model cannot be conditional"
             )
-        if given:
+        unknown = [k for k in given if k not in self.sample_keywords]
+        if unknown:
+            takes = ", ".join(("n", "seed", *self.sample_keywords))
             raise TypeError(
-                f"sample() takes no {', '.join(f'{k}=' for k in given)} for the {self.name} model; "
-                "it takes n and seed"
+                f"sample() takes no {', '.join(f'{k}=' for k in unknown)} for the {self.name} model; it takes "
+                + takes.rsplit(", ", 1)[0] + " and " + takes.rsplit(", ", 1)[1]
             )
-        return {}
+        return {"labels": self.labels_for(n, seed, given.get("label"))} if self.conditional else {}
 
     def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
         """One step: returns ``(new_state, {metric: scalar})``."""
@@ -307,17 +333,16 @@ class GenerativeModel:
         """All hyperparameters for ``dataset``: defaults, this object's own, then ``given``."""
         n_train = len(dataset.x_train)
         own = _config.validate(self.accepts, self.name, {**self.hp, **given}, n_train)
-        defaults = {**_config.common_defaults(), **self.defaults(dataset, own)}
+        probe = copy.copy(self)  # this model as the user asked for it, on this data
+        probe.hp, probe.dataset = own, dataset
+        probe.check_labels(dataset)
+        defaults = {**_config.common_defaults(), **probe.defaults(dataset, own)}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
         if self.user_networks:
             defaults = {k: v for k, v in defaults.items() if k not in self.fixed_by_networks}
-            defaults.update(self.check_networks(dataset))
+            defaults.update(probe.check_networks(dataset))
         hp = {**defaults, **own}
         self.check_hyperparameters(hp)
-        if hp.get("conditional"):
-            probe = copy.copy(self)
-            probe.hp = hp
-            probe.check_labels(dataset)
         return hp
 
     def check_hyperparameters(self, hp: dict[str, Any]) -> None:
@@ -425,7 +450,7 @@ class GenerativeModel:
         reconstructions, with ``.encoder`` and ``.decoder``; otherwise the networks as
         attributes (``.generator``, ``.discriminator``)."""
         nets = {k: self.networks[k] for k in self.network_names}
-        if not self.can("reconstruct"):
+        if not self.can("reconstruct") or self.conditional:
             return Networks(**nets)
         if getattr(self, "_keras_model", None) is None:
             x = keras.Input((self.features,), name="x")

@@ -287,23 +287,19 @@ class Diffusion(GenerativeModel):
         return {"val_loss": self.terms(params, x, key)}
 
     # -- sampling --------------------------------------------------------------------------------
+    @property
+    def sample_keywords(self):
+        return ("steps", "label", "guidance") if self.conditional else ("steps",)
+
     def sample_arguments(self, hp, n=1, seed=0, **given):
-        allowed = ("steps", "label", "guidance") if self.conditional else ("steps",)
-        unknown = [k for k in given if k not in allowed]
-        if unknown:
-            if "label" in unknown:  # the base class says why: the model is not conditional
-                super().sample_arguments(hp, n, seed, label=given["label"])
-            raise TypeError(f"sample() takes no {', '.join(f'{k}=' for k in unknown)} for the {self.name} model; "
-                            f"it takes n, seed and {', '.join(allowed)}")  # fmt: skip
         from .. import _config
 
+        out = super().sample_arguments(hp, n, seed, **given)
         steps = given.get("steps")
-        steps = hp["sample_steps"] if steps is None else _config.validate_value("sample_steps", steps)
-        out = {"steps": np.int32(steps)}
+        out["steps"] = np.int32(hp["sample_steps"] if steps is None else _config.validate_value("sample_steps", steps))
         if self.conditional:
             g = given.get("guidance")
             out["guidance"] = np.float32(hp["guidance"] if g is None else _config.validate_value("guidance", g))
-            out["labels"] = self.labels_for(n, seed, given.get("label"))
         return out
 
     def _finish(self, x):

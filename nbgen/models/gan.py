@@ -19,7 +19,9 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, NetworkError, input_shape, output_shapes
+import numpy as np
+
+from .base import GenerativeModel, NetworkError, input_shape, input_shapes, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk, mlp
 
 
@@ -49,10 +51,15 @@ class GAN(GenerativeModel):
     name = "gan"
     label = "GAN"
     network_names = ("generator", "discriminator")
-    hyperparameters = ("noise_dim", "d_steps")
+    hyperparameters = ("noise_dim", "d_steps", "conditional")
     fixed_by_networks = ("noise_dim", "hidden", "architecture")
     capabilities = frozenset({"sample", "discriminate"})
-    panels = ("loss", "samples", "surface")
+
+    @property
+    def panels(self):
+        # a conditional discriminator judges (row, label) pairs: there is no one surface to shade
+        return ("loss", "samples") if self.conditional else ("loss", "samples", "surface")
+
     metric_names = ("d_loss", "g_loss")
     val_metric_names = ()
     # weight of the R1 penalty on the discriminator's gradient at real data
@@ -98,6 +105,7 @@ class GAN(GenerativeModel):
             # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
             "anneal": 1 / 3 if mixture else 0.0,
             "d_steps": 1,
+            "conditional": False,
         }
 
     def check_hyperparameters(self, hp):
@@ -106,19 +114,28 @@ class GAN(GenerativeModel):
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset)
+        k = self.n_classes if hp.get("conditional") else 0
         generator = decoder_net(
-            "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake"
+            "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake", k
         )
         if arch == "conv":
             x, h = encoder_trunk("discriminator", arch, dataset, hp["hidden"], activation="leaky_relu")
-        else:
-            x = keras.Input((dataset.features * self.dense_pack,), name="x")
+        else:  # packs of dense_pack rows; a conditional D reads one row and its label
+            x = keras.Input((dataset.features * (1 if k else self.dense_pack),), name="x")
             h = mlp("discriminator", x, hp["hidden"], activation="leaky_relu")
-        discriminator = keras.Model(x, keras.layers.Dense(1, name="logit")(h), name="discriminator")
-        return {"generator": generator, "discriminator": discriminator}
+        logit = keras.layers.Dense(1, name="logit")(h)
+        if not k:
+            return {"generator": generator, "discriminator": keras.Model(x, logit, name="discriminator")}
+        # the projection discriminator (Miyato & Koyama, 2018): logit + <embed(label), features>
+        label = keras.Input((k,), name="label")
+        embed = keras.layers.Dense(h.shape[-1], use_bias=False, name="label_embedding")(label)
+        logit = keras.layers.Add(name="logit_with_label")([logit, keras.layers.Dot(axes=1, name="projection")([embed, h])])
+        return {"generator": generator, "discriminator": keras.Model([x, label], logit, name="discriminator")}
 
     def check_networks(self, dataset):
         gen, disc = self.user_networks["generator"], self.user_networks["discriminator"]
+        if self.conditional:
+            return self._check_conditional(dataset, gen, disc)
         noise = input_shape(gen, "generator")
         if len(noise) != 1:
             raise NetworkError(
@@ -133,6 +150,33 @@ class GAN(GenerativeModel):
             )
         return {"noise_dim": noise[0]}
 
+    def _check_conditional(self, dataset, gen, disc):
+        k = self.n_classes
+        g_in, d_in = input_shapes(gen, "generator"), input_shapes(disc, "discriminator")
+        if len(g_in) != 2 or len(g_in[0]) != 1 or g_in[1] != (k,):
+            raise NetworkError(
+                f"generator {gen.name!r} takes inputs {', '.join(str((None, *s)) for s in g_in)}: a conditional "
+                f"generator takes two, the noise (None, noise_dim) and the one-hot label (None, {k})"
+            )
+        if len(d_in) != 2 or int(np.prod(d_in[0])) != dataset.features or d_in[1] != (k,):
+            raise NetworkError(
+                f"discriminator {disc.name!r} takes inputs {', '.join(str((None, *s)) for s in d_in)}: a conditional "
+                f"discriminator takes two, a row (e.g. {(None, *dataset.row_shape)}) and the one-hot label (None, {k})"
+            )
+        outs = output_shapes(gen, g_in[0], "generator", g_in[1])
+        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
+            raise NetworkError(
+                f"generator {gen.name!r} outputs {', '.join(str((None, *o)) for o in outs)}, but the data's rows are "
+                f"shaped {dataset.row_shape}: it must output one array holding one row"
+            )
+        outs = output_shapes(disc, d_in[0], "discriminator", d_in[1])
+        if len(outs) != 1 or outs[0] not in ((), (1,)):
+            raise NetworkError(
+                f"discriminator {disc.name!r} outputs {', '.join(str((None, *o)) for o in outs)}: it must output one "
+                "logit per row, (None, 1) or (None,)"
+            )
+        return {"noise_dim": g_in[0][0]}
+
     def make_optimizers(self, hp):
         lr = hp["learning_rate"]
         return {
@@ -140,30 +184,32 @@ class GAN(GenerativeModel):
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
 
-    def sample(self, params, key, n):
+    def sample(self, params, key, n, labels=None):
         noise = jax.random.normal(key, (n, self.hp["noise_dim"]))
-        return self.rows(self.call(params, "generator", noise))
+        return self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
 
-    def logits(self, params, x):
-        """D's logit for each row of x (n, features), judged as a pack of copies of that row."""
-        return self.call(params, "discriminator", jnp.tile(x, (1, self.pack))).reshape(-1)
+    def logits(self, params, x, labels=None):
+        """D's logit for each row of x (n, features), judged as a pack of copies of that row
+        (conditional: with its one-hot label)."""
+        return self.call(params, "discriminator", jnp.tile(x, (1, self.pack)), *self.with_labels(labels)).reshape(-1)
 
-    def pack_logits(self, params, x):
-        """D's logits for x (n, features) grouped into n // pack packs."""
+    def pack_logits(self, params, x, labels=None):
+        """D's logits for x (n, features) grouped into n // pack packs (conditional: pack 1)."""
         n = x.shape[0] // self.pack * self.pack
-        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1)).reshape(-1)
+        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1), *self.with_labels(labels)).reshape(-1)
 
-    def _d_step(self, state, x_real, live, key):
-        fake = self.sample(state["params"], key, x_real.shape[0])
+    def _d_step(self, state, real, live, key):
+        x_real, labels = self.split(real)
+        fake = self.sample(state["params"], key, x_real.shape[0], labels)
 
         def loss_fn(tvs):
             params = {
                 **state["params"],
                 "discriminator": {"tv": tvs["discriminator"], "ntv": state["params"]["discriminator"]["ntv"]},
             }
-            loss = discriminator_loss(self.pack_logits(params, x_real), self.pack_logits(params, fake))
+            loss = discriminator_loss(self.pack_logits(params, x_real, labels), self.pack_logits(params, fake, labels))
             if self.r1_gamma:
-                grad_x = jax.grad(lambda xr: jnp.sum(self.pack_logits(params, xr)))(x_real)
+                grad_x = jax.grad(lambda xr: jnp.sum(self.pack_logits(params, xr, labels)))(x_real)
                 packs = x_real.shape[0] // self.pack  # R1 = gamma/2 * E ||grad of D at a real pack||^2
                 loss = loss + 0.5 * self.r1_gamma * jnp.sum(jnp.square(grad_x)) / packs
             return loss
@@ -180,18 +226,20 @@ class GAN(GenerativeModel):
         def more(i, carry):  # the extra discriminator steps draw fresh real rows
             st, _ = carry
             kr, kf = jax.random.split(jax.random.fold_in(k_more, i))
-            x_real = data[jax.random.randint(kr, (batch,), 0, data.shape[0])]
-            return self._d_step(st, x_real, live, kf)
+            real = data[jax.random.randint(kr, (batch,), 0, data.shape[0])]
+            return self._d_step(st, real, live, kf)
 
         state, d_loss = jax.lax.fori_loop(1, live["d_steps"], more, (state, d_loss))
         noise = jax.random.normal(k_gen, (batch, self.hp["noise_dim"]))
+        _, labels = self.split(data[rows])  # the generator makes the batch's classes
 
         def g_loss_fn(tvs):
             params = {
                 **state["params"],
                 "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]},
             }
-            return generator_loss(self.pack_logits(params, self.rows(self.call(params, "generator", noise))))
+            fake = self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
+            return generator_loss(self.pack_logits(params, fake, labels))
 
         g_loss, grads = jax.value_and_grad(g_loss_fn)({"generator": state["params"]["generator"]["tv"]})
         state = self.apply_gradients(state, "generator", grads, live["learning_rate"])

@@ -54,23 +54,34 @@ def mlp(name: str, inputs: keras.KerasTensor, hidden: tuple[int, ...], activatio
     return h
 
 
-def encoder_trunk(name: str, arch: str, dataset: Dataset, hidden: tuple[int, ...], activation: str = "relu"):
-    """Input and last hidden layer of a network that reads rows (encoder, discriminator)."""
+def encoder_trunk(name: str, arch: str, dataset: Dataset, hidden: tuple[int, ...], activation: str = "relu",
+                  n_classes: int = 0):  # fmt: skip
+    """Input(s) and last hidden layer of a network that reads rows (encoder, discriminator);
+    with ``n_classes``, it also takes a one-hot label, joined before the dense layers."""
+    label = keras.Input((n_classes,), name="label") if n_classes else None
     if arch == "conv":
         x = keras.Input(image_shape(dataset), name="x")
         h = x
         for i, ch in enumerate(CONV_CHANNELS):
             h = keras.layers.Conv2D(ch, 3, strides=2, padding="same", activation=activation, name=f"{name}_conv_{i}")(h)
         h = keras.layers.Flatten(name=f"{name}_flatten")(h)
-        return x, mlp(name, h, hidden[:1], activation)
+        if label is not None:
+            h = keras.layers.Concatenate(name=f"{name}_with_label")([h, label])
+        return (x if label is None else [x, label]), mlp(name, h, hidden[:1], activation)
     x = keras.Input((dataset.features,), name="x")
-    return x, mlp(name, x, hidden, activation)
+    h = x if label is None else keras.layers.Concatenate(name=f"{name}_with_label")([x, label])
+    return (x if label is None else [x, label]), mlp(name, h, hidden, activation)
 
 
 def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[int, ...], activation: str | None,
-                out_name: str) -> keras.Model:  # fmt: skip
-    """A network from a code ``(n, d)`` to rows (decoder, generator)."""
-    z = keras.Input((d,), name="z" if name == "decoder" else "noise")
+                out_name: str, n_classes: int = 0) -> keras.Model:  # fmt: skip
+    """A network from a code ``(n, d)`` to rows (decoder, generator); with ``n_classes``, it
+    also takes a one-hot label ``(n, n_classes)``, joined to the code."""
+    z_in = keras.Input((d,), name="z" if name == "decoder" else "noise")
+    inputs, z = z_in, z_in
+    if n_classes:
+        label = keras.Input((n_classes,), name="label")
+        inputs, z = [z_in, label], keras.layers.Concatenate(name=f"{name}_with_label")([z_in, label])
     if arch == "conv":
         h_, w_, c = image_shape(dataset)
         h = mlp(name, z, hidden[:1])
@@ -84,4 +95,4 @@ def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[in
     else:
         h = mlp(name, z, tuple(reversed(hidden)))
         out = keras.layers.Dense(dataset.features, activation=activation, name=out_name)(h)
-    return keras.Model(z, out, name=name)
+    return keras.Model(inputs, out, name=name)

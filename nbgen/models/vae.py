@@ -17,7 +17,9 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, NetworkError, output_shapes
+import numpy as np
+
+from .base import GenerativeModel, NetworkError, input_shapes, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
@@ -76,10 +78,17 @@ class VAE(GenerativeModel):
     name = "vae"
     label = "VAE"
     network_names = ("encoder", "decoder")
-    hyperparameters = ("latent_dim", "beta")
+    hyperparameters = ("latent_dim", "beta", "conditional")
     fixed_by_networks = ("latent_dim", "hidden", "architecture")
     capabilities = frozenset({"encode", "decode", "reconstruct", "sample", "likelihood"})
-    panels = ("loss", "latent", "reconstructions", "samples")
+
+    @property
+    def panels(self):
+        # conditional: the latent explorer would decode a click without a label (not built yet)
+        if self.conditional:
+            return ("loss", "reconstructions", "samples")
+        return ("loss", "latent", "reconstructions", "samples")
+
     metric_names = ("loss", "reconstruction", "kl")
     val_metric_names = ("val_loss", "val_reconstruction", "val_kl")
 
@@ -93,12 +102,13 @@ class VAE(GenerativeModel):
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset)
         d = hp["latent_dim"]
-        x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"])
+        k = self.n_classes if hp.get("conditional") else 0
+        x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"], n_classes=k)
         z_mean = keras.layers.Dense(d, name="z_mean")(h)
         z_log_var = keras.layers.Dense(d, name="z_log_var")(h)
         encoder = keras.Model(x, [z_mean, z_log_var], name="encoder")
         out_name = "logits" if self.unit_interval else "mean"
-        decoder = decoder_net("decoder", arch, dataset, d, hp["hidden"], None, out_name)
+        decoder = decoder_net("decoder", arch, dataset, d, hp["hidden"], None, out_name, k)
         return {"encoder": encoder, "decoder": decoder}
 
     def extra_networks(self, dataset):
@@ -109,6 +119,8 @@ class VAE(GenerativeModel):
 
     def check_networks(self, dataset):
         enc = self.user_networks["encoder"]
+        if self.conditional:
+            return self._check_conditional(dataset)
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
         if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
             d = outs[0][0]
@@ -123,6 +135,38 @@ class VAE(GenerativeModel):
         self.check_decoder("decoder", d, dataset)
         return {"latent_dim": d}
 
+    def _check_conditional(self, dataset):
+        k = self.n_classes
+        enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
+        e_in, d_in = input_shapes(enc, "encoder"), input_shapes(dec, "decoder")
+        if len(e_in) != 2 or int(np.prod(e_in[0])) != dataset.features or e_in[1] != (k,):
+            raise NetworkError(
+                f"encoder {enc.name!r} takes inputs {', '.join(str((None, *s)) for s in e_in)}: a conditional "
+                f"encoder takes two, a row (e.g. {(None, *dataset.row_shape)}) and the one-hot label (None, {k})"
+            )
+        outs = output_shapes(enc, e_in[0], "encoder", e_in[1])
+        if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
+            d = outs[0][0]
+        elif len(outs) == 1 and len(outs[0]) == 1 and outs[0][0] % 2 == 0:
+            d = outs[0][0] // 2
+        else:
+            raise NetworkError(
+                f"encoder {enc.name!r} outputs {', '.join(str((None, *o)) for o in outs)}: it must output "
+                "[z_mean, z_log_var], two arrays (None, latent_dim), or one array (None, 2 * latent_dim)"
+            )
+        if len(d_in) != 2 or d_in[0] != (d,) or d_in[1] != (k,):
+            raise NetworkError(
+                f"decoder {dec.name!r} takes inputs {', '.join(str((None, *s)) for s in d_in)}: a conditional "
+                f"decoder takes two, the code (None, {d}) and the one-hot label (None, {k})"
+            )
+        outs = output_shapes(dec, d_in[0], "decoder", d_in[1])
+        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
+            raise NetworkError(
+                f"decoder {dec.name!r} outputs {', '.join(str((None, *o)) for o in outs)}, but the data's rows are "
+                f"shaped {dataset.row_shape}: it must output one array holding one row"
+            )
+        return {"latent_dim": d}
+
     @property
     def decoded_activation(self):
         return "sigmoid" if self.unit_interval else None
@@ -131,39 +175,40 @@ class VAE(GenerativeModel):
         return {"vae": (keras.optimizers.Adam(hp["learning_rate"]), list(self.networks))}
 
     # -- the math ------------------------------------------------------------
-    def encode_dist(self, params, x):
-        out = self.call(params, "encoder", x)
+    def encode_dist(self, params, x, labels=None):
+        out = self.call(params, "encoder", x, *self.with_labels(labels))
         if isinstance(out, (list, tuple)):
             return out[0], out[1]
         return jnp.split(out, 2, axis=-1)  # one (n, 2d) output: z_mean, z_log_var
 
-    def encode(self, params, x):
-        return self.encode_dist(params, x)[0]
+    def encode(self, params, x, labels=None):
+        return self.encode_dist(params, x, labels)[0]
 
-    def nll(self, params, x, z):
+    def nll(self, params, x, z, labels=None):
         """-log p(x | z) per row."""
-        out = self.rows(self.call(params, "decoder", z))
+        out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
         if self.unit_interval:
             return bernoulli_nll(x, out)
         return gaussian_nll(x, out, self.call(params, "log_scale", out))
 
-    def decode(self, params, z):
+    def decode(self, params, z, labels=None):
         """The decoder's mean E[x | z]."""
-        out = self.rows(self.call(params, "decoder", z))
+        out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
         return jax.nn.sigmoid(out) if self.unit_interval else out
 
-    def reconstruct(self, params, x, key=None):
-        return self.decode(params, self.encode(params, x))
+    def reconstruct(self, params, x, labels=None):
+        return self.decode(params, self.encode(params, x, labels), labels)
 
-    def sample(self, params, key, n):
+    def sample(self, params, key, n, labels=None):
         z = jax.random.normal(key, (n, self.hp["latent_dim"]))
-        return self.decode(params, z)
+        return self.decode(params, z, labels)
 
-    def terms(self, params, x, key):
-        z_mean, z_log_var = self.encode_dist(params, x)
+    def terms(self, params, rows, key):
+        x, labels = self.split(rows)
+        z_mean, z_log_var = self.encode_dist(params, x, labels)
         eps = jax.random.normal(key, z_mean.shape)
         z = z_mean + jnp.exp(0.5 * z_log_var) * eps  # the reparameterization trick
-        return self.nll(params, x, z), kl_divergence(z_mean, z_log_var)
+        return self.nll(params, x, z, labels), kl_divergence(z_mean, z_log_var)
 
     def train_step(self, state, data, rows, live, key):
         x = data[rows]
@@ -183,18 +228,18 @@ class VAE(GenerativeModel):
         rec, kl = self.terms(params, x, key)
         return {"val_loss": rec + live["beta"] * kl, "val_reconstruction": rec, "val_kl": kl}
 
-    def importance_bound(self, params, x, key, k: int):
+    def importance_bound(self, params, x, key, k: int, labels=None):
         """-log p(x) estimated with k importance samples from q(z | x) (IWAE bound).
 
         Returns ``(neg_elbo, neg_iw_bound)``, each per row; the second is <= the first
         in expectation and tightens as k grows.
         """
-        z_mean, z_log_var = self.encode_dist(params, x)
+        z_mean, z_log_var = self.encode_dist(params, x, labels)
         eps = jax.random.normal(key, (k, *z_mean.shape))
         z = z_mean + jnp.exp(0.5 * z_log_var) * eps  # (k, n, d)
 
         def log_w(zk):
-            return -self.nll(params, x, zk) + standard_normal_logpdf(zk) - diag_normal_logpdf(zk, z_mean, z_log_var)
+            return -self.nll(params, x, zk, labels) + standard_normal_logpdf(zk) - diag_normal_logpdf(zk, z_mean, z_log_var)
 
         lw = jax.lax.map(log_w, z)  # (k, n)
         neg_elbo = -jnp.mean(lw, axis=0)

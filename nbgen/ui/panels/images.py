@@ -66,7 +66,8 @@ class ReconstructionsPanel(ImagePanel):
     def update(self, session: Session, figure: SessionFigure) -> None:
         ds = session.dataset
         originals = ds.to_rows(ds.model_val[:N_RECONSTRUCTIONS])  # the data's units, as the user sees it
-        recon = session.reconstruct(originals)
+        labels = ds.y_val[:N_RECONSTRUCTIONS] if session.generative_model.conditional else None
+        recon = session.reconstruct(originals, label=labels)
         self.show(figure, tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
 
 

@@ -1,0 +1,92 @@
+"""Conditional generation (``conditional=True``): the VAE, the GAN and the diffusion model read each
+row's label, ``sample(n, label=k)`` draws class k; contracts, errors, views, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbgen
+from nbgen import metrics
+from nbgen.ui.plots import SessionFigure
+
+keras = pytest.importorskip("keras")
+L = keras.layers
+
+
+def nearest_mode(session, x):
+    modes = session.dataset.modes
+    return np.argmin(((x[:, None, :] - modes[None]) ** 2).sum(-1), axis=1)
+
+
+def test_conditional_gan_draws_the_asked_mode_and_judges_rows_with_their_label():
+    s = nbgen.train("gan", "ring", conditional=True, epochs=10, progress=False)
+    assert s.generative_model.panels == ("loss", "samples")  # no single D(x) surface to shade
+    for k in (0, 5):
+        assert (nearest_mode(s, s.sample(200, seed=k, label=k)) == k).mean() >= 0.8
+    x = s.sample(4, seed=0, label=2)
+    assert s.discriminate(x, label=2).shape == (4,)
+    with pytest.raises(ValueError, match=r"label= is needed: a conditional GAN's discriminator judges a row as of a class"):
+        s.discriminate(x)
+
+
+def test_conditional_vae_needs_each_row_s_label_and_samples_the_asked_digit():
+    s = nbgen.train("vae", "digits", conditional=True, epochs=30, progress=False)
+    assert s.generative_model.panels == ("loss", "reconstructions", "samples")
+    ds = s.dataset
+    assert s.encode(ds.x_val[:5], label=ds.y_val[:5]).shape == (5, 2)
+    assert s.reconstruct(ds.x_val[:5], label=ds.y_val[:5]).shape == (5, 8, 8)
+    with pytest.raises(ValueError, match=r"encode\(\) of a conditional model needs label="):
+        s.encode(ds.x_val[:5])
+    with pytest.raises(ValueError, match=r"reconstruct\(\) of a conditional model needs label="):
+        s.reconstruct(ds.x_val[:5])
+    clf = metrics.classifier("digits")
+    acc = np.mean([(clf.predict(s.sample(100, seed=k, label=k).reshape(100, -1)) == k).mean() for k in range(10)])
+    assert acc >= 0.6  # chance: 0.1
+    m = s.evaluate()  # the validation split, with its labels
+    assert m["iw_bound"] <= m["neg_elbo"]
+    with pytest.raises(ValueError, match=r"evaluate\(x\) of a conditional model needs the rows' labels"):
+        s.evaluate(ds.x_val[:10])
+
+
+def test_models_that_cannot_or_are_not_conditional_say_so():
+    with pytest.raises(TypeError, match=r"'conditional' is not a hyperparameter of the autoencoder model"):
+        nbgen.Session("autoencoder", "digits", conditional=True)
+    s = nbgen.Session("gan", "ring", epochs=1)
+    with pytest.raises(ValueError, match=r"label= needs a conditional model, and this gan model is not: use "
+                       r"GAN\(conditional=True\)"):  # fmt: skip
+        s.sample(3, label=1)
+    with pytest.raises(ValueError, match=r"conditional=True needs labels, and the data 'array' has none"):
+        nbgen.Session("vae", np.random.default_rng(0).random((100, 4)).astype("float32"), conditional=True)
+
+
+def test_user_conditional_networks_take_the_label_second():
+    x_in, y_in = keras.Input((2,)), keras.Input((8,))
+    gen = keras.Model([n := keras.Input((4,)), g_y := keras.Input((8,))], L.Dense(2)(L.Concatenate()([n, g_y])), name="g")
+    disc = keras.Model([x_in, y_in], L.Dense(1)(L.Concatenate()([x_in, y_in])), name="d")
+    s = nbgen.train(nbgen.GAN(gen, disc, conditional=True), "ring", epochs=1, progress=False)
+    assert s.hyperparameters["noise_dim"] == 4 and s.sample(3, label=1).shape == (3, 2)
+    plain = keras.Sequential([keras.Input((2,)), L.Dense(1)], name="plain_d")
+    with pytest.raises(nbgen.models.NetworkError, match=r"discriminator 'plain_d' takes inputs \(None, 2\): a conditional "
+                       r"discriminator takes two, a row .* and the one-hot label \(None, 8\)"):  # fmt: skip
+        nbgen.Session(nbgen.GAN(gen, plain, conditional=True), "ring")
+
+
+def test_the_samples_panel_has_a_row_per_class_and_guidance_redraws_it():
+    s = nbgen.train("diffusion", "digits", conditional=True, epochs=2, progress=False)
+    fig = SessionFigure(s)
+    fig.draw(force=True)
+    grid = fig.images["samples"]
+    assert grid.shape == (10 * 9 - 1, 4 * 9 - 1)  # 10 classes x 4 samples of 8x8, 1-pixel gaps
+    before = grid.copy()
+    s.set(guidance=0.0)
+    fig.draw()  # a sampling option changed: redrawn at once, though no step was taken
+    assert not np.allclose(np.nan_to_num(fig.images["samples"]), np.nan_to_num(before))
+
+
+def test_conditional_models_save_and_load_with_identical_samples(tmp_path):
+    for model in ("diffusion", "gan"):
+        s = nbgen.train(model, "ring", conditional=True, epochs=2, progress=False)
+        back = nbgen.load(s.save(tmp_path / f"{model}.nbgen"))
+        assert back.hyperparameters["conditional"] is True
+        np.testing.assert_array_equal(back.sample(6, seed=3, label=4), s.sample(6, seed=3, label=4))
