@@ -580,21 +580,37 @@ digits.train(block=True)
 digits.evaluate()["classes"]
 """),
         md("""
-## "Draw me a 7": conditional diffusion
+## "Draw me a 7": three conditional models
 
-With `conditional=True` the network also reads each row's label, and `sample(n, label=k)` draws
-class k. Classifier-free guidance mixes the model with and without the label:
-`guidance=0` ignores the label, 1 follows it, more follows it harder (and with less
-variety). It is live: move the **guidance** slider and the samples panel, one row per class,
-is redrawn at once. (Conditional VAE and GAN are not built yet.)
+With `conditional=True` the networks also read each row's label (one-hot), and
+`sample(n, label=k)` draws class k: a conditional VAE (the label goes into the encoder and the
+decoder), a conditional GAN (into the generator and a projection discriminator) and the
+diffusion model with classifier-free guidance. The samples panel shows one row per class.
+Short runs here; the defaults (`python benchmarks/quality.py --only conditional-digits`)
+draw the asked digit 99.5-100% of the time by a classifier's judgement.
+"""),
+        code("""
+cvae = nbgen.train("vae", "digits", conditional=True, epochs=40)
+cgan = nbgen.train("gan", "digits", conditional=True, epochs=60)
+"""),
+        code("""
+import numpy as np
+import plotly.express as px
+
+sevens = np.concatenate([cvae.sample(6, seed=0, label=7), cgan.sample(6, seed=0, label=7)])
+px.imshow(np.concatenate(list(sevens), axis=1).reshape(8, -1), color_continuous_scale="gray_r", height=160)
+"""),
+        md("""
+For diffusion, guidance mixes the model with and without the label: `guidance=0` ignores the
+label, 1 follows it, more follows it harder (with less variety). It is live: move the
+**guidance** slider and the samples panel, one row per class, is redrawn at once.
 """),
         code("""
 cond = nbgen.show("diffusion", "digits", conditional=True, epochs=150)
 """),
         code("""
 cond.train(block=True)
-sevens = cond.sample(8, seed=0, label=7)
-sevens.shape
+cond.sample(8, seed=0, label=7).shape
 """),
         code(
             CHECK
