@@ -247,3 +247,26 @@ def test_diffusion_on_ring_shows_paths_and_its_sampling_steps_slider_redraws_at_
     kernel.wait_for("len(w.figure.trace('paths').x) == 32 * 12", timeout=30)
     assert kernel.value("[s.step, s.hyperparameters['sample_steps']]") == [step, 10]
     kernel.run("s.close()")
+
+
+def test_a_conditional_model_gets_a_class_picker_that_redraws_the_samples(kernel):
+    """A row per class by default; picking class 7 redraws the samples panel with 7s only,
+    at once and without training; moving guidance redraws it too."""
+    kernel.run(
+        "s = nbgen.show('diffusion', 'digits', conditional=True, epochs=2)\nw = s.widget\n"
+        "s.train(block=True)\nw.flush()\n"
+    )
+    facts = kernel.value(
+        "{'shown': w.class_picker.layout.display, 'options': len(w.class_picker.options),"
+        " 'guidance': w.guidance.layout.display, 'grid': list(w.figure.images['samples'].shape)}"
+    )
+    assert facts["shown"] is None and facts["options"] == 11 and facts["guidance"] is None
+    assert facts["grid"] == [10 * 9 - 1, 4 * 9 - 1]  # a row of 4 per class
+    step = kernel.value("s.step")
+    kernel.set_value(kernel.value("w.class_picker.model_id"), index=8)  # "7"
+    kernel.wait_for("list(w.figure.images['samples'].shape) == [35, 35]", timeout=30)
+    assert kernel.value("[w.figure.shown_label, s.step]") == [7, step]
+    kernel.run("s.close()")
+    kernel.run("p = nbgen.show('diffusion', 'ring', epochs=1)")
+    assert kernel.value("p.widget.class_picker.layout.display") == "none"
+    kernel.run("p.close()")

@@ -158,6 +158,7 @@ class SessionFigure:
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
         self.lock = self._lock = session.lock  # public: views that draw beside it take it too
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
+        self.shown_label: int | None = None  # a conditional model's samples: this class, or None: all
         self.rebuild()
 
     # -- construction -----------------------------------------------------------
@@ -310,7 +311,7 @@ class SessionFigure:
             with self.widget.batch_update():
                 self._loss.update(s, self)
                 # what sampling reads (the diffusion model's sample_steps) redraws at once
-                options = tuple(engine.hp.get(k) for k in self._model.sample_options)
+                options = (*(engine.hp.get(k) for k in self._model.sample_options), self.shown_label)
                 key = (id(engine), engine.step, id(engine.state), options)
                 if key == self._drawn_key and not force:
                     return False

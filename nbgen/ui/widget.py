@@ -231,9 +231,16 @@ class SessionWidget(widgets.VBox):
 
         for name, slider in self._live_sliders().items():
             slider.observe(self._live_observer(name), names="value")
+        # a conditional model's samples: one row per class, or the class picked here
+        self.class_picker = widgets.Dropdown(
+            options=[("all (a row each)", -1)], value=-1, description="class", layout=text_layout("190px")
+        )
+        self.class_picker.add_class("nbgen-class")
+        self.class_picker.layout.display = "none"
+        self.class_picker.observe(self._on_class, names="value")
         live_note = widgets.HTML("<small><i>live: applies at the next step</i></small>")
         self._live_box = widgets.HBox(
-            [*self._live_sliders().values(), live_note],
+            [*self._live_sliders().values(), self.class_picker, live_note],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
 
@@ -378,6 +385,21 @@ class SessionWidget(widgets.VBox):
                 _widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it
                 self._set_quietly(slider, hp[name])
             slider.layout.display = None if name in hp else "none"
+        model = self.session.generative_model
+        if model.conditional:
+            options = [("all (a row each)", -1), *((str(k), k) for k in range(model.n_classes))]
+            if list(self.class_picker.options) != options:
+                self._set_quietly(self.class_picker, -1)
+                self.class_picker.options = options
+                self.figure.shown_label = None
+        self.class_picker.layout.display = None if model.conditional else "none"
+
+    def _on_class(self, change: dict) -> None:
+        """The class picker: the samples panel shows that class (or a row per class); redrawn at once."""
+        if self._syncing() or self._closed:
+            return
+        self.figure.shown_label = None if change["new"] < 0 else int(change["new"])
+        self._drawer.mark_dirty()
 
     def _update_setup_visibility(self) -> None:
         accepts, fixed = self._fields()

@@ -151,14 +151,16 @@ class DataPanel:
         if not session.generative_model.can("sample"):
             gen = session.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
         else:
-            gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED)
+            picked = {} if getattr(figure, "shown_label", None) is None else {"label": figure.shown_label}
+            gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED, **picked)
         gen = gen.reshape(len(gen), -1)
         xy = proj.project(gen).astype(np.float32)
         figure.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
         if figure.has_trace("decision"):
             self._draw_decision_surface(session, figure)
         if figure.has_trace("paths"):
-            path = session.trajectory(N_PATHS, seed=SAMPLE_SEED)  # (steps + 1, n, *row)
+            picked = {} if getattr(figure, "shown_label", None) is None else {"label": figure.shown_label}
+            path = session.trajectory(N_PATHS, seed=SAMPLE_SEED, **picked)  # (steps + 1, n, *row)
             xy = proj.project(path.reshape(-1, ds.features)).reshape(path.shape[0], N_PATHS, 2)
             x, y = _polylines(xy)
             figure.trace("paths").update(x=x, y=y)

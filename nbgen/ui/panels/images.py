@@ -79,7 +79,9 @@ class SamplesPanel(ImagePanel):
 
     def update(self, session: Session, figure: SessionFigure) -> None:
         model = session.generative_model
-        if model.conditional:
+        if model.conditional and figure.shown_label is not None:  # the class picked in the widget
+            images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED, label=figure.shown_label)
+        elif model.conditional:
             k = model.n_classes
             labels = np.repeat(np.arange(k), N_SAMPLES_SIDE)
             images = session.sample(len(labels), seed=SAMPLE_SEED, label=labels)
