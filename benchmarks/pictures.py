@@ -1,6 +1,7 @@
 """The README's sample pictures: samples of nbgen's defaults on real 28x28 digits (mnist5k).
 
-    .venv/bin/python benchmarks/pictures.py          # writes docs/mnist5k_vae.png and docs/mnist5k_gan.png
+    .venv/bin/python benchmarks/pictures.py          # writes docs/mnist5k_{vae,gan,diffusion}.png
+    .venv/bin/python benchmarks/pictures.py --only diffusion
 
 Each picture is 8 x 8 samples (seed 0) of a model trained with its defaults
 (``nbgen.train(model, "mnist5k")``); the script prints the quality metrics of the same
@@ -23,7 +24,10 @@ DOCS = os.path.join(os.path.dirname(__file__), "..", "docs")
 
 
 def main() -> None:
-    for model, hp in (("vae", {"latent_dim": 16}), ("gan", {})):
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    for model, hp in (("vae", {"latent_dim": 16}), ("gan", {}), ("diffusion", {})):
+        if only and model != only:
+            continue
         t = time.perf_counter()
         s = nbgen.train(model, "mnist5k", progress=False, **hp)
         wall = time.perf_counter() - t

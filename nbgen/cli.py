@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         elif hp.type == "widths":
             kwargs["type"] = _hidden
             kwargs["help"] += ", comma-separated, e.g. 256,256"
+        elif set(hp.choices) == {False, True}:  # a switch: --conditional
+            kwargs = {"help": hp.doc, "action": "store_const", "const": True, "default": None}
         else:
             kwargs["choices"] = [c for c in hp.choices if c is not None]
         t.add_argument(hp.flag, **kwargs)

@@ -138,3 +138,12 @@ def test_cli_header_names_data_settings_and_columns(tmp_path):
     assert lines[2].startswith("settings: ") and "anneal=0.34" in lines[2] and "{" not in lines[2]
     assert "'seconds' counts wall time" in lines[3]
     assert lines[4].split() == ["epoch", "step", "d_loss", "g_loss", "learning_rate", "seconds"]
+
+
+def test_cli_trains_a_conditional_diffusion_model_with_a_switch():
+    out = run(["-m", "nbgen", "train", "--model", "diffusion", "--data", "ring", "--epochs", "2", "--conditional",
+               "--guidance", "3", "--sample-steps", "10"])  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "conditional" in out.stdout and "hq_fraction" in out.stdout
+    bad = run(["-m", "nbgen", "train", "--model", "autoencoder", "--data", "digits", "--conditional"])
+    assert bad.returncode == 2 and "'conditional' is not a hyperparameter of the autoencoder model" in bad.stderr

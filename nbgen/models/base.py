@@ -15,6 +15,10 @@ A model is one file with one class. It declares
   ``"trajectory"`` (paths from noise to samples) and ``"field"`` (``field(params, x)``, a
   direction per row, drawn as lines behind 2-D samples; ``field_description`` names it);
 - ``sample_options``: the live hyperparameters that ``sample`` reads (``sample_arguments``);
+- conditional models (``conditional`` among their hyperparameters): the engine trains on
+  ``training_rows`` (the rows with one-hot labels after the features), the step takes them
+  apart with ``split``, and networks get the label as their last input (``with_labels``);
+  ``sample_arguments`` turns ``Session.sample(label=...)`` into one-hot ``labels``;
 - ``metric_names`` / ``val_metric_names``: what its step and evaluation report;
 
 and provides, as pure functions of arrays (the engine jits and scans them):
