@@ -198,6 +198,7 @@ TABLE: dict[str, HParam] = {
             "choice",
             "True: the networks also read the row's label (class), and sample(n, label=k) draws class k",
             choices=(False, True),
+            control="checkbox",
         ),
         HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text", label="batch"),
         HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000, control="int_text"),

@@ -270,3 +270,17 @@ def test_a_conditional_model_gets_a_class_picker_that_redraws_the_samples(kernel
     kernel.run("p = nbgen.show('diffusion', 'ring', epochs=1)")
     assert kernel.value("p.widget.class_picker.layout.display") == "none"
     kernel.run("p.close()")
+
+
+def test_the_conditional_box_rebuilds_the_model_with_labels_on_reset(kernel):
+    kernel.run("s = nbgen.show('vae', 'digits', epochs=1)\nw = s.widget\n")
+    assert kernel.value("[w.conditional.value, w.conditional.layout.display, w.class_picker.layout.display]") == [
+        False, None, "none"
+    ]
+    kernel.set_value(kernel.value("w.conditional.model_id"), value=True)
+    kernel.click(kernel.value("w.reset_button.model_id"))
+    kernel.wait_for("s.hyperparameters['conditional'] is True and w.flush()")
+    assert kernel.value("[w.class_picker.layout.display, len(w.class_picker.options)]") == [None, 11]
+    kernel.run("s.close()\na = nbgen.show('autoencoder', 'digits', epochs=1)")
+    assert kernel.value("a.widget.conditional.layout.display") == "none"  # the AE cannot be conditional
+    kernel.run("a.close()")

@@ -41,7 +41,7 @@ def model_options() -> list[tuple[str, str]]:
 
 YOURS = "yours"  # the model picker's value for a model with the user's own networks
 # the setup row (applied on Reset / Train), in order; the live row is _config.LIVE
-SETUP_FIELDS = ("latent_dim", "noise_dim", "hidden", "architecture", "batch_size", "seed", "epochs")
+SETUP_FIELDS = ("latent_dim", "noise_dim", "hidden", "architecture", "conditional", "batch_size", "seed", "epochs")
 FIELD_WIDTH = {"hidden": "170px", "architecture": "170px", "seed": "110px"}
 
 
@@ -62,6 +62,9 @@ def make_control(p: _config.HParam) -> widgets.ValueWidget:
         layout = widgets.Layout(width=FIELD_WIDTH.get(p.name, "140px"))
         if p.control == "dropdown":
             w = widgets.Dropdown(options=[c for c in p.choices if c is not None], layout=layout, **common)
+        elif p.control == "checkbox":
+            common.pop("style")
+            w = widgets.Checkbox(indent=False, layout=widgets.Layout(width="auto"), **common)
         elif p.control == "text":
             w = widgets.Text(layout=layout, **common)
         else:  # plain int fields: a bad value reaches validation and gets a clear message
