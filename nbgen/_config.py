@@ -84,6 +84,10 @@ class HParam:
             if not isinstance(value, (tuple, list)) or len(value) == 0:
                 raise TypeError(f"{self.name} must be {self.allowed()}, got {value!r}")
             return tuple(_int(self.name, v, int(self.lo), int(self.hi)) for v in value)
+        if set(self.choices) == {False, True}:  # a switch: True/False (numpy's too), not 0/1 or strings
+            if type(value).__name__ in ("bool", "bool_"):
+                return bool(value)
+            raise TypeError(f"{self.name} must be True or False, got {type(value).__name__} {value!r}")
         if value not in self.choices:
             raise ValueError(f"{self.name} must be {self.allowed()}, got {value!r}")
         return value

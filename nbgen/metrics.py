@@ -131,7 +131,7 @@ def evaluate(
     - autoencoder: ``mse``, ``pca_mse`` (PCA at the same latent size), ``mse_vs_pca``;
     - vae: the same, plus ``neg_elbo`` and ``iw_bound`` (importance-sampled bound on
       -log p(x), k samples per row; nats per row), ``kl``;
-    - gan / vae samples: on ``ring``/``grid``: ``hq_fraction``, ``modes``,
+    - gan / vae / diffusion samples: on ``ring``/``grid``: ``hq_fraction``, ``modes``,
       ``balanced_modes``; on ``digits`` and ``mnist5k``: ``classes``, ``balanced_classes``,
       ``classes_5pct`` (classes with >= 5% of the samples), ``min_class_share``,
       ``confidence`` (the classifier's mean top probability), see :func:`class_coverage`.

@@ -56,9 +56,10 @@ class Session:
     """A generative model, its data and its training state.
 
     Args:
-        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``, or a model object
-            with your own Keras networks: ``nbgen.Autoencoder(encoder, decoder)``,
-            ``nbgen.VAE(encoder, decoder)``, ``nbgen.GAN(generator, discriminator)``.
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"``, ``"gan"`` or ``"diffusion"`` (or
+            ``"flow"``), or a model object with your own Keras networks:
+            ``nbgen.Autoencoder(encoder, decoder)``, ``nbgen.VAE(encoder, decoder)``,
+            ``nbgen.GAN(generator, discriminator)``, ``nbgen.Diffusion(denoiser)``.
         data: a data set name (``"digits"``, ``"mnist5k"``, ``"moons"``, ``"ring"``, ``"grid"``,
             ``"mnist"``, ``"fashion_mnist"``), an array ``(n, d)`` or
             ``(n, h, w[, c])``, or a tuple ``(x, labels)``.
@@ -66,7 +67,8 @@ class Session:
             ``batch_size``, ``epochs``, ``anneal`` (the fraction of ``epochs``, at
             the end, trained at a tenth of the learning rate; the drop is a change in
             ``timeline``), ``seed``, ``beta`` (VAE), ``noise_dim`` and ``d_steps``
-            (GAN), ``steps_per_dispatch``. Unset ones take defaults that suit the
+            (GAN), ``sample_steps`` and ``guidance`` (diffusion), ``conditional`` (VAE,
+            GAN, diffusion: the networks read each row's label), ``steps_per_dispatch``. Unset ones take defaults that suit the
             model and data (see ``session.config``).
 
     Example:
@@ -117,7 +119,7 @@ class Session:
     # -- read-only views of the state -------------------------------------------
     @property
     def kind(self) -> str:
-        """The model's name: "autoencoder", "vae" or "gan" (or a registered model's)."""
+        """The model's name: "autoencoder", "vae", "gan" or "diffusion" (or a registered model's)."""
         return self._spec.name
 
     @property
@@ -180,7 +182,8 @@ class Session:
     @property
     def model(self):
         """The Keras model (AE, VAE: rows to reconstructions, with ``.encoder``/``.decoder``),
-        or for the GAN an object with ``.generator`` and ``.discriminator``. Weights are current."""
+        or an object with the networks as attributes (GAN: ``.generator``, ``.discriminator``;
+        diffusion: ``.denoiser``; a conditional VAE: ``.encoder``, ``.decoder``). Weights are current."""
         self._sync_weights()
         return self._model.keras_model()
 
@@ -305,12 +308,13 @@ class Session:
             self._join()
 
     def set(self, **hyperparameters: Any) -> None:
-        """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``; and
-        ``batch_size`` and ``anneal`` at the next epoch, ``epochs`` for the next run).
+        """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``,
+        ``sample_steps``, ``guidance``; and ``batch_size`` and ``anneal`` at the next epoch,
+        ``epochs`` for the next run).
 
         While training the change applies at the next step; it is recorded in
         ``timeline``. Structural ones (``latent_dim``, ``hidden``, ``noise_dim``,
-        ``seed``) need ``reset(...)``.
+        ``conditional``, ``seed``) need ``reset(...)``.
         """
         for name in hyperparameters:
             if name in _config.STRUCTURAL and name in self._model.accepts:
@@ -337,6 +341,9 @@ class Session:
             if lr_changes and lr_changes[-1]["by"] == "anneal":  # the drop is a schedule, not a setting:
                 hp["learning_rate"] = lr_changes[-1]["old"]  # a rebuilt model starts at the rate before it
             hp.update(changes)
+            if any(k in _config.STRUCTURAL for k in changes):  # the checks and defaults of a new model
+                given = {k: v for k, v in hp.items() if k in self._spec.accepts}
+                hp = self._spec.resolve(self.dataset, given)
             self._spec.check_hyperparameters(hp)
             self._hp = hp
             self._error = None
@@ -391,7 +398,8 @@ class Session:
         return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf, **kw))
 
     def decode(self, z: Any, label: Any = None) -> np.ndarray:
-        """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE)."""
+        """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE; a
+        conditional VAE also needs the ``label`` of each row to make)."""
         self._require("decode", self._model.can("decode"), f"a decoder of latent vectors (use {_needs('decode')})")
         d = self._hp["latent_dim"]
         z = np.asarray(z, dtype=np.float32)

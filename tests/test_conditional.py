@@ -90,3 +90,28 @@ def test_conditional_models_save_and_load_with_identical_samples(tmp_path):
         back = nbgen.load(s.save(tmp_path / f"{model}.nbgen"))
         assert back.hyperparameters["conditional"] is True
         np.testing.assert_array_equal(back.sample(6, seed=3, label=4), s.sample(6, seed=3, label=4))
+
+
+def test_reset_into_a_conditional_model_runs_the_same_checks_and_defaults():
+    s = nbgen.Session("diffusion", "ring", epochs=1)
+    s.reset(conditional=True)  # the guidance default and the label input come with it
+    assert s.hyperparameters["conditional"] is True and s.sample(3, seed=0, label=2).shape == (3, 2)
+    plain = nbgen.Session("vae", np.random.default_rng(0).random((100, 4)).astype("float32"), epochs=1)
+    with pytest.raises(ValueError, match=r"conditional=True needs labels"):
+        plain.reset(conditional=True)
+    assert plain.hyperparameters["conditional"] is False  # refused: the session is as it was
+    with pytest.raises(TypeError, match=r"conditional must be True or False, got int 1"):
+        nbgen.Session("vae", "digits", conditional=1)
+
+
+def test_labels_with_a_gap_are_refused_with_the_way_out():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((200, 4)).astype("float32"), rng.integers(1, 4, 200)  # 1-based: class 0 has no rows
+    with pytest.raises(ValueError, match=r"class 0 has no training rows .* renumber the labels"):
+        nbgen.Session("vae", (x, y), conditional=True)
+
+
+def test_sessions_on_different_label_sets_do_not_share_a_compiled_step():
+    a = nbgen.train("diffusion", "moons", conditional=True, epochs=1, progress=False)  # 2 classes
+    b = nbgen.train("diffusion", "ring", conditional=True, epochs=1, progress=False)  # 8 classes
+    assert a.sample(2, seed=0, label=1).shape == b.sample(2, seed=0, label=7).shape == (2, 2)

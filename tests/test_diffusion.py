@@ -153,7 +153,7 @@ def test_conditional_diffusion_draws_the_mode_it_is_asked_for():
     np.testing.assert_allclose(s.trajectory(4, seed=2, steps=6, label=labels)[-1], s.sample(4, seed=2, steps=6, label=labels), atol=1e-5)
     with pytest.raises(ValueError, match=r"label=8 is not a class of the data: its labels are 0 to 7"):
         s.sample(2, label=8)
-    with pytest.raises(ValueError, match=r"label must be an int or 3 ints \(one per sample\)"):
+    with pytest.raises(ValueError, match=r"label must be an int or 3 ints \(one per row\)"):
         s.sample(3, label=[1, 2])
     with pytest.raises(ValueError, match=r"guidance must be <= 100, got 200"):
         s.sample(3, label=1, guidance=200)

@@ -153,6 +153,11 @@ class GenerativeModel:
     # live hyperparameters that sampling reads: they change what ``sample()`` and the views
     # draw, not the training (the diffusion model's ``sample_steps``)
     sample_options: tuple[str, ...] = ()
+
+    def shows(self, name: str) -> bool:
+        """Whether the widget shows the live control ``name`` (one this model takes that matters
+        now: the diffusion model's guidance only when it is conditional)."""
+        return name in self.accepts
     # what user networks decide (they cannot be given with networks)
     fixed_by_networks: tuple[str, ...] = ("hidden", "architecture")
 
@@ -238,6 +243,14 @@ class GenerativeModel:
         low = int(min(dataset.y_train.min(), dataset.y_val.min() if len(dataset.y_val) else 0))
         if low < 0:
             raise ValueError(f"conditional=True needs class ids 0, 1, ...; the labels hold {low}")
+        k = int(max(dataset.y_train.max(), dataset.y_val.max() if len(dataset.y_val) else 0)) + 1
+        missing = np.setdiff1d(np.arange(k), dataset.y_train)
+        if len(missing):
+            raise ValueError(
+                f"conditional=True needs class ids 0 to k-1 that all occur in the training rows; the labels run to "
+                f"{k - 1} but class {int(missing[0])} has no training rows ({len(missing)} of {k} missing): renumber "
+                "the labels (np.unique(labels, return_inverse=True)[1]) or pass class names, which nbgen numbers"
+            )
 
     def training_rows(self, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
         """What the engine trains on: the rows, and for a conditional model their labels as
@@ -286,7 +299,7 @@ class GenerativeModel:
                 y = np.full(n, y)
             if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
                 raise ValueError(
-                    f"label must be an int or {n} ints (one per sample), got {np.asarray(label).dtype} "
+                    f"label must be an int or {n} ints (one per row), got {np.asarray(label).dtype} "
                     f"array of shape {np.asarray(label).shape}"
                 )
             bad = y[(y < 0) | (y >= k)]
@@ -391,7 +404,8 @@ class GenerativeModel:
         nets = tuple(id(n) for n in self.user_networks.values())
         structural = tuple((k, repr(self.hp.get(k))) for k in _config.STRUCTURAL if k != "seed")
         ds = self.dataset
-        return (type(self).__module__, type(self).__qualname__, ds.features, ds.unit_interval, structural, nets)
+        classes = self.n_classes if self.conditional else 0  # the width of the label input
+        return (type(self).__module__, type(self).__qualname__, ds.features, ds.unit_interval, structural, nets, classes)
 
     # -- what the data looks like to the networks --------------------------------------------------
     @property
@@ -502,6 +516,10 @@ class GenerativeModel:
         net = self.networks[name]
         x = x.reshape((x.shape[0], *self.in_shapes[name]))
         kw = {"training": training} if self._training_arg[name] else {}
+        if len(more) != len(self.more_in_shapes[name]):
+            raise NetworkError(
+                f"{name} {net.name!r} takes {1 + len(self.more_in_shapes[name])} inputs; nbgen gives it {1 + len(more)}"
+            )
         if more:
             x = [x, *(a.reshape((a.shape[0], *shape)) for a, shape in zip(more, self.more_in_shapes[name]))]
         out, _ = net.stateless_call(params[name]["tv"], params[name]["ntv"], x, **kw)

@@ -117,7 +117,8 @@ class Diffusion(GenerativeModel):
     Args:
         denoiser: a ``keras.Model`` with two inputs, noisy rows ``x_t`` (shaped like one
             row, e.g. ``(None, 8, 8)`` or ``(None, 64)``) and the time ``t`` ``(None, 1)``
-            (0 = pure noise, 1 = data), and one output shaped like the rows: the velocity
+            (0 = pure noise, 1 = data), and with ``conditional=True`` a third, the one-hot
+            label ``(None, n_classes)``; one output shaped like the rows: the velocity
             ``x1 - x0`` of the flow from noise to data (no activation).
         **hyperparameters: as for :class:`nbgen.Session` (``sample_steps`` live;
             ``hidden`` and ``architecture`` only without a denoiser).
@@ -174,15 +175,11 @@ class Diffusion(GenerativeModel):
             "anneal": 1 / 3,
             "sample_steps": 50,
             "conditional": False,
-            **({"guidance": 2.0} if given.get("conditional") else {}),
+            "guidance": 2.0,  # read only by a conditional model
         }
 
-    @property
-    def accepts(self):
-        own = super().accepts
-        if getattr(self, "hp", {}).get("conditional") is False:  # guidance means nothing without labels
-            return tuple(n for n in own if n != "guidance")
-        return own
+    def shows(self, name):
+        return name != "guidance" or self.conditional
 
     def default_networks(self, dataset, hp):
         k = self.n_classes if hp.get("conditional") else 0
@@ -247,7 +244,9 @@ class Diffusion(GenerativeModel):
         return out
 
     field_time = 0.5
-    field_description = "the flow at t = 0.5"
+    @property
+    def field_description(self):
+        return "the flow at t = 0.5" + (" (no label)" if self.conditional else "")
 
     def field(self, params, x):
         """What the field view draws: the velocity at ``field_time`` (noise 0, data 1), in model units."""

@@ -97,7 +97,7 @@ class VAE(GenerativeModel):
 
     def defaults(self, dataset, given):
         return {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300,
-                "beta": 1.0}  # fmt: skip
+                "beta": 1.0, "conditional": False}  # fmt: skip
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset)

@@ -387,8 +387,11 @@ class SessionWidget(widgets.VBox):
             if name in hp and name not in pending and slider.value != hp[name]:
                 _widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it
                 self._set_quietly(slider, hp[name])
-            slider.layout.display = None if name in hp else "none"
         model = self.session.generative_model
+        for name, slider in self._live_sliders().items():
+            slider.layout.display = None if name in hp and model.shows(name) else "none"
+        if not model.conditional:
+            self.figure.shown_label = None
         if model.conditional:
             options = [("all (a row each)", -1), *((str(k), k) for k in range(model.n_classes))]
             if list(self.class_picker.options) != options:

@@ -151,7 +151,7 @@ class DataPanel:
         if not session.generative_model.can("sample"):
             gen = session.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
         else:
-            picked = {} if getattr(figure, "shown_label", None) is None else {"label": figure.shown_label}
+            picked = {"label": figure.shown_label} if session.generative_model.conditional and figure.shown_label is not None else {}
             gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED, **picked)
         gen = gen.reshape(len(gen), -1)
         xy = proj.project(gen).astype(np.float32)
@@ -159,7 +159,7 @@ class DataPanel:
         if figure.has_trace("decision"):
             self._draw_decision_surface(session, figure)
         if figure.has_trace("paths"):
-            picked = {} if getattr(figure, "shown_label", None) is None else {"label": figure.shown_label}
+            picked = {"label": figure.shown_label} if session.generative_model.conditional and figure.shown_label is not None else {}
             path = session.trajectory(N_PATHS, seed=SAMPLE_SEED, **picked)  # (steps + 1, n, *row)
             xy = proj.project(path.reshape(-1, ds.features)).reshape(path.shape[0], N_PATHS, 2)
             x, y = _polylines(xy)

@@ -98,7 +98,8 @@ class TrajectoryPanel(ImagePanel):
     rows, columns = 4, 8
 
     def update(self, session: Session, figure: SessionFigure) -> None:
-        path = session.trajectory(self.rows, seed=SAMPLE_SEED)  # (steps + 1, n, *row)
+        picked = session.generative_model.conditional and figure.shown_label is not None
+        path = session.trajectory(self.rows, seed=SAMPLE_SEED, **({"label": figure.shown_label} if picked else {}))
         shown = np.unique(np.linspace(0, len(path) - 1, self.columns).round().astype(int))
         strip = np.swapaxes(path[shown], 0, 1)  # (n, columns, *row)
         self.show(figure, tile(strip.reshape(-1, *path.shape[2:]), len(shown)))
