@@ -171,3 +171,11 @@ def test_conditional_needs_labels_and_a_user_denoiser_takes_the_label_third():
     with pytest.raises(nbgen.models.NetworkError, match=r"denoiser 'zero' takes inputs \(None, 2\), \(None, 1\): it "
                        r"must take three, .* and the one-hot label \(None, 8\)"):  # fmt: skip
         nbgen.Session(nbgen.Diffusion(zero_denoiser(), conditional=True), "ring")
+
+
+def test_the_conv_denoiser_is_a_small_u_net_that_trains_on_images():
+    s = nbgen.train("diffusion", "digits", architecture="conv", conditional=True, epochs=1, progress=False)
+    names = [layer.name for layer in s.model.denoiser.layers]
+    assert {"down_1", "down_2", "up_1", "up_0", "skip_0", "skip_1", "label"} <= set(names)
+    assert s.sample(3, seed=0, label=4).shape == (3, 8, 8)
+    assert np.isfinite(s.history["loss"][-1])
