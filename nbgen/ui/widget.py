@@ -770,7 +770,7 @@ def show(
     """Build a session, display its live widget and return the session.
 
     Args:
-        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"`` or ``"gan"``.
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"``, ``"gan"`` or ``"diffusion"``, or a model object.
         data: a data set name or arrays, as for :class:`nbgen.Session`.
         autostart: start training at once (in the background) rather than on Train.
         display: display the widget now (``False``: display ``session`` later).
