@@ -81,7 +81,7 @@ def formulation(budget: float, data: str) -> None:
         def chunk(ps, m, v, i, rate, key, loss=loss):
             def body(c, k):  # Adam
                 ps, m, v, i = c
-                g = jax.grad(loss)(ps, k)
+                g = jax.grad(loss)(ps, k)  # noqa: B023
                 i = i + 1
                 m = jax.tree.map(lambda m_, g_: 0.9 * m_ + 0.1 * g_, m, g)
                 v = jax.tree.map(lambda v_, g_: 0.999 * v_ + 0.001 * g_**2, v, g)
@@ -98,15 +98,15 @@ def formulation(budget: float, data: str) -> None:
                 ts = jnp.linspace(1, 0, steps + 1)
 
                 def ddim(z, i):
-                    a, s = cos_sched(ts[i])
-                    a2, s2 = cos_sched(ts[i + 1])
-                    eps = net(ps, z, jnp.full((n,), ts[i]))
+                    a, s = cos_sched(ts[i])  # noqa: B023
+                    a2, s2 = cos_sched(ts[i + 1])  # noqa: B023
+                    eps = net(ps, z, jnp.full((n,), ts[i]))  # noqa: B023
                     return a2 * (z - s * eps) / a + s2 * eps, None
 
                 return jax.lax.scan(ddim, z, jnp.arange(steps))[0]
 
             def euler(z, i):
-                return z + net(ps, z, jnp.full((n,), i / steps)) / steps, None
+                return z + net(ps, z, jnp.full((n,), i / steps)) / steps, None  # noqa: B023
 
             return jax.lax.scan(euler, z, jnp.arange(steps))[0]
 
@@ -129,9 +129,8 @@ def formulation(budget: float, data: str) -> None:
 
 
 def recipe() -> None:
-    from nbgen.models import Diffusion
-
     from nbgen import engine
+    from nbgen.models import Diffusion
 
     def run(model, data, **hp):
         engine._COMPILED.clear()  # the compiled steps are keyed by architecture, not by class attributes

@@ -496,3 +496,11 @@ def test_colour_images_are_shown_in_colour():
     finally:
         fig.widget.close()
         s.close()
+
+
+def test_the_data_panel_title_says_what_each_model_draws():
+    from nbgen.ui.panels.data import data_title
+
+    assert "shading: D(x)" in data_title(nbgen.GAN())  # the decision surface behind the samples
+    title = data_title(nbgen.Diffusion())
+    assert "paths from noise" in title and "the flow at t = 0.5" in title and "D(x)" not in title

@@ -192,7 +192,6 @@ class Diffusion(GenerativeModel):
         shapes = input_shapes(net, "denoiser")
         want = [(1,)]
         if self.hp.get("conditional"):
-            self.dataset = dataset
             want.append((self.n_classes,))
         if len(shapes) != 1 + len(want) or list(shapes[1:]) != want:
             got = ", ".join(str((None, *s)) for s in shapes)

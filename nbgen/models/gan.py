@@ -18,7 +18,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import keras
-
 import numpy as np
 
 from .base import GenerativeModel, NetworkError, input_shape, input_shapes, output_shapes

@@ -16,7 +16,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import keras
-
 import numpy as np
 
 from .base import GenerativeModel, NetworkError, input_shapes, output_shapes

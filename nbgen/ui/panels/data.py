@@ -39,7 +39,7 @@ def data_title(model: Any) -> str:
     star = "; star: decoded click" if model.can("decode") else ""
     paths = "; lines: paths from noise" if "trajectory" in model.panels else ""
     field = f"; blue: {model.field_description}" if "field" in model.panels else ""
-    return f"Real (grey), {made}{star}{paths}{field}"
+    return f"Real (grey), {made}{star}{shading}{paths}{field}"
 
 
 class DataPanel:
