@@ -32,23 +32,22 @@ import jax.numpy as jnp
 import numpy as np
 
 import nbgen
+import nbgen.engine
 
 BATCH, LR, HIDDEN = 128, 1e-3, (256, 256)
+CONV = (32, 64)  # nbgen.models.networks.CONV_CHANNELS
 R1 = 0.05
 
 
 # ----------------------------------------------------------------------------- nbgen
-def nbgen_rate(kind: str, epochs: int, validation: bool = True) -> float:
-    """nbgen's samples/s; ``validation=False`` skips the per-epoch validation pass
-    (which the reference loops do not do) to show what it costs."""
-    hp = dict(hidden=HIDDEN, batch_size=BATCH, learning_rate=LR, seed=0)
+def nbgen_rate(kind: str, epochs: int, data: str = "digits", **extra) -> float:
+    """nbgen's samples/s, as users run it: each epoch ends with the validation pass."""
+    hp = dict(hidden=HIDDEN, batch_size=BATCH, learning_rate=LR, seed=0, **extra)
     if kind == "gan":
         hp.update(noise_dim=16, d_steps=1)
     else:
-        hp.update(latent_dim=2)
-    s = nbgen.Session(kind, "digits", **hp)
-    if not validation:
-        s.engine.validation_metrics = dict  # this session only
+        hp.setdefault("latent_dim", 2)
+    s = nbgen.Session(kind, data, **hp)
     s.train(2)  # compile and warm up
     steps0, t0 = s.step, time.perf_counter()
     s.train(epochs)
@@ -81,28 +80,37 @@ def adam(params, grads, m, v, t, lr=LR, b1=0.9, b2=0.999, eps=1e-7):
     return params, m, v
 
 
-def scan_loop(kind: str, x: np.ndarray):
+def scan_loop(kind: str, x: np.ndarray, x_val: np.ndarray | None = None, arch: str = "mlp", warmup: int = 2):
+    """A function ``run(epochs) -> samples/s`` of the pure-JAX loop. With ``x_val``, each
+    epoch also computes the validation loss on those rows inside the same jitted call (the
+    fastest way to do what nbgen does per epoch), kept on the device and read at the end."""
     key = jax.random.key(0)
     k1, k2 = jax.random.split(key)
     if kind == "gan":
         params = {"g": dense_init(k1, (16, *HIDDEN, 64)), "d": dense_init(k2, (128, *HIDDEN, 1))}
+    elif arch == "conv":
+        params = conv_nets(k1, 2, 4 if kind == "vae" else 2)
     else:
         enc_out = 4 if kind == "vae" else 2
         params = {"e": dense_init(k1, (64, *HIDDEN, enc_out)), "d": dense_init(k2, (2, *HIDDEN, 64))}
+    if arch == "conv":
+        encode, decode = conv_encode, conv_decode
+    else:
+        encode, decode = (lambda p, x: mlp(p["e"], x)), (lambda p, z: mlp(p["d"], z))
     zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
     data = jnp.asarray(x)
 
     def vae_loss(p, xb, k):
-        h = mlp(p["e"], xb)
+        h = encode(p, xb)
         mu, lv = h[:, :2], h[:, 2:]
         z = mu + jnp.exp(0.5 * lv) * jax.random.normal(k, mu.shape)
-        logits = mlp(p["d"], z)
+        logits = decode(p, z)
         rec = jnp.sum(jnp.logaddexp(0.0, logits) - xb * logits, -1)
         kl = -0.5 * jnp.sum(1 + lv - mu**2 - jnp.exp(lv), -1)
         return jnp.mean(rec + kl)
 
     def ae_loss(p, xb, k):
-        return jnp.mean((xb - jax.nn.sigmoid(mlp(p["d"], mlp(p["e"], xb)))) ** 2)
+        return jnp.mean((xb - jax.nn.sigmoid(decode(p, encode(p, xb)))) ** 2)
 
     def step(carry, inp):
         p, m, v, t = carry
@@ -141,11 +149,15 @@ def scan_loop(kind: str, x: np.ndarray):
         p, m, v = adam(p, grads, m, v, t)
         return (p, m, v, t), None
 
+    val_data = None if x_val is None or kind == "gan" else jnp.asarray(x_val)
+
     @jax.jit
     def epoch(carry, idx, key):
-        keys = jax.random.split(key, idx.shape[0])
-        carry, _ = jax.lax.scan(step, carry, (idx, keys))
-        return carry
+        keys = jax.random.split(key, idx.shape[0] + 1)
+        carry, _ = jax.lax.scan(step, carry, (idx, keys[1:]))
+        if val_data is None:
+            return carry, jnp.zeros(())
+        return carry, (vae_loss if kind == "vae" else ae_loss)(carry[0], val_data, keys[0])
 
     carry = (params, zeros, zeros, jnp.zeros((), jnp.float32))
     n = len(x)
@@ -155,14 +167,57 @@ def scan_loop(kind: str, x: np.ndarray):
     def run(epochs: int) -> float:
         nonlocal carry
         t0 = time.perf_counter()
+        val_losses = []
         for e in range(epochs):
             idx = rng.permutation(n)[: steps * BATCH].reshape(steps, BATCH)
-            carry = epoch(carry, idx, jax.random.key(e))
+            carry, val_loss = epoch(carry, idx, jax.random.key(e))
+            val_losses.append(val_loss)
         jax.block_until_ready(carry)
+        assert np.all(np.isfinite(jax.device_get(val_losses)))
         return epochs * steps * BATCH / (time.perf_counter() - t0)
 
-    run(2)
+    run(warmup)
+    run.n_params = sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(params))
     return run
+
+
+# ------------------------------------------------- conv nets on mnist5k: nbgen against pure JAX
+def conv_init(key, kh, kw, cin, cout):
+    lim = np.sqrt(6 / (kh * kw * (cin + cout)))
+    return (jax.random.uniform(key, (kh, kw, cin, cout), minval=-lim, maxval=lim), jnp.zeros(cout))
+
+
+def conv_nets(key, latent: int, enc_out: int):
+    """nbgen's architecture="conv" networks (nbgen/models/networks.py, Keras's VAE example):
+    Conv2D 32/64 stride 2 -> Dense 256 -> code; Dense 256 -> Dense 7x7x64 -> Conv2DTranspose
+    64/32 stride 2 -> Conv2D 1."""
+    k = jax.random.split(key, 9)
+    c1, c2 = CONV
+    return {
+        "e_conv": [conv_init(k[0], 3, 3, 1, c1), conv_init(k[1], 3, 3, c1, c2)],
+        "e_dense": dense_init(k[2], (7 * 7 * c2, HIDDEN[0], enc_out)),
+        "d_dense": dense_init(k[3], (latent, HIDDEN[0], 7 * 7 * c2)),
+        "d_deconv": [conv_init(k[4], 3, 3, c2, c2), conv_init(k[5], 3, 3, c2, c1)],
+        "d_out": conv_init(k[6], 3, 3, c1, 1),
+    }
+
+
+DN = ("NHWC", "HWIO", "NHWC")
+
+
+def conv_encode(p, x):
+    h = x.reshape(-1, 28, 28, 1)
+    for w, b in p["e_conv"]:
+        h = jax.nn.relu(jax.lax.conv_general_dilated(h, w, (2, 2), "SAME", dimension_numbers=DN) + b)
+    return mlp(p["e_dense"], h.reshape(h.shape[0], -1))
+
+
+def conv_decode(p, z):
+    h = jax.nn.relu(mlp(p["d_dense"], z)).reshape(-1, 7, 7, CONV[1])
+    for w, b in p["d_deconv"]:
+        h = jax.nn.relu(jax.lax.conv_transpose(h, w, (2, 2), "SAME", dimension_numbers=DN) + b)
+    w, b = p["d_out"]
+    return (jax.lax.conv_general_dilated(h, w, (1, 1), "SAME", dimension_numbers=DN) + b).reshape(z.shape[0], -1)
 
 
 # ------------------------------------------------------------------------------- PyTorch eager
@@ -225,12 +280,51 @@ def torch_child(epochs: int) -> float:
     return run(epochs)
 
 
+def conv_table(args) -> None:
+    """nbgen's conv VAE and AE on mnist5k against the pure-JAX loop of the same networks (with
+    the same validation rows), median of interleaved runs of ``--conv-epochs`` epochs."""
+    data = nbgen.datasets.load("mnist5k")
+    x, x_val = data.model_train, data.model_val[: nbgen.engine.EVAL_ROWS]
+    print(f"\nconv nets on mnist5k ({len(x)} training rows, {len(x_val)} validation rows), {args.conv_epochs} epoch(s) x "
+          f"{args.repeats} repeats, median samples/s")  # fmt: skip
+    print("| model | nbgen conv | scan loop + validation, same networks | nbgen / scan | parameters nbgen / scan |")
+    print("|---|---|---|---|---|")
+    for kind in ("vae", "autoencoder"):
+        scan = scan_loop(kind, x, x_val, arch="conv", warmup=1)
+        nbgen_runs, scan_runs, n_params = [], [], 0
+        for _ in range(args.repeats):
+            rate, n_params = nbgen_conv_rate(kind, args.conv_epochs)
+            nbgen_runs.append(rate)
+            scan_runs.append(scan(args.conv_epochs))
+        a, b = statistics.median(nbgen_runs), statistics.median(scan_runs)
+        print(f"| {kind} | {a:,.1f} | {b:,.1f} | {a / b:.2f}x | {n_params:,} / {scan.n_params:,} |", flush=True)
+
+
+def nbgen_conv_rate(kind: str, epochs: int) -> tuple[float, int]:
+    """nbgen's conv model on mnist5k: samples/s over ``epochs`` after one warm-up epoch, and
+    its number of weights."""
+    s = nbgen.Session(kind, "mnist5k", architecture="conv", hidden=HIDDEN, latent_dim=2, batch_size=BATCH,
+                      learning_rate=LR, seed=0, anneal=0.0)  # fmt: skip
+    s.train(1)
+    steps0, t0 = s.step, time.perf_counter()
+    s.train(epochs)
+    rate = (s.step - steps0) * BATCH / (time.perf_counter() - t0)
+    return rate, sum(int(np.size(a)) for a in jax.tree_util.tree_leaves(s.engine.state["params"]))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--epochs", type=int, default=30, help="epochs per timed run (digits: 11 steps each)")
     p.add_argument("--models", default="vae,autoencoder,gan")
     p.add_argument("--torch-child", type=int, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--conv",
+        action="store_true",
+        help='also nbgen\'s architecture="conv" VAE and AE on mnist5k against a pure-JAX scan loop of the same '
+        "networks (slow on a CPU: ~0.8 s per step)",
+    )
+    p.add_argument("--conv-epochs", type=int, default=1, help="epochs per timed conv run (mnist5k: 31 steps each)")
     p.add_argument(
         "--torch-in-process",
         action="store_true",
@@ -240,23 +334,26 @@ def main(argv=None) -> int:
     if args.torch_child:
         print(torch_child(args.torch_child))
         return 0
-    x = nbgen.datasets.load("digits").x_train
+    digits = nbgen.datasets.load("digits")
+    x, x_val = digits.x_train, digits.x_val[: nbgen.engine.EVAL_ROWS]  # the rows nbgen validates on
     print(
         f"jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPUs; batch {BATCH}, "
         f"{args.epochs} epochs x {args.repeats} repeats, median samples/s"
     )
     print(
-        "| model | nbgen | scan loop | nbgen / scan | nbgen without validation / scan | PyTorch eager | nbgen / PyTorch |"
+        "| model | nbgen | scan loop + validation | nbgen / (scan + validation) | scan loop | nbgen / scan "
+        "| PyTorch eager | nbgen / PyTorch |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for kind in args.models.split(","):
+        scan_val = scan_loop(kind, x, x_val) if kind != "gan" else None  # the GAN has no validation pass
         scan = scan_loop(kind, x)
         torch_run = torch_loop(kind, x)
-        rates = {"nbgen": [], "noval": [], "scan": [], "torch": []}
+        rates = {"nbgen": [], "scan_val": [], "scan": [], "torch": []}
         for _ in range(args.repeats):  # interleaved, so drifting load hits all alike
             rates["nbgen"].append(nbgen_rate(kind, args.epochs))
-            if kind != "gan":  # the GAN has no validation pass
-                rates["noval"].append(nbgen_rate(kind, args.epochs, validation=False))
+            if scan_val is not None:
+                rates["scan_val"].append(scan_val(args.epochs))
             rates["scan"].append(scan(args.epochs))
             if torch_run is not None:
                 rates["torch"].append(torch_run(args.epochs))
@@ -266,11 +363,17 @@ def main(argv=None) -> int:
             if "torch" in med
             else "not installed / n.a. | -"
         )
-        nv = f"{med['noval'] / med['scan']:.2f}x" if "noval" in med else "-"
+        sv = (
+            f"{med['scan_val']:,.0f} | {med['nbgen'] / med['scan_val']:.2f}x"
+            if "scan_val" in med
+            else "(no validation) | -"
+        )
         print(
-            f"| {kind} | {med['nbgen']:,.0f} | {med['scan']:,.0f} | {med['nbgen'] / med['scan']:.2f}x | {nv} | {t} |",
+            f"| {kind} | {med['nbgen']:,.0f} | {sv} | {med['scan']:,.0f} | {med['nbgen'] / med['scan']:.2f}x | {t} |",
             flush=True,
         )
+    if args.conv:
+        conv_table(args)
     if args.torch_in_process and torch_loop("vae", x) is not None:
         scan_loop("vae", x)(args.epochs)  # make sure XLA's thread pool has run here
         child = torch_loop("vae", x)(args.epochs)

@@ -218,7 +218,14 @@ TABLE: dict[str, HParam] = {
         HParam(
             "seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1, control="int_text"
         ),
-        HParam("steps_per_dispatch", "structural", "int", "training steps per compiled call", 1, 4096),
+        HParam(
+            "steps_per_dispatch",
+            "structural",
+            "int",
+            "at most this many training steps per compiled call (each call runs about 0.1 s of training)",
+            1,
+            4096,
+        ),
         HParam(
             "distribution",
             "structural",
@@ -240,7 +247,7 @@ DISTRIBUTIONS = TABLE["distribution"].choices
 
 def common_defaults() -> dict[str, Any]:
     """Defaults of the common hyperparameters (a model's ``defaults`` may override them)."""
-    return {"anneal": 0.0, "architecture": "auto", "seed": 0, "steps_per_dispatch": 16, "distribution": None}
+    return {"anneal": 0.0, "architecture": "auto", "seed": 0, "steps_per_dispatch": 64, "distribution": None}
 
 
 def _int(name: str, value: Any, lo: int, hi: int | None = None) -> int:

@@ -6,9 +6,17 @@ any step (see shared notes). So the engine runs its own loop over Keras's
 stateless API:
 
 - the training data sit on the device once;
-- one dispatch runs ``steps_per_dispatch`` steps in a ``lax.scan`` (no Python
-  per step), with the live hyperparameters passed in as arguments, so a change
-  never recompiles and takes effect at the first step of the next dispatch;
+- one dispatch runs a loop of steps on the device (no Python per step), with the
+  live hyperparameters passed in as arguments, so a change never recompiles and
+  takes effect at the first step of the next dispatch;
+- a dispatch runs about DISPATCH_SECONDS of training (at most
+  ``steps_per_dispatch`` steps, sized from the measured step time; the first is
+  one step, so the first loss point comes right after compilation) and runs on
+  across epoch boundaries of a small data set unless something is due there (a
+  pending change, the anneal drop, a replayed change, the run's end, a pause);
+  the epoch's validation pass runs inside the dispatch, at the step that ends it;
+- each step's randomness comes from its global step number, so how steps are
+  grouped into dispatches never changes a result;
 - between dispatches the engine reads its mailbox (live changes, pause, stop),
   checks that the losses are finite (else it rolls back and stops) and emits
   events to its listeners.
@@ -38,6 +46,7 @@ from .models.base import GenerativeModel
 
 Listener = Callable[["Event"], None]  # nbgen.events: one typed description of the events
 EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
+DISPATCH_SECONDS = 0.1  # a dispatch runs about this long (at most steps_per_dispatch steps)
 
 
 class _LazyShuffle:
@@ -52,6 +61,15 @@ class _LazyShuffle:
         start, stop, _ = rows.indices(self.steps)
         positions = np.arange(start * self.batch, stop * self.batch)
         return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
+
+
+class _Epoch:
+    """Where the loop is in one epoch: its shuffled rows, the steps done and their sums."""
+
+    def __init__(self, index: int, start: int, steps: int, end: int, idx: Any):
+        self.index, self.start, self.steps, self.end, self.idx = index, start, steps, end, idx
+        self.done = 0
+        self.sums: dict[str, float] = {}  # per metric, filled by the engine
 
 
 config.apply()  # the persistent compilation cache, before the first jit
@@ -73,17 +91,46 @@ def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable
         _COMPILED.move_to_end(sig)
         return _COMPILED[sig]
 
-    def run_chunk(state, data, idx, live, step, seed_key):
-        key = jax.random.fold_in(seed_key, step)
-
-        def body(st, inp):
-            i, rows = inp
-            return model.train_step(st, data, rows, live, jax.random.fold_in(key, i))
-
-        return jax.lax.scan(body, state, (jnp.arange(idx.shape[0]), idx))
-
     def evaluate(params, x, live, key):
         return {k: jnp.mean(v) for k, v in model.eval_batch(params, x, live, key).items()}
+
+    names = model.val_metric_names
+
+    def run_chunk(state, data, idx, live, step, seed_key, val_x, val_key, n_active, epoch_of, epoch_end):
+        """The first ``n_active`` of the ``idx.shape[0]`` steps that ``idx`` holds rows for (a
+        loop with a traced trip count: one compiled shape whatever the count). Step ``i`` is
+        global step ``step + i + 1`` and draws its randomness from ``fold_in(seed_key, step +
+        i)``, so how steps are grouped into dispatches never changes a result. A step flagged
+        in ``epoch_end`` ends an epoch: the validation metrics of the weights after it are
+        computed there, in the same dispatch (``epoch_of``: each step's epoch, for the
+        validation draw). Returns the state and per-step metrics and validation metrics
+        (zero past ``n_active`` and, for validation, off epoch ends)."""
+        length = idx.shape[0]
+        shapes = jax.eval_shape(lambda st: model.train_step(st, data, idx[0], live, seed_key)[1], state)
+        metrics = {k: jnp.zeros((length, *a.shape), a.dtype) for k, a in shapes.items()}
+        val = {k: jnp.zeros((length,), jnp.float32) for k in names}
+
+        def validate(params, ep):
+            out = evaluate(params, val_x, live, jax.random.fold_in(val_key, ep))
+            return {k: out[k].astype(jnp.float32) for k in names}
+
+        def body(i, carry):
+            st, metrics, val = carry
+            st, m = model.train_step(st, data, idx[i], live, jax.random.fold_in(seed_key, step + i))
+            metrics = {k: metrics[k].at[i].set(m[k]) for k in metrics}
+            if names:
+                v = jax.lax.cond(
+                    epoch_end[i],
+                    validate,
+                    lambda p, ep: {k: jnp.zeros((), jnp.float32) for k in names},
+                    st["params"],
+                    epoch_of[i],
+                )
+                val = {k: val[k].at[i].set(v[k]) for k in names}
+            return st, metrics, val
+
+        state, metrics, val = jax.lax.fori_loop(0, n_active, body, (state, metrics, val))
+        return state, (metrics, val)
 
     fns = (jax.jit(run_chunk), jax.jit(evaluate))
     _COMPILED[sig] = fns
@@ -138,7 +185,9 @@ class Engine:
         self.live = {name: hp[name] for name in _config.LIVE if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
-        self._data = None if dataset.streaming else jnp.asarray(model.training_rows(dataset.model_train, dataset.y_train))
+        self._data = (
+            None if dataset.streaming else jnp.asarray(model.training_rows(dataset.model_train, dataset.y_train))
+        )
         self.mesh = None
         self._rows_sharding = None
         if hp.get("distribution") == "data_parallel":
@@ -148,6 +197,7 @@ class Engine:
             model.training_rows(dataset.model_val[:n_eval], None if dataset.y_val is None else dataset.y_val[:n_eval])
         )
         self._key = jax.random.key(self.seed)
+        self._val_key = jax.random.key(self.seed + 1)  # folded with the epoch: each epoch's validation draw
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
         self._running = threading.Event()  # set while not paused
@@ -155,6 +205,9 @@ class Engine:
         self._stop = threading.Event()
         self.listeners: list[Listener] = []
         self.samples_per_sec = float("nan")
+        self._step_seconds = float("nan")  # measured seconds per step, to size dispatches
+        self._compiled_once = False
+        self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
         self.total_steps_planned = 0
         self._chunk_fn, self._eval_fn = compiled_steps(model, hp)
 
@@ -342,90 +395,193 @@ class Engine:
         )
 
     # -- the loop --------------------------------------------------------------
+    def _new_epoch(self, index: int, start: int) -> _Epoch:
+        """The cursor of epoch ``index``, starting at step ``start``: its shuffled rows."""
+        n = len(self.dataset.x_train)
+        steps = n // self.batch_size
+        if self.dataset.streaming:  # shuffled chunk by chunk: no O(n) index array
+            idx = _LazyShuffle(n, steps, self.batch_size, key=self.seed * 1_000_003 + index)
+        else:
+            rng = np.random.default_rng([self.seed, index])
+            idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
+        end = steps
+        planned = self._planned_end()  # replay: where the original run's epoch ended (never planned ahead)
+        if planned is not None:
+            end = min(end, planned - start)
+        epoch = _Epoch(index=index, start=start, steps=steps, end=end, idx=idx)
+        epoch.sums = {m: 0.0 for m in self.model.metric_names}
+        return epoch
+
+    def _boundary_is_free(self, epoch: int, target: int) -> bool:
+        """May a dispatch run on into epoch ``epoch``? Not when the run ends there, nor when
+        something must happen at that boundary: a pending change (batch_size waits for one),
+        the anneal drop, a replayed change, a pause or a stop."""
+        if epoch >= target or self._stop.is_set() or self.paused or self.pending():
+            return False
+        fraction = self.hp.get("anneal") or 0.0
+        if fraction and not any(r.get("by") == "anneal" for r in self.timeline):
+            if epoch >= int(self.hp["epochs"]) - round(fraction * int(self.hp["epochs"])):
+                return False
+        return self.planned_epoch_ends is None and not self.schedule
+
+    def _dispatch_size(self) -> int:
+        """How many steps the next dispatch runs: about DISPATCH_SECONDS of training, at most
+        ``steps_per_dispatch``. Processes of a multi-host run must all run the same steps:
+        they always take ``steps_per_dispatch``."""
+        if jax.process_count() > 1 or not np.isfinite(self._step_seconds):
+            return self.chunk if jax.process_count() > 1 else 1
+        return int(np.clip(DISPATCH_SECONDS / self._step_seconds, 1, self.chunk))
+
     def run(self, epochs: int) -> str:
         """Train for ``epochs`` more epochs; returns "finished" or "stopped".
 
         Raises TrainingDiverged (after rolling back) when a loss is not finite.
         """
+        target = self.epoch + epochs
         n = len(self.dataset.x_train)
-        start_epoch = self.epoch
         self.total_steps_planned = self.step + epochs * (n // self.batch_size)
         self.emit({"type": "status", "status": "running", "step": self.step})
-        target = start_epoch + epochs
-        while self.epoch < target:
-            self._apply_scheduled()
-            self.apply_pending(epoch_boundary=True)
-            self._anneal_if_due()
-            rng = np.random.default_rng([self.seed, self.epoch])
-            steps = n // self.batch_size
-            remaining = max(target - self.epoch - 1, 0) * steps
-            if self.dataset.streaming:  # shuffled chunk by chunk: no O(n) index array
-                idx = _LazyShuffle(n, steps, self.batch_size, key=self.seed * 1_000_003 + self.epoch)
-            else:
-                idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
-            sums = {m: 0.0 for m in self.model.metric_names}
-            done = 0
-            limit = self._planned_end()
-            for c0 in range(0, steps, self.chunk):
-                if self._wait_if_paused() or (limit is not None and self.step >= limit):
+        cur: _Epoch | None = None
+        while True:
+            if cur is None:
+                if self.epoch >= target:
                     break
                 self._apply_scheduled()
-                self.apply_pending(epoch_boundary=False)
-                self.total_steps_planned = self.step + (steps - c0) + remaining
-                rows = idx[c0 : c0 + self.chunk]
-                t0 = time.perf_counter()
-                data, rows_in = self._batch_source(rows)
-                with _collective_errors():
-                    new_state, metrics = self._chunk_fn(
-                        self.state, data, self._put_rows(rows_in), self.live_arrays(), np.int32(self.step), self._key
-                    )
-                    metrics = {k: np.asarray(v, dtype=np.float64) for k, v in jax.device_get(metrics).items()}
-                dt = time.perf_counter() - t0
-                bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
-                if bad:
-                    self._record_epoch(sums, done)
-                    raise TrainingDiverged(
-                        f"training diverged at step {self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
-                        f"{', '.join(bad)} became NaN or infinite with learning_rate="
-                        f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
-                        "finite state, and the history is kept. Try a lower learning_rate (for example "
-                        f"{self.live['learning_rate'] / 10:g})"
-                        + (" or a smaller beta" if "beta" in self.live else "")
-                        + "."
-                        + self._data_scale_hint()
-                    )
-                self.state = new_state
-                k = len(rows)
-                step_ids = np.arange(self.step + 1, self.step + k + 1)
-                self.step += k
-                done += k
-                for m, v in metrics.items():
-                    sums[m] += float(v.sum())
-                    self.steps[m].extend(v.tolist())
-                self.steps["step"].extend(step_ids.tolist())
-                rate = k * self.batch_size / dt
-                self.samples_per_sec = (
-                    rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
-                )
-                self.emit(
-                    {
-                        "type": "steps",
-                        "step": self.step,
-                        "epoch": self.epoch,
-                        "steps": step_ids,
-                        "metrics": metrics,
-                        "samples_per_sec": self.samples_per_sec,
-                    }
-                )
-            self._record_epoch(sums, done)
-            if self._stop.is_set():
-                return "stopped"
+                self.apply_pending(epoch_boundary=True)
+                self._anneal_if_due()
+                cur = self._new_epoch(self.epoch, self.step)
+            if cur.done >= cur.end:  # replay: the original's epoch ended here
+                self._record_epoch(cur.sums, cur.done)
+                cur = None
+                continue
+            if self._wait_if_paused():
+                break
+            self._apply_scheduled()
+            self.apply_pending(epoch_boundary=False)
+            plan = self._plan(cur, target)
+            if not self._dispatch(plan, target):
+                break
+            cur = plan[-1][0] if plan[-1][0].done < plan[-1][0].end else None
+        if cur is not None:  # a stop cut this epoch short: keep what it did
+            self._record_epoch(cur.sums, cur.done)
+        if self._stop.is_set():
+            return "stopped"
         if self.planned_epoch_ends is not None and self.epoch >= len(self.planned_epoch_ends) and self.schedule:
             # replay: changes the original made after its last epoch
             self.request({r["name"]: r["new"] for r in self.schedule})
             self.schedule = []
             self.apply_pending(epoch_boundary=True)
         return "finished"
+
+    def _plan(self, cur: _Epoch, target: int) -> list[tuple[_Epoch, int, int]]:
+        """The next dispatch: ``(epoch, first step in it, steps)`` segments, from ``cur`` on
+        into the following epochs while their boundaries are free (see _boundary_is_free)."""
+        size = self._dispatch_size()
+        due = [r["step"] for r in self.schedule if r["step"] > self.step]  # replay: stop where a change is due
+        stop_at = min(due) if due else None
+        plan, epoch, pos, step = [], cur, cur.done, self.step
+        while size > 0:
+            take = min(size, epoch.end - pos)
+            if stop_at is not None:
+                take = min(take, stop_at - step)
+            plan.append((epoch, pos, take))
+            size, step = size - take, step + take
+            if pos + take < epoch.end or not self._boundary_is_free(epoch.index + 1, target):
+                break
+            epoch = self._new_epoch(epoch.index + 1, step)
+            pos = 0
+        return plan
+
+    def step_arguments(self, data, rows: np.ndarray, n: int, epoch_of: np.ndarray, ends: np.ndarray) -> tuple:
+        """The compiled step's arguments for ``n`` steps on ``rows`` (``(steps_per_dispatch,
+        batch)`` indices into ``data``), from the current state, step and live values."""
+        return (
+            self.state,
+            data,
+            self._put_rows(rows),
+            self.live_arrays(),
+            np.int32(self.step),
+            self._key,
+            self._val,
+            self._val_key,
+            np.int32(n),
+            epoch_of,
+            ends,
+        )
+
+    def _dispatch(self, plan: list[tuple[_Epoch, int, int]], target: int) -> bool:
+        """Run ``plan`` in one compiled call, then record its steps and epochs. False when
+        there was nothing to run."""
+        n = sum(take for _, _, take in plan)
+        if n == 0:
+            return False
+        rows = np.concatenate([ep.idx[pos : pos + take] for ep, pos, take in plan])
+        epoch_of = np.concatenate([np.full(take, ep.index, np.int32) for ep, _, take in plan])
+        ends = np.concatenate([np.arange(pos + 1, pos + take + 1) == ep.end for ep, pos, take in plan])
+        t0 = time.perf_counter()
+        data, rows_in = self._batch_source(rows)
+        pad = self.chunk - n
+        if pad:
+            rows_in = np.concatenate([rows_in, np.zeros((pad, rows_in.shape[1]), rows_in.dtype)])
+            epoch_of = np.concatenate([epoch_of, np.zeros(pad, np.int32)])
+            ends = np.concatenate([ends, np.zeros(pad, bool)])
+        with _collective_errors():
+            new_state, (metrics, val) = self._chunk_fn(*self.step_arguments(data, rows_in, n, epoch_of, ends))
+            metrics, val = jax.device_get((metrics, val))
+        dt = time.perf_counter() - t0
+        self.dispatches += 1
+        metrics = {k: np.asarray(v[:n], dtype=np.float64) for k, v in metrics.items()}
+        bad = [k for k, v in metrics.items() if not np.all(np.isfinite(v))]
+        if bad:
+            first = plan[0][0]
+            self._record_epoch(first.sums, first.done)
+            raise TrainingDiverged(
+                f"training diverged at step {self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
+                f"{', '.join(bad)} became NaN or infinite with learning_rate="
+                f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
+                "finite state, and the history is kept. Try a lower learning_rate (for example "
+                f"{self.live['learning_rate'] / 10:g})"
+                + (" or a smaller beta" if "beta" in self.live else "")
+                + "."
+                + self._data_scale_hint()
+            )
+        self.state = new_state
+        if self._compiled_once:  # the first dispatch's time is mostly compilation
+            per_step = dt / n
+            self._step_seconds = (
+                per_step if not np.isfinite(self._step_seconds) else 0.7 * self._step_seconds + 0.3 * per_step
+            )
+            rate = n * self.batch_size / dt
+            self.samples_per_sec = (
+                rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
+            )
+        self._compiled_once = True
+        at = 0
+        for ep, _pos, take in plan:
+            part = {m: v[at : at + take] for m, v in metrics.items()}
+            step_ids = np.arange(self.step + 1, self.step + take + 1)
+            self.step += take
+            ep.done += take
+            for m, v in part.items():
+                ep.sums[m] += float(v.sum())
+                self.steps[m].extend(v.tolist())
+            self.steps["step"].extend(step_ids.tolist())
+            remaining = ep.end - ep.done + max(target - ep.index - 1, 0) * ep.steps
+            self.total_steps_planned = self.step + remaining
+            self.emit(
+                {
+                    "type": "steps",
+                    "step": self.step,
+                    "epoch": self.epoch,
+                    "steps": step_ids,
+                    "metrics": part,
+                    "samples_per_sec": self.samples_per_sec,
+                }
+            )
+            at += take
+            if ep.done >= ep.end:
+                self._record_epoch(ep.sums, ep.done, {k: float(val[k][at - 1]) for k in self.model.val_metric_names})
+        return True
 
     def _wait_if_paused(self) -> bool:
         """Block while paused; True when a stop was requested."""
@@ -434,11 +590,11 @@ class Engine:
                 break
         return self._stop.is_set()
 
-    def _record_epoch(self, sums: dict[str, float], done: int) -> None:
+    def _record_epoch(self, sums: dict[str, float], done: int, val: dict[str, float] | None = None) -> None:
         if done == 0:
             return
         entry = {m: s / done for m, s in sums.items()}
-        entry.update(self.validation_metrics())
+        entry.update(self.validation_metrics() if val is None else val)
         entry["learning_rate"] = float(self.live["learning_rate"])
         for name, value in entry.items():
             self.history.setdefault(name, []).append(float(value))
@@ -449,7 +605,7 @@ class Engine:
     def validation_metrics(self) -> dict[str, float]:
         if not self.model.val_metric_names:
             return {}
-        key = jax.random.fold_in(jax.random.key(self.seed + 1), self.epoch)
+        key = jax.random.fold_in(self._val_key, self.epoch)
         with _collective_errors():
             out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
             out = jax.device_get(out)

@@ -16,7 +16,8 @@ from typing import Any, Literal, TypedDict
 
 
 class StepsEvent(TypedDict):
-    """After each dispatch of ``steps_per_dispatch`` steps: their step numbers and metrics."""
+    """After each dispatch (at most ``steps_per_dispatch`` steps), once per epoch it touched:
+    those steps' numbers and metrics (``epoch``: the epochs finished before them)."""
 
     type: Literal["steps"]
     step: int

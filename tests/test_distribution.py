@@ -17,17 +17,18 @@ import nbgen
 assert len(jax.devices()) == 4, jax.devices()
 single = nbgen.train("vae", "digits", epochs=3, batch_size=128)
 multi = nbgen.Session("vae", "digits", epochs=3, batch_size=128, distribution="data_parallel")
-rows = multi.engine._put_rows(np.zeros((2, 128), np.int32))
-shards = [s.data.shape for s in rows.addressable_shards]
-hlo = multi.engine._chunk_fn.lower(multi.engine.state, multi.engine._data, rows,
-                                   multi.engine.live_arrays(), np.int32(0), multi.engine._key).compile().as_text()
+e = multi.engine
+rows = np.zeros((e.chunk, 128), np.int32)
+shards = [s.data.shape for s in e._put_rows(rows).addressable_shards]
+hlo = e._chunk_fn.lower(*e.step_arguments(e._data, rows, e.chunk, np.zeros(e.chunk, np.int32),
+                                          np.zeros(e.chunk, bool))).compile().as_text()
 multi.train()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     odd = nbgen.Session("autoencoder", "digits", epochs=1, batch_size=30, distribution="data_parallel")
     odd.train()
 print(json.dumps({
-    "shards": shards, "all_reduce": "all-reduce" in hlo,
+    "shards": shards, "chunk": e.chunk, "all_reduce": "all-reduce" in hlo,
     "single": single.history["loss"], "multi": multi.history["loss"],
     "odd_batch": odd.hyperparameters["batch_size"], "odd_steps": odd.step,
     "warning": [str(w.message) for w in caught],
@@ -41,7 +42,7 @@ def test_data_parallel_shards_the_batch_and_matches_one_device():
     assert out.returncode == 0, out.stderr[-3000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     # each of the 4 devices holds a quarter of every batch's rows
-    assert r["shards"] == [[2, 32]] * 4
+    assert r["shards"] == [[r["chunk"], 32]] * 4
     assert r["all_reduce"]  # gradients are summed across devices
     # same seed, same global batch: the same history up to float summation order
     assert len(r["multi"]) == 3

@@ -78,6 +78,45 @@ def test_same_seed_same_history_different_seed_different_history():
     assert h1["loss"] != h3["loss"]
 
 
+def test_how_steps_are_grouped_into_dispatches_never_changes_a_result(monkeypatch):
+    runs = {}
+    for size in (1, 7, 64):
+        s = nbgen.Session("vae", "digits", hidden=(32,), epochs=4, steps_per_dispatch=size)
+        s.train()
+        runs[size] = s
+    for size in (7, 64):
+        assert runs[size].history == runs[1].history  # exactly: each step draws from its global step number
+        assert runs[size].steps == runs[1].steps
+    assert runs[1].engine.dispatches == runs[1].step == 4 * (1437 // 128)
+    # a dispatch runs on into the next epochs of a small data set: fewer dispatches than epochs
+    monkeypatch.setattr(nbgen.engine, "DISPATCH_SECONDS", 1e9)  # always the full 64 steps (after the first two)
+    s = nbgen.Session("vae", "digits", hidden=(32,), epochs=12)
+    seen = []
+    s.subscribe(lambda e: seen.append((e["type"], e["step"])) if e["type"] in ("steps", "epoch") else None)
+    s.train()
+    assert s.engine.dispatches == 2 + -(-(12 * 11 - 2) // 64) < 12
+    assert len(s.history["val_loss"]) == 12 and s.engine.epoch_ends == [11 * (i + 1) for i in range(12)]
+    # each epoch's metrics still arrive in order: its steps, then the epoch
+    epochs_at = [step for kind, step in seen if kind == "epoch"]
+    assert epochs_at == s.engine.epoch_ends
+    assert [step for kind, step in seen if kind == "steps"] == sorted(step for kind, step in seen if kind == "steps")
+
+
+def test_pause_takes_effect_within_a_dispatch_at_the_default_size():
+    s = nbgen.Session("vae", "digits", epochs=10_000)
+    s.train(block=False)
+    deadline = time.time() + 60
+    while s.step < 30 and time.time() < deadline:
+        time.sleep(0.01)
+    s.pause()
+    time.sleep(1.0)  # a dispatch runs about 0.1 s of training
+    paused_at = s.step
+    time.sleep(0.5)
+    assert s.status == "paused" and s.step == paused_at
+    s.stop()
+    assert not s.running
+
+
 def test_pause_resume_and_stop_in_the_background():
     s = nbgen.Session("vae", "digits", epochs=10_000, steps_per_dispatch=1)
     s.train(block=False)
