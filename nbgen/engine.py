@@ -132,11 +132,47 @@ def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable
         state, metrics, val = jax.lax.fori_loop(0, n_active, body, (state, metrics, val))
         return state, (metrics, val)
 
-    fns = (jax.jit(run_chunk), jax.jit(evaluate))
+    def run_one(state, data, idx, live, step, seed_key, val_x, val_key, n_active, epoch_of, epoch_end):
+        """``run_chunk`` for exactly one step, compiled without a loop around it (see
+        ``one_step_per_dispatch``); the same arguments and results (of length 1)."""
+        state, m = model.train_step(state, data, idx[0], live, jax.random.fold_in(seed_key, step))
+        metrics = {k: v[None] for k, v in m.items()}
+        if not names:
+            return state, (metrics, {})
+        v = jax.lax.cond(
+            epoch_end[0],
+            lambda p, ep: {
+                k: out.astype(jnp.float32)
+                for k, out in evaluate(p, val_x, live, jax.random.fold_in(val_key, ep)).items()
+                if k in names
+            },
+            lambda p, ep: {k: jnp.zeros((), jnp.float32) for k in names},
+            state["params"],
+            epoch_of[0],
+        )
+        return state, (metrics, {k: v[k][None] for k in names})
+
+    fns = (jax.jit(run_one if one_step_per_dispatch(model) else run_chunk), jax.jit(evaluate))
     _COMPILED[sig] = fns
     while len(_COMPILED) > COMPILED_KEEP:
         _COMPILED.popitem(last=False)
     return fns
+
+
+def one_step_per_dispatch(model: GenerativeModel) -> bool:
+    """Whether ``model`` trains one step per dispatch, compiled without a loop: on a CPU,
+    for networks with convolutions. XLA's CPU convolutions run about 3.8x slower inside a
+    compiled loop than at the top level of a program (nbgen's conv VAE on mnist5k: 3.6 s
+    per step in a ``lax.scan`` or ``fori_loop``, 0.95 s as a jitted step;
+    benchmarks/throughput.py --conv), while a conv step is long enough that one dispatch
+    per step costs nothing. Dense networks keep the loop (same speed, less overhead)."""
+    if jax.default_backend() != "cpu":
+        return False
+    for net in model.networks.values():
+        for layer in net._flatten_layers(include_self=False, recursive=True):
+            if "Conv" in type(layer).__name__:
+                return True
+    return False
 
 
 class DistributedError(RuntimeError):
@@ -210,6 +246,7 @@ class Engine:
         self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
         self.total_steps_planned = 0
         self._chunk_fn, self._eval_fn = compiled_steps(model, hp)
+        self.one_step = one_step_per_dispatch(model)
 
     def _setup_data_parallel(self) -> None:
         """Replicate weights and data over all JAX devices and split each batch across them.
@@ -428,6 +465,8 @@ class Engine:
         """How many steps the next dispatch runs: about DISPATCH_SECONDS of training, at most
         ``steps_per_dispatch``. Processes of a multi-host run must all run the same steps:
         they always take ``steps_per_dispatch``."""
+        if self.one_step:
+            return 1
         if jax.process_count() > 1 or not np.isfinite(self._step_seconds):
             return self.chunk if jax.process_count() > 1 else 1
         return int(np.clip(DISPATCH_SECONDS / self._step_seconds, 1, self.chunk))
@@ -520,7 +559,7 @@ class Engine:
         ends = np.concatenate([np.arange(pos + 1, pos + take + 1) == ep.end for ep, pos, take in plan])
         t0 = time.perf_counter()
         data, rows_in = self._batch_source(rows)
-        pad = self.chunk - n
+        pad = (1 if self.one_step else self.chunk) - n
         if pad:
             rows_in = np.concatenate([rows_in, np.zeros((pad, rows_in.shape[1]), rows_in.dtype)])
             epoch_of = np.concatenate([epoch_of, np.zeros(pad, np.int32)])

@@ -102,6 +102,35 @@ def test_how_steps_are_grouped_into_dispatches_never_changes_a_result(monkeypatc
     assert [step for kind, step in seen if kind == "steps"] == sorted(step for kind, step in seen if kind == "steps")
 
 
+def _conv_autoencoder():
+    import keras
+
+    keras.utils.set_random_seed(0)  # the same initial weights every time
+    enc = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+         keras.layers.Flatten(), keras.layers.Dense(2)], name="enc")  # fmt: skip
+    dec = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(64, activation="sigmoid"), keras.layers.Reshape((8, 8))], name="dec"
+    )
+    return nbgen.Autoencoder(enc, dec)
+
+
+def test_conv_networks_on_a_cpu_run_one_step_per_dispatch_without_a_loop(monkeypatch):
+    # XLA's CPU convolutions are ~3.8x slower inside a compiled loop (benchmarks/throughput.py --conv)
+    dense = nbgen.Session("ae", "digits", hidden=(16,))
+    assert not dense.engine.one_step
+    s = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
+    assert s.engine.one_step and s.engine.dispatches == s.step == 2 * (1437 // s.hyperparameters["batch_size"])
+    # the same steps through the loop program: the same results, up to float rounding
+    monkeypatch.setattr(nbgen.engine, "one_step_per_dispatch", lambda model: False)
+    nbgen.engine._COMPILED.clear()
+    looped = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
+    assert not looped.engine.one_step and looped.engine.dispatches < looped.step
+    np.testing.assert_allclose(looped.history["loss"], s.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(looped.history["val_loss"], s.history["val_loss"], rtol=1e-4)
+    nbgen.engine._COMPILED.clear()
+
+
 def test_pause_takes_effect_within_a_dispatch_at_the_default_size():
     s = nbgen.Session("vae", "digits", epochs=10_000)
     s.train(block=False)
