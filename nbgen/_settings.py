@@ -8,7 +8,9 @@ puts it there, and ``nbgen.config.compile_cache = "/some/folder"`` (or ``None``)
 at run time. Why off: with one cache folder shared by processes of different device setups
 (our test suite forces 4 CPU devices in some), a kernel whose cache was filled that way
 stopped answering clicks in the widget's latent panel in the browser test; with a fresh
-folder it did not. Not root-caused (see the session note). A cache folder that the user
+folder it did not. Not root-caused (see the session note). Reproduced on 2026-11-26: the
+JupyterLab test fails with the default folder holding earlier runs' entries and passes
+with the cache off (benchmarks/README.md, First step). A cache folder that the user
 already gave JAX (``jax.config.update("jax_compilation_cache_dir", ...)``) is left alone.
 """
 
