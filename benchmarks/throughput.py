@@ -40,14 +40,14 @@ R1 = 0.05
 
 
 # ----------------------------------------------------------------------------- nbgen
-def nbgen_rate(kind: str, epochs: int, data: str = "digits", **extra) -> float:
+def nbgen_rate(kind: str, epochs: int) -> float:
     """nbgen's samples/s, as users run it: each epoch ends with the validation pass."""
-    hp = dict(hidden=HIDDEN, batch_size=BATCH, learning_rate=LR, seed=0, **extra)
+    hp = dict(hidden=HIDDEN, batch_size=BATCH, learning_rate=LR, seed=0)
     if kind == "gan":
         hp.update(noise_dim=16, d_steps=1)
     else:
         hp.setdefault("latent_dim", 2)
-    s = nbgen.Session(kind, data, **hp)
+    s = nbgen.Session(kind, "digits", **hp)
     s.train(2)  # compile and warm up
     steps0, t0 = s.step, time.perf_counter()
     s.train(epochs)
@@ -92,7 +92,7 @@ def scan_loop(
     epoch also computes the validation loss on those rows inside the same jitted call (the
     fastest way to do what nbgen does per epoch), kept on the device and read at the end.
     ``per_step``: instead of one ``lax.scan`` per epoch, one jitted call per step from Python
-    and one for the validation (faster for convolutions on a CPU: XLA runs them ~3.8x
+    and one for the validation (faster for convolutions on a CPU: XLA runs them ~3.3x
     slower inside a compiled loop)."""
     key = jax.random.key(0)
     k1, k2 = jax.random.split(key)
@@ -361,7 +361,7 @@ def main(argv=None) -> int:
     p.add_argument(
         "--conv-scan",
         action="store_true",
-        help="also the conv reference as one lax.scan per epoch (~3.8x slower on a CPU: ~2 min per epoch)",
+        help="also the conv reference as one lax.scan per epoch (~3.3x slower on a CPU: ~2 min per epoch)",
     )
     p.add_argument(
         "--torch-in-process",

@@ -66,8 +66,8 @@ class _LazyShuffle:
 class _Epoch:
     """Where the loop is in one epoch: its shuffled rows, the steps done and their sums."""
 
-    def __init__(self, index: int, start: int, steps: int, end: int, idx: Any):
-        self.index, self.start, self.steps, self.end, self.idx = index, start, steps, end, idx
+    def __init__(self, index: int, steps: int, end: int, idx: Any):
+        self.index, self.steps, self.end, self.idx = index, steps, end, idx
         self.done = 0
         self.sums: dict[str, float] = {}  # per metric, filled by the engine
 
@@ -163,8 +163,9 @@ def one_step_per_dispatch(model: GenerativeModel) -> bool:
     """Whether ``model`` trains one step per dispatch, compiled without a loop: on a CPU,
     for networks with convolutions. XLA's CPU convolutions run about 3.8x slower inside a
     compiled loop than at the top level of a program (nbgen's conv VAE on mnist5k: 3.6 s
-    per step in a ``lax.scan`` or ``fori_loop``, 0.95 s as a jitted step;
-    benchmarks/throughput.py --conv), while a conv step is long enough that one dispatch
+    per step in a ``lax.scan`` or ``fori_loop``, 0.95 s as a jitted step, an ad hoc timing of
+    its own ``train_step``; benchmarks/throughput.py --conv --conv-scan shows the same for a
+    pure-JAX version: ~40 samples/s in a scan, ~130 one step per call), while a conv step is long enough that one dispatch
     per step costs nothing. Dense networks keep the loop (same speed, less overhead)."""
     if jax.default_backend() != "cpu":
         return False
@@ -242,7 +243,6 @@ class Engine:
         self.listeners: list[Listener] = []
         self.samples_per_sec = float("nan")
         self._step_seconds = float("nan")  # measured seconds per step, to size dispatches
-        self._compiled_once = False
         self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
         self.total_steps_planned = 0
         self._chunk_fn, self._eval_fn = compiled_steps(model, hp)
@@ -445,7 +445,7 @@ class Engine:
         planned = self._planned_end()  # replay: where the original run's epoch ended (never planned ahead)
         if planned is not None:
             end = min(end, planned - start)
-        epoch = _Epoch(index=index, start=start, steps=steps, end=end, idx=idx)
+        epoch = _Epoch(index=index, steps=steps, end=end, idx=idx)
         epoch.sums = {m: 0.0 for m in self.model.metric_names}
         return epoch
 
@@ -585,7 +585,7 @@ class Engine:
                 + self._data_scale_hint()
             )
         self.state = new_state
-        if self._compiled_once:  # the first dispatch's time is mostly compilation
+        if self.dispatches > 1:  # the first dispatch's time is mostly compilation
             per_step = dt / n
             self._step_seconds = (
                 per_step if not np.isfinite(self._step_seconds) else 0.7 * self._step_seconds + 0.3 * per_step
@@ -594,7 +594,6 @@ class Engine:
             self.samples_per_sec = (
                 rate if not np.isfinite(self.samples_per_sec) else 0.7 * self.samples_per_sec + 0.3 * rate
             )
-        self._compiled_once = True
         at = 0
         for ep, _pos, take in plan:
             part = {m: v[at : at + take] for m, v in metrics.items()}

@@ -116,7 +116,7 @@ def _conv_autoencoder():
 
 
 def test_conv_networks_on_a_cpu_run_one_step_per_dispatch_without_a_loop(monkeypatch):
-    # XLA's CPU convolutions are ~3.8x slower inside a compiled loop (benchmarks/throughput.py --conv)
+    # XLA's CPU convolutions are ~3.3x slower inside a compiled loop (benchmarks/throughput.py --conv --conv-scan)
     dense = nbgen.Session("ae", "digits", hidden=(16,))
     assert not dense.engine.one_step
     s = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
