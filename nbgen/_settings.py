@@ -1,17 +1,19 @@
 """Process-wide settings: ``nbgen.config``.
 
 ``compile_cache``: the folder of JAX's persistent compilation cache, so that a fresh
-process reuses the steps an earlier one compiled (first loss point 4.05 s -> 2.34 s on
-digits, benchmarks/first_step.py). Off by default: ``NBGEN_COMPILE_CACHE=1`` turns it on in
-``$XDG_CACHE_HOME/nbgen/jax`` (``~/.cache/nbgen/jax``), ``NBGEN_COMPILE_CACHE=/some/folder``
-puts it there, and ``nbgen.config.compile_cache = "/some/folder"`` (or ``None``) does either
-at run time. Why off: with one cache folder shared by processes of different device setups
-(our test suite forces 4 CPU devices in some), a kernel whose cache was filled that way
-stopped answering clicks in the widget's latent panel in the browser test; with a fresh
-folder it did not. Not root-caused (see the session note). Reproduced on 2026-11-26: the
-JupyterLab test fails with the default folder holding earlier runs' entries and passes
-with the cache off (benchmarks/README.md, First step). A cache folder that the user
+process reuses what an earlier one compiled (Keras's weight initialisers, the training
+step; benchmarks/first_step.py measures it). On by default, in ``$XDG_CACHE_HOME/nbgen/jax``
+(``~/.cache/nbgen/jax``; entries take tens of KB and the folder can be deleted at any time;
+there is no size cap: JAX's eviction needs the filelock package). ``NBGEN_COMPILE_CACHE=/some/folder``
+moves it, ``NBGEN_COMPILE_CACHE=0`` turns it off, and ``nbgen.config.compile_cache =
+"/some/folder"`` (or ``None``: off) does either at run time. A cache folder that the user
 already gave JAX (``jax.config.update("jax_compilation_cache_dir", ...)``) is left alone.
+A folder that cannot be created (a read-only home) means no cache, not an error.
+
+History: it was opt-in for a day after one JupyterLab test run lost a click in the latent
+panel with the default folder filled by earlier runs; on 2026-11-26 the same test passed 8
+times in a row with that folder (1,088 entries) and with fresh ones, and the test now tells
+a click lost in the browser from one lost in the kernel (see the session note).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ def default_cache_dir() -> str:
 
 def _from_environment() -> str | None:
     value = os.environ.get("NBGEN_COMPILE_CACHE", "").strip()
-    if not value or value.lower() in OFF:
+    if value.lower() in OFF:
         return None
-    if value.lower() in ("1", "on", "true", "yes"):
+    if not value or value.lower() in ("1", "on", "true", "yes"):
         return default_cache_dir()
     return os.path.expanduser(value)
 

@@ -267,10 +267,14 @@ def widget_screenshot(page, tmp_path: Path, name: str) -> Path:
     return path
 
 
-def click_latent_panel(page, where: tuple[float, float] = (0.6, 0.35)) -> None:
-    """Click inside the latent panel (at fractions ``where`` of its plot area)."""
+def click_latent_panel(page, where: tuple[float, float] = (0.6, 0.35)) -> int:
+    """Click inside the latent panel (at fractions ``where`` of its plot area), as a user does:
+    hover until Plotly shows a point under the pointer, then click. Returns how many
+    ``plotly_click`` events the page has fired so far (counted by a listener added here), so
+    that a lost click can be told apart: lost in the browser, or in the kernel."""
     box = page.evaluate(
         "(sel) => { const el = document.querySelector(sel);"
+        " if (!el.__nbgenClicks) { el.__nbgenClicks = 0; el.on('plotly_click', () => { el.__nbgenClicks += 1; }); }"
         " const t = el.data.find((t) => t.name === 'latent');"
         " const sp = (t.xaxis || 'x') + (t.yaxis || 'y');"
         " const r = el.querySelector(`.nsewdrag[data-subplot='${sp}']`);"
@@ -281,9 +285,15 @@ def click_latent_panel(page, where: tuple[float, float] = (0.6, 0.35)) -> None:
     assert box and box["width"] > 50 and box["height"] > 50, f"latent panel not found: {box}"
     x = box["x"] + where[0] * box["width"]
     y = box["y"] + where[1] * box["height"]
-    page.mouse.move(x - 5, y - 5)
-    page.mouse.move(x, y, steps=3)  # Plotly fires click events for the point under hover
+    hovered = "(sel) => { const el = document.querySelector(sel); return (el._hoverdata || []).length > 0; }"
+    for wiggle in range(5):  # a redraw between hover and click clears Plotly's hover: hover again
+        page.mouse.move(x - 5 - wiggle, y - 5)
+        page.mouse.move(x, y, steps=3)  # Plotly fires click events for the point under hover
+        if page.evaluate(hovered, PLOT):
+            break
+        page.wait_for_timeout(200)
     page.mouse.click(x, y)
+    return page.evaluate("(sel) => document.querySelector(sel).__nbgenClicks", PLOT)
 
 
 def wait_populated(page, timeout_ms: int, what: str) -> None:
@@ -404,7 +414,7 @@ def drive_widget(page, log, tag: str) -> None:
     wait_populated(page, 30_000, "after Stop")
 
     # the latent explorer: a click in the latent panel decodes that point in the kernel
-    click_latent_panel(page)
+    clicks = click_latent_panel(page)
     try:
         page.wait_for_function(
             f"(sel) => {{ const f = ({FIGURE_JS})(sel); if (!f) return false;"
@@ -414,7 +424,10 @@ def drive_widget(page, log, tag: str) -> None:
             timeout=30_000,
         )
     except Exception as exc:
-        raise AssertionError(f"a click in the latent panel decoded nothing: {describe(page)}") from exc
+        raise AssertionError(
+            f"a click in the latent panel decoded nothing ({clicks} plotly_click events fired in the page;"
+            f" 0 means the browser lost it, 1 the kernel): {describe(page)}"
+        ) from exc
     log("latent click decoded an image")
 
 

@@ -40,18 +40,26 @@ CHECK = (
 )
 
 
-def test_compile_cache_is_opt_in_and_can_be_moved_or_turned_off(tmp_path):
+def test_compile_cache_is_on_by_default_and_can_be_moved_or_turned_off(tmp_path):
     home = tmp_path / "home"
-    default = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="")
-    assert default == "None True None"  # off unless asked for: no folder, JAX left as it is
-    on = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="1")
     expected = str(home / ".cache" / "nbgen" / "jax")
-    assert on == f"{expected} True {expected}"
+    default = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="")
+    assert default == f"{expected} True {expected}"  # on, in the per-user cache folder
     assert (home / ".cache" / "nbgen" / "jax").is_dir()
+    on = _run(CHECK, HOME=str(home), XDG_CACHE_HOME="", NBGEN_COMPILE_CACHE="1")
+    assert on == f"{expected} True {expected}"
+    xdg = _run(CHECK, XDG_CACHE_HOME=str(tmp_path / "xdg"), NBGEN_COMPILE_CACHE="")
+    assert xdg.startswith(f"{tmp_path / 'xdg' / 'nbgen' / 'jax'} True")
     moved = _run(CHECK, NBGEN_COMPILE_CACHE=str(tmp_path / "cc"))
     assert moved.startswith(f"{tmp_path / 'cc'} True")
     off = _run(CHECK, NBGEN_COMPILE_CACHE="0")
-    assert off == "None True None"
+    assert off == "None True None"  # off: JAX is left as it is (no folder)
+    # a cache folder that cannot be made (here: under a file) means no cache, and training works
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    train = "import nbgen\nnbgen.train('ae', 'moons', hidden=(8,), epochs=1, progress=False)\n"
+    unusable = _run(train + CHECK, XDG_CACHE_HOME=str(blocker), NBGEN_COMPILE_CACHE="")
+    assert unusable.endswith(" None"), unusable  # JAX was given no cache folder
     at_runtime = _run(CHECK.replace("print(", "nbgen.config.compile_cache = None\nprint("), NBGEN_COMPILE_CACHE="1")
     assert at_runtime.startswith("None False")  # turned off again after nbgen turned it on
 
