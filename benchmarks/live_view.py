@@ -124,10 +124,15 @@ class Traffic:
         comm = content.get("comm_id", "")
         if kind == "comm_open":
             name = state.get("_model_name", content.get("target_name", "?"))
-            esm = state.get("_esm")
-            if isinstance(esm, str) and len(esm) > BUNDLE_MIN:
+            if "FigureWidget" in str(state.get("_anywidget_id", "")):
                 name = "FigureWidget (anywidget)"
-                self.bundles.append(len(esm))
+            # Plotly's JavaScript: in a FigureWidget's _esm (plain plotly), or once per kernel in
+            # nbgen's PlotlyBundle model (nbgen/ui/plotly_bundle.py)
+            bundle = [v for k, v in state.items() if k in ("_esm", "code") and isinstance(v, str) and len(v) > BUNDLE_MIN]
+            if bundle:
+                self.bundles.append(len(bundle[0]))
+                if "code" in state:
+                    name = "PlotlyBundle (nbgen)"
             self.models[comm] = name
         keys = ",".join(sorted(k for k, v in state.items() if v is not None)) or data.get("method", kind)
         stamp = msg["header"]["date"]
@@ -443,7 +448,7 @@ def display_traffic(kernel: Kernel, traffic: Traffic) -> dict:
     pump(kernel, 0.5)
     msgs = traffic.window(t0, time.time())
     opens = [m for m in msgs if m["type"] == "comm_open"]
-    figure = [m for m in opens if traffic.model(m).startswith("FigureWidget")]
+    figure = [m for m in opens if traffic.model(m).startswith(("FigureWidget", "PlotlyBundle"))]
     out = {
         "total": sum(m["bytes"] for m in msgs),
         "opens": len(opens),
@@ -654,13 +659,13 @@ def main() -> None:
             ["first display (one `nbgen.show`, VAE on digits)", "value"],
             [
                 ["widget models opened (comm_open)", disp["opens"]],
-                ["of which FigureWidget (anywidget, with the Plotly bundle)", disp["figure_opens"]],
-                ["FigureWidget comm_open bytes (bundle + initial figure)", kb(disp["figure_bytes"])],
+                ["of which FigureWidget or Plotly bundle", disp["figure_opens"]],
+                ["their comm_open bytes (initial figure, and the bundle if sent)", kb(disp["figure_bytes"])],
                 ["everything else (controls, first draw)", kb(disp["other"])],
                 ["total", kb(disp["total"])],
                 ["new bundles sent by a reset (rebuild in place)", disp["bundles_on_reset"]],
-                ["bundles sent in the whole run / sessions shown", f"{len(traffic.bundles)} / {shows}"],
-                ["bundle (_esm) size", kb(traffic.bundles[0]) if traffic.bundles else "-"],
+                ["Plotly bundles sent in the whole run / sessions shown", f"{len(traffic.bundles)} / {shows}"],
+                ["bundle size", kb(traffic.bundles[0]) if traffic.bundles else "-"],
             ],
         )
     )

@@ -510,6 +510,10 @@ def test_widget_in_jupyterlab(lab_server, browser, tmp_path):
         errors = page.locator(".jp-OutputArea-output", has_text="Traceback")
         assert errors.count() == 0, errors.first.inner_text()
         wait_populated(page, 60_000, "after Run All")
+        # Plotly's JavaScript reached the page through the kernel's one shared bundle
+        # (nbgen/ui/plotly_bundle.py), not inside the figure's own model
+        shared = page.evaluate("() => globalThis.__nbgenPlotlyBundles ? globalThis.__nbgenPlotlyBundles.size : 0")
+        assert shared == 1, f"{shared} shared Plotly bundles loaded in the page"
         screenshot(page, tmp_path, "lab-after-run-all")
         status = page.locator(".nbgen-status").first
         assert "Finished" in status.inner_text(), describe(page)

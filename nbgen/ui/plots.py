@@ -55,6 +55,7 @@ from .panels import (
     PanelView,
     decision_surface,
 )
+from .plotly_bundle import figure_widget
 from .png import png_data_uri, png_to_array
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class SessionFigure:
     def __init__(self, session: Session, on_error: Callable[[str], None] | None = None):
         self.session = session
         self.on_error = on_error
-        self.widget = go.FigureWidget()
+        self.widget = figure_widget()  # Plotly's JavaScript once per kernel, not per figure
         self.widget.add_class("nbgen-plot")
         # the session's lock: one lock for "the session's model and data" and "this figure", so that
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
