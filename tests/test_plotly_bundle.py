@@ -23,7 +23,8 @@ def test_figures_of_a_kernel_share_one_plotly_bundle():
     assert a._nbgen_bundle and a._nbgen_bundle == b._nbgen_bundle
     holder, key = _holder(a._nbgen_bundle)
     assert holder.code == str(go.FigureWidget._esm)  # Plotly's own bundle, unchanged
-    assert hashlib.sha1(holder.code.encode()).hexdigest() == key  # the page caches it under this key
+    assert hashlib.sha1(holder.code.encode()).hexdigest() == key == holder.key  # the page caches it under this key
+    assert len(holder.get_state()["_esm"]) < 5_000  # its own JavaScript: start the import on arrival
     # what a figure's model sends when it opens: a loader of a few KB, not the bundle
     state = a.get_state()
     assert len(json.dumps(state["_esm"])) < 5_000 < 1_000_000 < len(holder.code)

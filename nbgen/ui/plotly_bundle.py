@@ -27,61 +27,154 @@ import os
 import pathlib
 import threading
 
-import ipywidgets as widgets
+import anywidget
 import plotly.graph_objects as go
 import traitlets
 
 from .._settings import OFF
 from .frontends import in_colab
 
-# the figure's JavaScript: load the kernel's Plotly bundle once per page, then act as it
-SHIM = r"""
+# shared by both modules below: import a bundle once per page, cached under its hash
+LOAD = r"""
 const BUNDLES = (globalThis.__nbgenPlotlyBundles ??= new Map());
 
-function bundle(model) {
-  const ref = model.get("_nbgen_bundle"); // "IPY_MODEL_<id>#<sha1 of the bundle>"
-  const [modelRef, key] = ref.split("#");
+function load(key, code) {
   if (!BUNDLES.has(key)) {
     const loading = (async () => {
-      const holder = await model.widget_manager.get_model(modelRef.replace("IPY_MODEL_", ""));
-      const url = URL.createObjectURL(new Blob([holder.get("code")], { type: "text/javascript" }));
+      const url = URL.createObjectURL(new Blob([await code()], { type: "text/javascript" }));
       try {
         return await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
       } finally {
         URL.revokeObjectURL(url);
       }
     })();
-    loading.catch(() => BUNDLES.delete(key)); // the next figure tries again
+    loading.catch(() => BUNDLES.delete(key)); // the next one tries again
     BUNDLES.set(key, loading);
   }
   return BUNDLES.get(key);
 }
+"""
+
+# the bundle's model: starts the import as soon as it reaches the page (show() makes it
+# before it builds the session, so the browser loads Plotly while the kernel works)
+PRELOAD = LOAD + r"""
+export default {
+  initialize({ model }) {
+    load(model.get("key"), () => model.get("code")).catch((e) => console.error("nbgen: Plotly bundle", e));
+  },
+};
+"""
+
+# a figure's JavaScript: Plotly's widget from the kernel's bundle, then Plotly's own code, with
+# one change: a view gets no model updates until its first draw has finished (why: below)
+SHIM = LOAD + r"""
+function bundle(model) {
+  const ref = model.get("_nbgen_bundle"); // "IPY_MODEL_<id>#<sha1 of the bundle>"
+  const [modelRef, key] = ref.split("#");
+  return load(key, async () => {
+    const holder = await model.widget_manager.get_model(modelRef.replace("IPY_MODEL_", ""));
+    return holder.get("code");
+  });
+}
+
+// The model as Plotly's widget sees it. Listeners that a view registers while it is being
+// rendered belong to that view's gate: until the view's first draw has finished (Plotly's
+// "plotlywidget-after-render" event), their changes are queued with the value each had,
+// then replayed in order.
+function gated(model) {
+  let registering = null; // the gate of the view being rendered
+  let served = null; // [name, value] that get() serves while a queued change is replayed
+  return {
+    get: (name) => (served && served[0] === name ? served[1] : model.get(name)),
+    set: (...a) => model.set(...a),
+    save_changes: () => model.save_changes(),
+    send: (...a) => model.send(...a),
+    off: (...a) => model.off(...a),
+    widget_manager: model.widget_manager,
+    on(event, callback) {
+      const gate = registering;
+      if (!gate) return model.on(event, callback);
+      const name = event.startsWith("change:") ? event.slice(7) : null;
+      return model.on(event, (...args) => {
+        if (gate.open) return callback(...args);
+        const value = name ? model.get(name) : undefined;
+        gate.queue.push(() => {
+          served = name ? [name, value] : null;
+          try {
+            callback(...args);
+          } finally {
+            served = null;
+          }
+        });
+      });
+    },
+    rendering(gate, draw) {
+      registering = gate;
+      try {
+        return draw();
+      } finally {
+        registering = null;
+      }
+    },
+  };
+}
+
+const FIRST_DRAW_TIMEOUT_MS = 15000;
 
 export default () => {
   let widget = null;
+  let model = null;
   let ready = null;
   return {
     initialize(ctx) {
+      model = gated(ctx.model);
       ready = (async () => {
         const mod = await bundle(ctx.model);
         widget = typeof mod.default === "function" ? await mod.default() : mod.default;
-        return widget.initialize ? widget.initialize(ctx) : undefined;
+        return widget.initialize ? widget.initialize({ ...ctx, model }) : undefined;
       })();
       return ready;
     },
     async render(ctx) {
       await ready;
-      return widget.render(ctx);
+      const gate = { open: false, queue: [] };
+      const release = () => {
+        if (gate.open) return;
+        gate.open = true;
+        document.removeEventListener("plotlywidget-after-render", drawn);
+        clearTimeout(timer);
+        for (const replay of gate.queue.splice(0)) replay();
+      };
+      const drawn = (event) => {
+        if (event.detail && event.detail.element === ctx.el) release();
+      };
+      document.addEventListener("plotlywidget-after-render", drawn);
+      const timer = setTimeout(release, FIRST_DRAW_TIMEOUT_MS); // never hold updates for good
+      const cleanup = model.rendering(gate, () => widget.render({ ...ctx, model }));
+      return () => {
+        release();
+        return typeof cleanup === "function" ? cleanup() : undefined;
+      };
     },
   };
 };
 """
 
+# Why the gate: Plotly draws an image trace given by ``source`` asynchronously, and its first
+# draw (``newPlot``) resolves only when the image's ``onload`` fires; an update of the same
+# image before that replaces ``onload`` (Plotly reuses one Image object per trace), so the first
+# draw never resolves, and Plotly's widget registers its click, hover and relayout handlers only
+# when it does. A live session updates its images a few times a second, so a figure shown while
+# training (or a page reloaded during a run) could lose every click for good: the latent panel
+# stopped decoding in tests/test_browser.py (seen with plain FigureWidgets too, 2026-11-26).
 
-class PlotlyBundle(widgets.Widget):
+
+class PlotlyBundle(anywidget.AnyWidget):
     """Plotly's widget JavaScript, sent to the front end once per kernel (no view of its own)."""
 
+    _esm = PRELOAD
     code = traitlets.Unicode("").tag(sync=True)
+    key = traitlets.Unicode("").tag(sync=True)
 
 
 class SharedFigureWidget(go.FigureWidget):
@@ -120,12 +213,23 @@ def bundle_ref() -> str | None:
             if code is None:
                 return None
             _key = hashlib.sha1(code.encode()).hexdigest()
-            _bundle = PlotlyBundle(code=code)
+            _bundle = PlotlyBundle(code=code, key=_key)
         return f"IPY_MODEL_{_bundle.model_id}#{_key}"
+
+
+def wanted() -> bool:
+    """Whether figures should share the kernel's bundle here (see the module docstring)."""
+    return os.environ.get("NBGEN_PLOTLY_BUNDLE", "").lower() not in OFF and not in_colab()
+
+
+def preload() -> None:
+    """Send the bundle now (if figures share it), so the page loads Plotly while the kernel works."""
+    if wanted():
+        bundle_ref()
 
 
 def figure_widget() -> go.FigureWidget:
     """An empty FigureWidget that shares the kernel's Plotly bundle (a plain one if it cannot)."""
-    if os.environ.get("NBGEN_PLOTLY_BUNDLE", "").lower() in OFF or in_colab() or bundle_ref() is None:
+    if not wanted() or bundle_ref() is None:
         return go.FigureWidget()
     return SharedFigureWidget()

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
-from . import frontends, snapshot
+from . import frontends, plotly_bundle, snapshot
 from .labels import timeline_line
 from .pacing import ThrottledDrawer
 from .plots import SessionFigure
@@ -782,8 +782,11 @@ def show(
     Example:
         >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
     """
+    live = frontends.widgets_available()
+    if live and display:
+        plotly_bundle.preload()  # the page starts loading Plotly while the session is built
     session = Session(model, data, **hyperparameters)
-    if not frontends.widgets_available():  # e.g. Colab without its widget manager
+    if not live:  # e.g. Colab without its widget manager
         view: Any = frontends.StaticView(session)
         session.widget = view
         if autostart:
