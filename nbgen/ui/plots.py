@@ -316,7 +316,10 @@ class SessionFigure:
                 key = (id(engine), engine.step, id(engine.state), options)
                 if key == self._drawn_key and not force:
                     return False
-                if not (force or self._drawn_key is None or self._model_throttle.ready()):
+                # a new sampling option (guidance, sample_steps, the class picked) is the user's
+                # own move: drawn at once, not held back by the throttle like training's progress
+                moved = self._drawn_key is not None and key[3] != self._drawn_key[3]
+                if not (force or moved or self._drawn_key is None or self._model_throttle.ready()):
                     return True
                 self._model_throttle.mark()
                 self._draw_model_views()
