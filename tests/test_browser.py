@@ -274,6 +274,8 @@ def click_latent_panel(page, where: tuple[float, float] = (0.6, 0.35)) -> int:
     hover until Plotly shows a point under the pointer, then click. Returns how many
     ``plotly_click`` events the page has fired so far (counted by a listener added here), so
     that a lost click can be told apart: lost in the browser, or in the kernel."""
+    page.locator(PLOT).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # let the scroll settle before measuring the panel
     box = page.evaluate(
         "(sel) => { const el = document.querySelector(sel);"
         " if (!el.__nbgenClicks) { el.__nbgenClicks = 0; el.on('plotly_click', () => { el.__nbgenClicks += 1; }); }"
@@ -305,11 +307,24 @@ def wait_populated(page, timeout_ms: int, what: str) -> None:
         raise AssertionError(f"{what}: the plots never held data: {describe(page)}") from exc
 
 
-def drive_widget(page, log, tag: str) -> None:
+def prepare_cell(page, code: str):
+    """A new cell at the end of the open notebook holding ``code`` (not run); returns it."""
+    page.locator(".jp-Notebook .jp-Cell").last.click()
+    page.keyboard.press("Escape")  # command mode
+    page.keyboard.press("b")  # a new cell below, selected
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cell = cells.nth(cells.count() - 1)  # by position: running it adds another cell below
+    cell.locator(".cm-content").click()
+    page.keyboard.insert_text(code)
+    return cell
+
+
+def drive_widget(page, log, tag: str, with_cells: bool = False) -> None:
     """Act as a user on a widget that has finished a run: set epochs, press Train, move the
     learning-rate slider while it trains (the change must reach session.timeline and mark
     the loss curve), press Stop (timed: the kernel must answer at once) and click the latent
-    panel (a decoded image must come back)."""
+    panel (a decoded image must come back). ``with_cells``: the page is a notebook; a cell run
+    right after Stop must start in the kernel at once (the Stop handler must not hold it)."""
     status = page.locator(".nbgen-status").first
     # a long run for the Train button, so that it is still going when we press Stop
     epochs = page.locator(".nbgen-setup .widget-inline-hbox", has=page.get_by_text("epochs", exact=True))
@@ -390,17 +405,40 @@ def drive_widget(page, log, tag: str) -> None:
     assert "Training" in status.inner_text(), f"training ended before Stop: {describe(page)}"
     log("learning-rate change marked on the loss curve; pressing Stop")
 
+    # in a notebook, a cell waits below (the keyboard's focus in it), to be run right after Stop
+    cell = prepare_cell(page, "import time; print('kernel free at', repr(time.time()))") if with_cells else None
+
     # Stop, timed: the click goes to the kernel, whose answer (the status line) must come back
-    # at once; the handler no longer waits for the training thread
-    t_stop = time.monotonic()
-    page.locator(".nbgen-stop button, button.nbgen-stop").first.click()
+    # at once; the handler no longer waits for the training thread. The page notes when the
+    # status line says so (same machine clock as this process).
+    page.evaluate(
+        "() => { window.__nbgenStopped = null; const el = document.querySelector('.nbgen-status');"
+        " const seen = () => { if (!window.__nbgenStopped && /Stopped at step/.test(el.textContent))"
+        " window.__nbgenStopped = Date.now(); };"
+        " new MutationObserver(seen).observe(el, {subtree: true, childList: true, characterData: true}); }"
+    )
+    stop = page.locator(".nbgen-stop button, button.nbgen-stop").first
+    clicked_at = time.time()
+    if cell is not None:  # a click that leaves the keyboard in the cell, then Shift+Enter at once
+        stop.evaluate("(b) => b.click()")
+        page.keyboard.press("Shift+Enter")
+    else:
+        stop.click()
     try:
         status.filter(has_text="Stopped at step").wait_for(timeout=30_000)
     except Exception as exc:
         raise AssertionError(f"Stop: the status line never said stopped: {describe(page)}") from exc
-    stop_seconds = time.monotonic() - t_stop
+    stop_seconds = page.evaluate("() => window.__nbgenStopped") / 1000 - clicked_at
     log(f"{tag}: Stop answered in {1000 * stop_seconds:.0f} ms (click to 'Stopped' in the page)")
     assert stop_seconds < 5.0, f"Stop took {stop_seconds:.1f} s to come back"
+    if cell is not None:
+        out = cell.locator(".jp-OutputArea-output", has_text="kernel free at")
+        out.wait_for(timeout=30_000)
+        started = float(re.search(r"kernel free at (\S+)", out.inner_text()).group(1))
+        # from the Stop click to the next cell running in the kernel (same clock on both sides)
+        lag = started - clicked_at
+        log(f"{tag}: a cell run right after Stop started in the kernel {1000 * lag:.0f} ms after the click")
+        assert lag < 2.0, f"the kernel took the next cell {lag:.2f} s after Stop: the handler blocked it"
     stopped_text = status.inner_text()
     progress = page.locator(".nbgen-progress").first
     page.wait_for_timeout(1500)  # the view's last (final) draw comes just after the status line
@@ -526,7 +564,7 @@ def test_widget_in_jupyterlab(lab_server, browser, tmp_path):
         status = page.locator(".nbgen-status").first
         assert "Finished" in status.inner_text(), describe(page)
 
-        drive_widget(page, log, "lab")
+        drive_widget(page, log, "lab", with_cells=True)
         screenshot(page, tmp_path, "lab-final")
         path = widget_screenshot(page, tmp_path, "widget")
         log(f"screenshot {path} ({path.stat().st_size} bytes)")
