@@ -10,8 +10,10 @@ warm kernel, and a trivial one-trace ``FigureWidget`` alone took 1.5 s
 Here the bundle travels once per kernel, in one small widget model (:class:`PlotlyBundle`),
 and each figure (:class:`SharedFigureWidget`) carries a few hundred bytes of JavaScript
 that imports the bundle once per page (cached in the page under the bundle's hash) and
-hands each figure Plotly's own widget code. Nothing of Plotly's behaviour changes: the
-figure's model, its views and its Python API are Plotly's.
+hands each figure Plotly's own widget code: the figure's model, its views and its Python API
+are Plotly's. One thing differs: a view takes no model updates until its first draw has
+finished (queued, then replayed in order), which works around a Plotly race that left a
+figure deaf to clicks (the comment after ``SHIM`` says how).
 
 :func:`figure_widget` returns a plain ``go.FigureWidget`` when this cannot work or is not
 tested: a Plotly whose widget is not the anywidget bundle this expects (a change upstream
