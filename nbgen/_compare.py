@@ -11,6 +11,7 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -186,16 +187,21 @@ def sweep(
     progress: bool | None = None,
     evaluate: bool = True,
     stream: TextIO | None = None,
+    parallel: bool | None = None,
     **grid: Any,
 ) -> Comparison:
-    """Train every combination of the hyperparameters given as lists, one after the other.
+    """Train every combination of the hyperparameters given as lists.
 
     ``sweep("vae", "digits", epochs=30, beta=[0.5, 1, 4], learning_rate=[1e-3, 3e-4])``
     trains six runs. A value that is not a list is shared by every run (``hidden=(64, 64)``
     is one value; ``hidden=[(64,), (128,)]`` is two). Every combination is validated
-    before the first run starts. One progress line shows the run, epoch and an ETA for
-    the whole sweep. Interrupting (Ctrl-C, the kernel's stop button) stops the current
-    run and returns the runs finished so far, with ``interrupted=True``.
+    before the first run starts. One after the other, one progress line shows the run,
+    epoch and an ETA for the whole sweep. With several JAX devices (``parallel=None``, the
+    default, decides so; ``True`` or ``False`` forces it), runs go side by side, one per
+    device, and a line is printed as each run ends; each run's history equals the one it
+    would have alone (the same seed gives the same draws on any device of a kind).
+    Interrupting (Ctrl-C, the kernel's stop button) stops the runs going on and returns the
+    runs finished so far (and those stopped after an epoch), with ``interrupted=True``.
 
     Returns:
         A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
@@ -219,11 +225,23 @@ def sweep(
         spec.resolve(dataset, {**fixed, **combo})
     show = _progress.default_enabled() if progress is None else bool(progress)
     out = stream if stream is not None else sys.stderr
+
+    def make(combo: dict[str, Any]) -> Session:
+        return Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
+
+    devices = _sweep_devices(parallel, "distribution" in grid and grid["distribution"] is not None)
+    if devices:
+        sessions, interrupted = _side_by_side(make, combos, devices, show, out)
+        if not sessions:
+            raise KeyboardInterrupt("the sweep was interrupted before its first run finished an epoch")
+        result = compare(*sessions, evaluate=evaluate)
+        result.interrupted = interrupted
+        return result
     sessions: list[Session] = []
     interrupted = False
     started = time.perf_counter()
     for i, combo in enumerate(combos):
-        s = Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
+        s = make(combo)
         label = ", ".join(f"{k}={_short(v)}" for k, v in combo.items()) or "defaults"
         line = unsubscribe = None
         if show:
@@ -250,6 +268,79 @@ def sweep(
     result = compare(*sessions, evaluate=evaluate)
     result.interrupted = interrupted
     return result
+
+
+def _sweep_devices(parallel: bool | None, data_parallel: bool) -> list[Any]:
+    """The devices a sweep's runs go side by side on, or [] to run them one after the other."""
+    if parallel is False:
+        return []
+    import jax
+
+    devices = jax.local_devices()
+    if parallel is None:
+        return devices if len(devices) > 1 and not data_parallel else []
+    if data_parallel:
+        raise ValueError("parallel=True runs one run per device; distribution='data_parallel' spreads one run over all")
+    if len(devices) < 2:
+        raise ValueError(f"parallel=True needs several JAX devices; this process has {len(devices)}")
+    return devices
+
+
+def _side_by_side(
+    make: Callable[[dict[str, Any]], Session],
+    combos: list[dict[str, Any]],
+    devices: list[Any],
+    show: bool,
+    out: TextIO,
+) -> tuple[list[Session], bool]:
+    """Train the runs of ``combos`` on ``devices``, one run per device at a time, in the
+    background; returns the finished runs in the combinations' order, and whether it was
+    interrupted."""
+    waiting = list(enumerate(combos))
+    free = list(devices)
+    running: dict[int, tuple[Session, Any]] = {}
+    finished: dict[int, Session] = {}
+    started = time.perf_counter()
+    interrupted = False
+    try:
+        while waiting or running:
+            while waiting and free:
+                i, combo = waiting.pop(0)
+                s = make(combo)
+                device = free.pop(0)
+                s.engine.place_on(device)
+                running[i] = (s, device)
+                s.train(block=False)
+            time.sleep(0.02)
+            for i, (s, device) in list(running.items()):
+                if s.running:
+                    continue
+                del running[i]
+                free.append(device)
+                s.wait()  # re-raises the error that ended it
+                finished[i] = s
+                if show:
+                    label = ", ".join(f"{k}={_short(v)}" for k, v in combos[i].items()) or "defaults"
+                    left = (time.perf_counter() - started) / len(finished) * (len(combos) - len(finished))
+                    print(
+                        f"run {i + 1}/{len(combos)} ({label}) {s.status} on {device}: {s.epoch} epochs;"
+                        f" {len(finished)}/{len(combos)} done, sweep ETA {_progress_clock(left)}",
+                        file=out,
+                        flush=True,
+                    )
+    except KeyboardInterrupt:
+        interrupted = True
+        for i, (s, _) in running.items():
+            s.stop()
+            if s.epoch:  # a run stopped after an epoch is kept, marked by its status
+                finished[i] = s
+    return [finished[i] for i in sorted(finished)], interrupted
+
+
+def _progress_clock(seconds: float) -> str:
+    from . import progress as _progress
+
+    return _progress._clock(seconds)
 
 
 __all__ = ["Comparison", "compare", "sweep"]

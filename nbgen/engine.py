@@ -268,6 +268,16 @@ class Engine:
         self.batch_size = self._fit_batch(self.batch_size)
         self.hp["batch_size"] = self.batch_size
 
+    def place_on(self, device: Any) -> None:
+        """Keep this run's weights and data on one JAX ``device`` (``jax.local_devices()[i]``):
+        its steps then run there, beside other runs on other devices (``nbgen.sweep``)."""
+        if self.mesh is not None:
+            raise ValueError("a data-parallel session already spreads over every device: it cannot be placed on one")
+        self.state = jax.device_put(self.state, device)
+        if self._data is not None:
+            self._data = jax.device_put(self._data, device)
+        self._val = jax.device_put(self._val, device)
+
     def _fit_batch(self, batch_size: int) -> int:
         """With data parallelism, round a batch down to a multiple of the device count."""
         if self.mesh is None:

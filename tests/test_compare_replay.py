@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import nbgen
 from nbgen.progress import ProgressLine, default_enabled
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FAST = {"hidden": (32,), "progress": False}
 
@@ -165,3 +171,41 @@ def test_train_docstring_example_holds():
     s = nbgen.train("autoencoder", "digits", epochs=20, latent_dim=8, progress=False)
     assert s.evaluate()["mse"] < s.evaluate()["pca_mse"]
     assert np.isfinite(s.history["loss"]).all()
+
+
+SIDE_BY_SIDE = r"""
+import io, json, jax, nbgen
+grid = dict(epochs=2, hidden=(16,), learning_rate=[1e-3, 3e-3, 1e-2], latent_dim=[1, 2], evaluate=False)
+out = io.StringIO()
+side = nbgen.sweep("ae", "moons", progress=True, stream=out, **grid)  # 4 devices: side by side
+alone = nbgen.sweep("ae", "moons", parallel=False, progress=False, **grid)
+key = lambda s: (s.hyperparameters["learning_rate"], s.hyperparameters["latent_dim"])
+errors = []
+for kwargs in ({"parallel": True, "distribution": "data_parallel"},):
+    try:
+        nbgen.sweep("ae", "moons", epochs=1, latent_dim=[1, 2], progress=False, **kwargs)
+    except ValueError as exc:
+        errors.append(str(exc))
+print(json.dumps({
+    "same": [a.history == b.history and a.step == b.step for a, b in zip(side.sessions, alone.sessions)],
+    "order": [key(s) for s in side.sessions] == [key(s) for s in alone.sessions],
+    "devices": sorted({str(d) for s in side.sessions for d in jax.tree.leaves(s.engine.state)[0].devices()}),
+    "lines": out.getvalue().splitlines(),
+    "errors": errors,
+}))
+"""
+
+
+def test_sweep_runs_side_by_side_on_several_devices_with_the_histories_of_lone_runs():
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "PYTHONPATH": ROOT}
+    out = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["same"] == [True] * 6 and r["order"]  # each run as it would be alone, in grid order
+    assert r["devices"] == ["cpu:0", "cpu:1", "cpu:2", "cpu:3"]  # 6 runs spread over the 4 devices
+    assert len(r["lines"]) == 6 and "6/6 done" in r["lines"][-1] and "sweep ETA" in r["lines"][0]
+    assert "finished" in r["lines"][0] and "on " in r["lines"][0]
+    assert "distribution='data_parallel' spreads one run over all" in r["errors"][0]
+    # in this one-device process, side by side cannot be asked for
+    with pytest.raises(ValueError, match="parallel=True needs several JAX devices; this process has 1"):
+        nbgen.sweep("ae", "moons", epochs=1, latent_dim=[1, 2], parallel=True, progress=False)
