@@ -334,6 +334,10 @@ def _side_by_side(
             s.stop()
             if s.epoch:  # a run stopped after an epoch is kept, marked by its status
                 finished[i] = s
+    except BaseException:  # a run failed (its error goes up): the others stop, not run on unseen
+        for s, _ in running.values():
+            s.stop()
+        raise
     return [finished[i] for i in sorted(finished)], interrupted
 
 
