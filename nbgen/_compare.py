@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from . import progress as _progress
 from .session import Session, load
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -207,7 +208,6 @@ def sweep(
         A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
     """
     from . import models as _models
-    from . import progress as _progress
     from .data import load as load_data
 
     axes = {k: v for k, v in grid.items() if isinstance(v, list)}
@@ -232,20 +232,32 @@ def sweep(
     devices = _sweep_devices(parallel, "distribution" in grid and grid["distribution"] is not None)
     if devices:
         sessions, interrupted = _side_by_side(make, combos, devices, show, out)
-        if not sessions:
-            raise KeyboardInterrupt("the sweep was interrupted before its first run finished an epoch")
-        result = compare(*sessions, evaluate=evaluate)
-        result.interrupted = interrupted
-        return result
+    else:
+        sessions, interrupted = _one_after_another(make, combos, show, out)
+    if not sessions:
+        raise KeyboardInterrupt("the sweep was interrupted before its first run finished an epoch")
+    result = compare(*sessions, evaluate=evaluate)
+    result.interrupted = interrupted
+    return result
+
+
+def _combo_label(combo: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_short(v)}" for k, v in combo.items()) or "defaults"
+
+
+def _one_after_another(
+    make: Callable[[dict[str, Any]], Session], combos: list[dict[str, Any]], show: bool, out: TextIO
+) -> tuple[list[Session], bool]:
+    """Train the runs of ``combos`` in turn, one progress line each; returns the runs kept and
+    whether it was interrupted."""
     sessions: list[Session] = []
     interrupted = False
     started = time.perf_counter()
     for i, combo in enumerate(combos):
         s = make(combo)
-        label = ", ".join(f"{k}={_short(v)}" for k, v in combo.items()) or "defaults"
         line = unsubscribe = None
         if show:
-            prefix = f"run {i + 1}/{len(combos)} ({label}"
+            prefix = f"run {i + 1}/{len(combos)} ({_combo_label(combo)}"
             if i:  # the runs so far tell how long the rest will take
                 left = (time.perf_counter() - started) / i * (len(combos) - i)
                 prefix += f"; sweep ETA {_progress._clock(left)}"
@@ -263,11 +275,7 @@ def sweep(
                 sessions.append(s)
             break
         sessions.append(s)
-    if not sessions:
-        raise KeyboardInterrupt("the sweep was interrupted before its first run finished an epoch")
-    result = compare(*sessions, evaluate=evaluate)
-    result.interrupted = interrupted
-    return result
+    return sessions, interrupted
 
 
 def _sweep_devices(parallel: bool | None, data_parallel: bool) -> list[Any]:
@@ -320,11 +328,10 @@ def _side_by_side(
                 s.wait()  # re-raises the error that ended it
                 finished[i] = s
                 if show:
-                    label = ", ".join(f"{k}={_short(v)}" for k, v in combos[i].items()) or "defaults"
                     left = (time.perf_counter() - started) / len(finished) * (len(combos) - len(finished))
                     print(
-                        f"run {i + 1}/{len(combos)} ({label}) {s.status} on {device}: {s.epoch} epochs;"
-                        f" {len(finished)}/{len(combos)} done, sweep ETA {_progress_clock(left)}",
+                        f"run {i + 1}/{len(combos)} ({_combo_label(combos[i])}) {s.status} on {device}: {s.epoch} epochs;"
+                        f" {len(finished)}/{len(combos)} done, sweep ETA {_progress._clock(left)}",
                         file=out,
                         flush=True,
                     )
@@ -339,12 +346,6 @@ def _side_by_side(
             s.stop()
         raise
     return [finished[i] for i in sorted(finished)], interrupted
-
-
-def _progress_clock(seconds: float) -> str:
-    from . import progress as _progress
-
-    return _progress._clock(seconds)
 
 
 __all__ = ["Comparison", "compare", "sweep"]
