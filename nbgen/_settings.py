@@ -10,10 +10,10 @@ moves it, ``NBGEN_COMPILE_CACHE=0`` turns it off, and ``nbgen.config.compile_cac
 already gave JAX (``jax.config.update("jax_compilation_cache_dir", ...)``) is left alone.
 A folder that cannot be created (a read-only home) means no cache, not an error.
 
-History: it was opt-in for a day after one JupyterLab test run lost a click in the latent
-panel with the default folder filled by earlier runs; on 2026-11-26 the same test passed 8
-times in a row with that folder (1,088 entries) and with fresh ones, and the test now tells
-a click lost in the browser from one lost in the kernel (see the session note).
+History: it was opt-in for a day after a JupyterLab test lost a click in the latent panel
+with the default folder full of earlier entries. The cause was a Plotly race, not the cache
+(an image update during a figure's first draw kept Plotly's widget from ever listening to
+clicks; nbgen/ui/plotly_bundle.py works around it); the cache only changed the timing.
 """
 
 from __future__ import annotations
