@@ -54,6 +54,8 @@ def test_compile_cache_is_on_by_default_and_can_be_moved_or_turned_off(tmp_path)
     assert moved.startswith(f"{tmp_path / 'cc'} True")
     off = _run(CHECK, NBGEN_COMPILE_CACHE="0")
     assert off == "None True None"  # off: JAX is left as it is (no folder)
+    user_own = _run("import jax\njax.config.update('jax_compilation_cache_dir', " + repr(str(tmp_path / "mine")) + ")\n" + CHECK)
+    assert user_own.startswith(f"{tmp_path / 'mine'} True {tmp_path / 'mine'}")  # the user's own JAX cache stands
     # a cache folder that cannot be made (here: under a file) means no cache, and training works
     blocker = tmp_path / "a-file"
     blocker.write_text("")
