@@ -193,7 +193,6 @@ class SharedFigureWidget(go.FigureWidget):
 
 _lock = threading.Lock()
 _bundle: PlotlyBundle | None = None
-_key: str | None = None
 
 
 def _bundle_code() -> str | None:
@@ -208,15 +207,14 @@ def _bundle_code() -> str | None:
 
 def bundle_ref() -> str | None:
     """``"IPY_MODEL_<id>#<hash>"`` of this kernel's bundle model (made on first use), or None."""
-    global _bundle, _key
+    global _bundle
     with _lock:
         if _bundle is None or _bundle.comm is None:  # first use, or closed (Widget.close_all())
             code = _bundle_code()
             if code is None:
                 return None
-            _key = hashlib.sha1(code.encode()).hexdigest()
-            _bundle = PlotlyBundle(code=code, key=_key)
-        return f"IPY_MODEL_{_bundle.model_id}#{_key}"
+            _bundle = PlotlyBundle(code=code, key=hashlib.sha1(code.encode()).hexdigest())
+        return f"IPY_MODEL_{_bundle.model_id}#{_bundle.key}"
 
 
 def wanted() -> bool:
