@@ -123,6 +123,39 @@ def class_coverage(samples: np.ndarray, data: str = "digits") -> dict[str, Any]:
     }
 
 
+def label_accuracy(session: Session, per_class: int = 1000, seed: int = 0, **options: Any) -> dict[str, Any]:
+    """How well a conditional model draws the class it is asked for (``digits``, ``mnist5k``).
+
+    For each class k, ``per_class`` samples drawn with ``label=k`` (seed ``seed + k``) are
+    classified by :func:`classifier` in the model's units. Returns ``label_accuracy`` (the
+    share classified as k, averaged over the classes), ``worst_label_accuracy``,
+    ``per_class`` and ``within_class_distance``: the mean distance between two samples of one
+    class (the first 200 of each, model units), a measure of variety that guidance or a
+    sharper model may trade away. ``options`` go to ``session.sample`` (``guidance=4.0``).
+    """
+    from . import _config
+
+    per_class = _config._int("per_class", per_class, 2, 1_000_000)
+    model, ds = session.generative_model, session.dataset
+    if not model.conditional:
+        raise ValueError("label_accuracy needs a conditional model: train it with conditional=True")
+    if ds.name not in CLASSIFIED:
+        raise ValueError(f"label_accuracy needs data with a classifier ({', '.join(CLASSIFIED)}), got data={ds.name!r}")
+    clf = classifier(ds.name)
+    acc, spread = [], []
+    for k in range(model.n_classes):
+        x = ds.flatten(session.sample(per_class, seed=seed + k, label=k, **options))  # model units, as clf was trained
+        acc.append(float((clf.predict(x) == k).mean()))
+        sub = x[:200].astype(np.float64)
+        spread.append(float(np.sqrt(np.maximum(((sub[:, None] - sub[None]) ** 2).sum(-1), 0.0)).sum() / (len(sub) * (len(sub) - 1))))
+    return {
+        "label_accuracy": float(np.mean(acc)),
+        "worst_label_accuracy": float(min(acc)),
+        "per_class": acc,
+        "within_class_distance": float(np.mean(spread)),
+    }
+
+
 def evaluate(
     session: Session, x: Any = None, *, k: int = 100, n_samples: int = N_SAMPLES, seed: int = 0
 ) -> dict[str, Any]:
@@ -134,7 +167,9 @@ def evaluate(
     - gan / vae / diffusion samples: on ``ring``/``grid``: ``hq_fraction``, ``modes``,
       ``balanced_modes``; on ``digits`` and ``mnist5k``: ``classes``, ``balanced_classes``,
       ``classes_5pct`` (classes with >= 5% of the samples), ``min_class_share``,
-      ``confidence`` (the classifier's mean top probability), see :func:`class_coverage`.
+      ``confidence`` (the classifier's mean top probability), see :func:`class_coverage`;
+      for a conditional model also ``label_accuracy``, ``worst_label_accuracy`` and
+      ``within_class_distance`` (``n_samples`` spread over the classes), see :func:`label_accuracy`.
     """
     import jax
 
@@ -175,4 +210,7 @@ def evaluate(
         elif ds.name in CLASSIFIED:
             cov = class_coverage(ds.flatten(samples), ds.name)
             out.update({k: v for k, v in cov.items() if k != "class_counts"})
+            if model.conditional:
+                acc = label_accuracy(session, per_class=max(2, n_samples // model.n_classes), seed=seed)
+                out.update({k: v for k, v in acc.items() if k != "per_class"})
     return out
