@@ -83,9 +83,10 @@ _COMPILED: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
 COMPILED_KEEP = 8
 
 
-def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable]:
+def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable, bool]:
     """The jitted training chunk and validation pass for ``model`` (shared between models of
-    the same architecture in this process)."""
+    the same architecture in this process), and whether the chunk is one step (see
+    ``one_step_per_dispatch``, decided once here)."""
     sig = model.signature()
     if sig in _COMPILED:
         _COMPILED.move_to_end(sig)
@@ -152,7 +153,8 @@ def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable
         )
         return state, (metrics, {k: v[k][None] for k in names})
 
-    fns = (jax.jit(run_one if one_step_per_dispatch(model) else run_chunk), jax.jit(evaluate))
+    one = one_step_per_dispatch(model)
+    fns = (jax.jit(run_one if one else run_chunk), jax.jit(evaluate), one)
     _COMPILED[sig] = fns
     while len(_COMPILED) > COMPILED_KEEP:
         _COMPILED.popitem(last=False)
@@ -245,8 +247,8 @@ class Engine:
         self._step_seconds = float("nan")  # measured seconds per step, to size dispatches
         self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
         self.total_steps_planned = 0
-        self._chunk_fn, self._eval_fn = compiled_steps(model, hp)
-        self.one_step = one_step_per_dispatch(model)
+        self._chunk_fn, self._eval_fn, self.one_step = compiled_steps(model, hp)
+        self.device: Any = None  # set by place_on
 
     def _setup_data_parallel(self) -> None:
         """Replicate weights and data over all JAX devices and split each batch across them.
@@ -277,6 +279,7 @@ class Engine:
         if self._data is not None:
             self._data = jax.device_put(self._data, device)
         self._val = jax.device_put(self._val, device)
+        self.device = device  # a Reset of the session builds its next engine there too
 
     def _fit_batch(self, batch_size: int) -> int:
         """With data parallelism, round a batch down to a multiple of the device count."""

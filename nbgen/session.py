@@ -101,7 +101,10 @@ class Session:
 
         keras.utils.set_random_seed(self._hp["seed"])
         self._model = self._spec.bind(self.dataset, self._hp)
+        placed = getattr(getattr(self, "engine", None), "device", None)  # a sweep's run keeps its device
         self.engine = Engine(self._model, self.dataset, self._hp)
+        if placed is not None:
+            self.engine.place_on(placed)
         self.engine.listeners = self._listeners
         self._fns = {}
         self._weights_synced_at = -1

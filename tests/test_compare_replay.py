@@ -186,13 +186,20 @@ for kwargs in ({"parallel": True, "distribution": "data_parallel"},):
         nbgen.sweep("ae", "moons", epochs=1, latent_dim=[1, 2], progress=False, **kwargs)
     except ValueError as exc:
         errors.append(str(exc))
-print(json.dumps({
+result = {
     "same": [a.history == b.history and a.step == b.step for a, b in zip(side.sessions, alone.sessions)],
     "order": [key(s) for s in side.sessions] == [key(s) for s in alone.sessions],
     "devices": sorted({str(d) for s in side.sessions for d in jax.tree.leaves(s.engine.state)[0].devices()}),
     "lines": out.getvalue().splitlines(),
     "errors": errors,
-}))
+}
+on = lambda s: {str(d) for d in jax.tree.leaves(s.engine.state)[0].devices()}
+last = next(s for s in side.sessions if on(s) != {"cpu:0"})
+placed = on(last)
+last.reset()  # a Reset (the widget's button) keeps the run on its device
+last.train(epochs=1, block=True)
+result["reset_keeps_device"] = placed == on(last) and placed != {"cpu:0"}
+print(json.dumps(result))
 """
 
 
@@ -203,6 +210,7 @@ def test_sweep_runs_side_by_side_on_several_devices_with_the_histories_of_lone_r
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["same"] == [True] * 6 and r["order"]  # each run as it would be alone, in grid order
     assert r["devices"] == ["cpu:0", "cpu:1", "cpu:2", "cpu:3"]  # 6 runs spread over the 4 devices
+    assert r["reset_keeps_device"]
     assert len(r["lines"]) == 6 and "6/6 done" in r["lines"][-1] and "sweep ETA" in r["lines"][0]
     assert "finished" in r["lines"][0] and "on " in r["lines"][0]
     assert "distribution='data_parallel' spreads one run over all" in r["errors"][0]
