@@ -4,7 +4,8 @@ Run:  python benchmarks/quality.py            (everything, ~30 minutes on 2 core
       python benchmarks/quality.py --only ae   (one family: ae, vae, gan-ring, gan-grid, gan-digits,
                                                 ae-anchor, ae-mnist5k, vae-mnist5k, gan-mnist5k,
                                                 diffusion-ring, -grid, -digits, -mnist5k,
-                                                conditional-digits, conditional-mnist5k)
+                                                conditional-digits, conditional-mnist5k,
+                                                real-mnist5k: the classifier on real digits)
 
 The ``ae-anchor`` rows follow issue 10's protocol: the training split of anchors.md passed as
 ``(x_train, y_train)`` with the defaults, judged on its held-out split, 3 seeds. The
@@ -102,6 +103,7 @@ def main(argv=None) -> int:
         "diffusion-mnist5k",
         "conditional-digits",
         "conditional-mnist5k",
+        "real-mnist5k",
     ]
     p.add_argument("--only", choices=families, action="append")
     p.add_argument("--seeds", type=int, default=5, help="seeds for the GAN mixtures (default 5)")
@@ -233,6 +235,21 @@ def main(argv=None) -> int:
                 m["classes_5pct"] == 10 and wall <= limit,
             )
         )
+    if "real-mnist5k" in only:  # the yardstick: the same classifier on real digits of each split
+        import numpy as np
+
+        from nbgen import metrics
+        from nbgen.data import load
+
+        ds = load("mnist5k")
+        clf = metrics.classifier("mnist5k")
+        for split, x, y in (("training", ds.model_train, ds.y_train), ("held-out", ds.model_val, ds.y_val)):
+            x = np.asarray(x, np.float32)
+            pred = clf.predict(x)
+            acc = [float((pred[y == k] == k).mean()) for k in range(10)]
+            cov = metrics.class_coverage(x, "mnist5k")
+            print(f"| real digits | mnist5k | {split} split, {len(x)} rows | - | label accuracy {np.mean(acc):.3f} (worst "
+                  f"class {min(acc):.3f}), confidence {cov['confidence']:.3f} | - | - |", flush=True)  # fmt: skip
     for data, limit in (("digits", 60), ("mnist5k", 120)):  # issue 11: label-k samples classified as k
         if f"conditional-{data}" not in only:
             continue
