@@ -26,6 +26,21 @@ def test_sessions_of_one_architecture_share_their_compiled_step_and_keep_their_s
     assert a.engine._chunk_fn is b.engine._chunk_fn  # Reset reuses it too
 
 
+def test_a_changed_model_setting_gets_its_own_compiled_step():
+    # a step traces class settings (weight_decay, r1_gamma...) in as constants: a study that
+    # changes one between runs must train with the new value, not the first run's step
+    a = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=0, progress=False)
+    old = nbgen.Autoencoder.weight_decay
+    try:
+        nbgen.Autoencoder.weight_decay = 50.0
+        b = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=0, progress=False)
+    finally:
+        nbgen.Autoencoder.weight_decay = old
+    c = nbgen.train("ae", "moons", hidden=(24,), epochs=2, seed=0, progress=False)
+    assert b.engine._chunk_fn is not a.engine._chunk_fn and b.history != a.history
+    assert c.engine._chunk_fn is a.engine._chunk_fn and c.history == a.history
+
+
 def _run(code: str, **env: str) -> str:
     full = {**os.environ, "PYTHONPATH": ROOT, **env}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=300)

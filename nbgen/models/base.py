@@ -405,7 +405,18 @@ class GenerativeModel:
         structural = tuple((k, repr(self.hp.get(k))) for k in _config.STRUCTURAL if k != "seed")
         ds = self.dataset
         classes = self.n_classes if self.conditional else 0  # the width of the label input
-        return (type(self).__module__, type(self).__qualname__, ds.features, ds.unit_interval, structural, nets, classes)
+        return (
+            type(self).__module__, type(self).__qualname__, ds.features, ds.unit_interval, structural, nets, classes,
+            self._settings(),
+        )  # fmt: skip
+
+    def _settings(self) -> tuple:
+        """The model's public numeric class settings (``weight_decay``, ``r1_gamma``, ``betas``...)
+        as this object sees them: a step traces them in as constants, so changing one (on the
+        class or the object) must not reuse a step compiled with the old value."""
+        public = {k for c in type(self).__mro__ for k, v in vars(c).items() if not k.startswith("_")}
+        names = sorted(k for k in public if _number_like(getattr(type(self), k, None)))
+        return tuple((k, getattr(self, k)) for k in names if _number_like(getattr(self, k, None)))
 
     # -- what the data looks like to the networks --------------------------------------------------
     @property
@@ -561,6 +572,13 @@ class Networks:
 
     def __repr__(self) -> str:
         return "Networks(" + ", ".join(f"{k}={getattr(self, k).name!r}" for k in self._names) + ")"
+
+
+def _number_like(v: Any) -> bool:
+    """A plain number or bool, or a tuple of them (``betas = (0.0, 0.99)``)."""
+    if isinstance(v, (bool, int, float)):
+        return True
+    return isinstance(v, tuple) and bool(v) and all(isinstance(x, (bool, int, float)) for x in v)
 
 
 def to_numpy(x: Any) -> np.ndarray:
