@@ -61,9 +61,9 @@ class Autoencoder(GenerativeModel):
             # 0.027-0.028; latent 8: 0.0125 -> 0.0114-0.0116; mnist5k latent 8: 0.0241 -> 0.0196-0.0198).
             # A tight bottleneck (latent <= 4) wants a deeper net and more epochs; a wider one
             # overfits sooner (held-out MSE is lowest near 40 epochs on digits, 20 on mnist5k).
-            # On a small set (digits) a wider net reconstructs better at latent 8 (5 seeds of the
-            # anchor split: 0.0111-0.0115 at 1024 wide, 0.0113-0.0119 at 512; at 768, 0.0113-0.0119);
-            # on mnist5k it does not (0.517x PCA(8) at 1024 against 0.512x) and costs twice the time.
+            # On a small set (digits) a wider net reconstructs better at latent 8 (the anchor split,
+            # quality.py --only ae-anchor: 0.0112-0.0115 at 1024 wide, 0.0114-0.0119 at 512); on
+            # mnist5k it did not in ad hoc runs (0.517x PCA(8) against 0.512x) at twice the time.
             tight = given.get("latent_dim", hp["latent_dim"]) <= 4
             small = len(dataset.x_train) < 2000
             hp["hidden"] = (512, 512, 512) if tight else ((1024, 1024) if small else (512, 512))
