@@ -237,3 +237,33 @@ def test_architecture_conv_builds_strided_convolutions_and_refuses_non_images():
         nbgen.Session("vae", "moons", architecture="conv")
     auto = nbgen.Session("autoencoder", "digits")  # on this CPU, 'auto' is the MLP (benchmarks/architecture.py)
     assert not any(type(layer).__name__ == "Conv2D" for layer in auto.model.encoder.layers)
+
+
+def bn_dropout_net(inputs: tuple, units: int, name: str, activation: str | None = None) -> keras.Model:
+    """Dense -> BatchNormalization -> ReLU -> Dropout -> Dense; several inputs are concatenated."""
+    xs = [keras.Input(shape) for shape in inputs]
+    h = xs[0] if len(xs) == 1 else L.Concatenate()(xs)
+    h = L.Dropout(0.3)(L.ReLU()(L.BatchNormalization()(L.Dense(32)(h))))
+    return keras.Model(xs[0] if len(xs) == 1 else xs, L.Dense(units, activation=activation)(h), name=name)
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "gan", "diffusion"])
+def test_batchnorm_and_dropout_train_in_training_mode_as_keras_fit_runs_them(kind):
+    model = {
+        "ae": lambda: nbgen.Autoencoder(bn_dropout_net([(64,)], 2, "enc"), bn_dropout_net([(2,)], 64, "dec", "sigmoid")),
+        "vae": lambda: nbgen.VAE(bn_dropout_net([(64,)], 4, "enc"), bn_dropout_net([(2,)], 64, "dec")),
+        "gan": lambda: nbgen.GAN(bn_dropout_net([(8,)], 64, "gen", "sigmoid"), bn_dropout_net([(64,)], 1, "disc")),
+        "diffusion": lambda: nbgen.Diffusion(bn_dropout_net([(64,), (1,)], 64, "den")),
+    }[kind]()
+    s = nbgen.train(model, "digits", epochs=2, progress=False)
+    assert np.isfinite(s.history[s.generative_model.metric_names[0]]).all()
+    nets = s.generative_model.networks
+    for role in s.generative_model.network_names:
+        state = s.engine.state["params"][role]["ntv"]
+        means = [np.asarray(v) for var, v in zip(nets[role].non_trainable_variables, state) if "moving_mean" in var.path]
+        # a network that only ever ran in inference mode keeps its initial moving mean, zeros
+        assert means and np.abs(means[0]).max() > 1e-3, f"{role}: BatchNormalization never saw a batch"
+    draw = (lambda: s.reconstruct(s.dataset.x_val[:16])) if kind == "ae" else (lambda: s.sample(16, seed=1))
+    a, b = draw(), draw()
+    np.testing.assert_array_equal(a, b)  # outside training, Dropout is off and BatchNorm uses its statistics
+    assert np.isfinite(a).all()

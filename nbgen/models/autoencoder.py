@@ -111,13 +111,14 @@ class Autoencoder(GenerativeModel):
 
         def loss_fn(tvs):
             params = {n: {"tv": tvs[n], "ntv": state["params"][n]["ntv"]} for n in tvs}
-            x_hat = self.reconstruct(params, x)
-            return jnp.mean(reconstruction_mse(x, x_hat))
+            with self.training_mode() as ntv:
+                x_hat = self.reconstruct(params, x)
+            return jnp.mean(reconstruction_mse(x, x_hat)), ntv
 
         tvs = {n: state["params"][n]["tv"] for n in ("encoder", "decoder")}
-        loss, grads = jax.value_and_grad(loss_fn)(tvs)
+        (loss, ntv), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
         state = self.apply_gradients(state, "ae", grads, live["learning_rate"])
-        return state, {"loss": loss}
+        return self.with_ntv(state, ntv), {"loss": loss}
 
     def eval_batch(self, params, x, live, key):
         return {"val_loss": reconstruction_mse(x, self.reconstruct(params, x))}

@@ -26,7 +26,11 @@ and provides, as pure functions of arrays (the engine jits and scans them):
 - ``default_networks(dataset, hp)``: networks that suit the data (MLP or conv);
 - ``check_networks(dataset)``: the contract of user networks; returns what they fix
   (``latent_dim``...);
-- ``train_step(state, data, rows, live, key) -> (state, metrics)``;
+- ``train_step(state, data, rows, live, key) -> (state, metrics)``: it calls its networks
+  inside ``with self.training_mode() as ntv:`` (Dropout and BatchNorm in training mode, as
+  in Keras's ``fit``), returns ``ntv`` as an auxiliary output of the function it
+  differentiates and its state through ``self.with_ntv(state, ntv)`` (BatchNorm's moving
+  statistics);
 - ``eval_batch(params, x, live, key) -> {val_metric: per-row vector}``;
 - the functions behind its capabilities (``encode(params, x)``, ``sample(params, key, n)``,
   ``trajectory(params, key, n, steps)``...).
@@ -45,7 +49,9 @@ Rows reach the model flat, ``(n, features)``, in the data set's model units
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import threading
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     from ..data import Dataset
 
 State = dict[str, Any]
+_MODE = threading.local()  # the model and the dict of GenerativeModel.training_mode, per thread
 
 
 class NetworkError(ValueError):
@@ -521,11 +528,42 @@ class GenerativeModel:
             for var, val in zip(opt.variables, state["opt"][g]):
                 var.assign(val)
 
+    @contextlib.contextmanager
+    def training_mode(self, record: bool = True):
+        """Networks called inside run as Keras runs them in ``fit``: ``training=True``
+        (Dropout drops, BatchNorm normalises by the batch). Yields a dict that collects each
+        called network's updated non-trainable variables (BatchNorm's moving statistics),
+        one call feeding the next; a training step opens it inside the function it
+        differentiates, returns the dict as an auxiliary output and passes it to
+        :meth:`with_ntv`. ``record=False``: training mode, nothing collected (a gradient
+        penalty's inner derivative, whose values must not leave it)."""
+        saved = getattr(_MODE, "current", None)
+        out: dict[str, list] = {}
+        _MODE.current = (self, out if record else {"_": None})  # per thread: a view may draw meanwhile
+        try:
+            yield out
+        finally:
+            _MODE.current = saved
+
+    def with_ntv(self, state: State, ntv: dict[str, list]) -> State:
+        """``state`` with the non-trainable variables that :meth:`training_mode` collected."""
+        if not ntv:
+            return state
+        params = dict(state["params"])
+        for name, values in ntv.items():
+            params[name] = {"tv": params[name]["tv"], "ntv": [jax.lax.stop_gradient(v) for v in values]}
+        return {**state, "params": params}
+
     def call(self, params: dict, name: str, x: jax.Array, *more: jax.Array, training: bool = False):
         """Run network ``name`` on ``x`` (rows are reshaped to the network's input shape) and,
-        for networks with several inputs, on ``more`` (each reshaped to its input's shape)."""
+        for networks with several inputs, on ``more`` (each reshaped to its input's shape).
+        Inside :meth:`training_mode` the network runs in training mode."""
         net = self.networks[name]
         x = x.reshape((x.shape[0], *self.in_shapes[name]))
+        current = getattr(_MODE, "current", None)
+        mode = current[1] if current is not None and current[0] is self else None
+        training = training or mode is not None
+        ntv = params[name]["ntv"] if mode is None or name not in mode else mode[name]
         kw = {"training": training} if self._training_arg[name] else {}
         if len(more) != len(self.more_in_shapes[name]):
             raise NetworkError(
@@ -533,7 +571,9 @@ class GenerativeModel:
             )
         if more:
             x = [x, *(a.reshape((a.shape[0], *shape)) for a, shape in zip(more, self.more_in_shapes[name]))]
-        out, _ = net.stateless_call(params[name]["tv"], params[name]["ntv"], x, **kw)
+        out, new_ntv = net.stateless_call(params[name]["tv"], ntv, x, **kw)
+        if mode is not None and "_" not in mode and net.non_trainable_variables:
+            mode[name] = list(new_ntv)
         return out
 
     def rows(self, out: Any) -> jax.Array:

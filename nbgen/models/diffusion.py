@@ -276,10 +276,12 @@ class Diffusion(GenerativeModel):
 
         def loss_fn(tvs):
             params = {**state["params"], "denoiser": {**state["params"]["denoiser"], "tv": tvs["denoiser"]}}
-            return jnp.mean(self.terms(params, x1, key))
+            with self.training_mode() as ntv:
+                return jnp.mean(self.terms(params, x1, key)), ntv
 
-        loss, grads = jax.value_and_grad(loss_fn)({"denoiser": state["params"]["denoiser"]["tv"]})
-        return self.apply_gradients(state, "denoiser", grads, live["learning_rate"]), {"loss": loss}
+        (loss, ntv), grads = jax.value_and_grad(loss_fn, has_aux=True)({"denoiser": state["params"]["denoiser"]["tv"]})
+        state = self.apply_gradients(state, "denoiser", grads, live["learning_rate"])
+        return self.with_ntv(state, ntv), {"loss": loss}
 
     def eval_batch(self, params, x, live, key):
         return {"val_loss": self.terms(params, x, key)}

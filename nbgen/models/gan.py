@@ -206,16 +206,21 @@ class GAN(GenerativeModel):
                 **state["params"],
                 "discriminator": {"tv": tvs["discriminator"], "ntv": state["params"]["discriminator"]["ntv"]},
             }
-            loss = discriminator_loss(self.pack_logits(params, x_real, labels), self.pack_logits(params, fake, labels))
+            with self.training_mode() as ntv:
+                loss = discriminator_loss(
+                    self.pack_logits(params, x_real, labels), self.pack_logits(params, fake, labels)
+                )
             if self.r1_gamma:
-                grad_x = jax.grad(lambda xr: jnp.sum(self.pack_logits(params, xr, labels)))(x_real)
+                with self.training_mode(record=False):
+                    grad_x = jax.grad(lambda xr: jnp.sum(self.pack_logits(params, xr, labels)))(x_real)
                 packs = x_real.shape[0] // self.pack  # R1 = gamma/2 * E ||grad of D at a real pack||^2
                 loss = loss + 0.5 * self.r1_gamma * jnp.sum(jnp.square(grad_x)) / packs
-            return loss
+            return loss, ntv
 
         tvs = {"discriminator": state["params"]["discriminator"]["tv"]}
-        loss, grads = jax.value_and_grad(loss_fn)(tvs)
-        return self.apply_gradients(state, "discriminator", grads, live["learning_rate"] * self.d_lr_mult), loss
+        (loss, ntv), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
+        state = self.apply_gradients(state, "discriminator", grads, live["learning_rate"] * self.d_lr_mult)
+        return self.with_ntv(state, ntv), loss
 
     def train_step(self, state, data, rows, live, key):
         batch = rows.shape[0]
@@ -237,12 +242,14 @@ class GAN(GenerativeModel):
                 **state["params"],
                 "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]},
             }
-            fake = self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
-            return generator_loss(self.pack_logits(params, fake, labels))
+            with self.training_mode() as ntv:  # G's statistics move; D's were updated in its own step
+                fake = self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
+                loss = generator_loss(self.pack_logits(params, fake, labels))
+            return loss, {k: v for k, v in ntv.items() if k == "generator"}
 
-        g_loss, grads = jax.value_and_grad(g_loss_fn)({"generator": state["params"]["generator"]["tv"]})
+        (g_loss, ntv), grads = jax.value_and_grad(g_loss_fn, has_aux=True)({"generator": state["params"]["generator"]["tv"]})
         state = self.apply_gradients(state, "generator", grads, live["learning_rate"])
-        return state, {"d_loss": d_loss, "g_loss": g_loss}
+        return self.with_ntv(state, ntv), {"d_loss": d_loss, "g_loss": g_loss}
 
     def eval_batch(self, params, x, live, key):
         return {}

@@ -214,14 +214,15 @@ class VAE(GenerativeModel):
 
         def loss_fn(tvs):
             params = {n: {"tv": tvs[n], "ntv": state["params"][n]["ntv"]} for n in tvs}
-            rec, kl = self.terms(params, x, key)
+            with self.training_mode() as ntv:
+                rec, kl = self.terms(params, x, key)
             loss = jnp.mean(rec + live["beta"] * kl)
-            return loss, (jnp.mean(rec), jnp.mean(kl))
+            return loss, (jnp.mean(rec), jnp.mean(kl), ntv)
 
         tvs = {n: state["params"][n]["tv"] for n in self.networks}
-        (loss, (rec, kl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
+        (loss, (rec, kl, ntv)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
         state = self.apply_gradients(state, "vae", grads, live["learning_rate"])
-        return state, {"loss": loss, "reconstruction": rec, "kl": kl}
+        return self.with_ntv(state, ntv), {"loss": loss, "reconstruction": rec, "kl": kl}
 
     def eval_batch(self, params, x, live, key):
         rec, kl = self.terms(params, x, key)
