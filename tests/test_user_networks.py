@@ -248,7 +248,7 @@ def bn_dropout_net(inputs: tuple, units: int, name: str, activation: str | None 
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae", "gan", "diffusion"])
-def test_batchnorm_and_dropout_train_in_training_mode_as_keras_fit_runs_them(kind):
+def test_batchnorm_and_dropout_train_in_training_mode_as_keras_fit_runs_them(kind, tmp_path):
     model = {
         "ae": lambda: nbgen.Autoencoder(bn_dropout_net([(64,)], 2, "enc"), bn_dropout_net([(2,)], 64, "dec", "sigmoid")),
         "vae": lambda: nbgen.VAE(bn_dropout_net([(64,)], 4, "enc"), bn_dropout_net([(2,)], 64, "dec")),
@@ -267,3 +267,6 @@ def test_batchnorm_and_dropout_train_in_training_mode_as_keras_fit_runs_them(kin
     a, b = draw(), draw()
     np.testing.assert_array_equal(a, b)  # outside training, Dropout is off and BatchNorm uses its statistics
     assert np.isfinite(a).all()
+    back = nbgen.load(s.save(tmp_path / "bn.nbgen"))  # the moving statistics travel with the file
+    b = (lambda: back.reconstruct(s.dataset.x_val[:16])) if kind == "ae" else (lambda: back.sample(16, seed=1))
+    np.testing.assert_allclose(b(), a, rtol=1e-5, atol=1e-5)
