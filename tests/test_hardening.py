@@ -10,6 +10,7 @@ consistent, and the session can always train again.
 from __future__ import annotations
 
 import math
+import signal
 import threading
 import time
 
@@ -223,9 +224,27 @@ def test_interrupting_a_blocking_train_stops_the_run_cleanly():
     s = nbgen.Session("vae", "digits", epochs=10_000)
     import _thread
 
-    threading.Timer(1.0, _thread.interrupt_main).start()  # a kernel interrupt during train()
-    with pytest.raises(KeyboardInterrupt):
+    returned = threading.Event()
+
+    def interrupt_while_training():  # a kernel interrupt once steps are being made
+        while not returned.is_set() and s.step == 0:
+            time.sleep(0.05)
+        if not returned.is_set():
+            _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_while_training, daemon=True).start()
+    t0 = time.monotonic()
+    try:
         s.train()
+    except KeyboardInterrupt:
+        pass
+    else:  # once seen in a full CI run (2026-11-26), not reproduced alone: say what happened
+        pytest.fail(
+            f"train() returned without the interrupt after {time.monotonic() - t0:.1f} s: status "
+            f"{s.status}, step {s.step}, epoch {s.epoch}, SIGINT handler {signal.getsignal(signal.SIGINT)!r}"
+        )
+    finally:
+        returned.set()
     assert not s.running and s.status == "stopped"
     assert s.step > 0 and len(s.steps["step"]) == s.step
     s.train(1)

@@ -270,3 +270,14 @@ def test_batchnorm_and_dropout_train_in_training_mode_as_keras_fit_runs_them(kin
     back = nbgen.load(s.save(tmp_path / "bn.nbgen"))  # the moving statistics travel with the file
     b = (lambda: back.reconstruct(s.dataset.x_val[:16])) if kind == "ae" else (lambda: back.sample(16, seed=1))
     np.testing.assert_allclose(b(), a, rtol=1e-5, atol=1e-5)
+
+
+def test_defaults_follow_the_latent_size_that_the_networks_fix():
+    # the AE's schedule depends on its latent size: networks with an 8-wide code get the
+    # schedule of latent_dim=8, not that of the default latent size 2
+    enc = keras.Sequential([keras.Input((64,)), L.Dense(8)], name="enc8")
+    mine = nbgen.Session(nbgen.Autoencoder(enc, dense_decoder(8)), "digits").hyperparameters
+    named = nbgen.Session("autoencoder", "digits", latent_dim=8).hyperparameters
+    assert mine["latent_dim"] == 8
+    assert {k: mine[k] for k in ("batch_size", "epochs", "anneal")} == {k: named[k] for k in ("batch_size", "epochs", "anneal")}
+    assert named["batch_size"] != nbgen.Session("autoencoder", "digits").hyperparameters["batch_size"]

@@ -360,11 +360,13 @@ class GenerativeModel:
         probe = copy.copy(self)  # this model as the user asked for it, on this data
         probe.hp, probe.dataset = own, dataset
         probe.check_labels(dataset)
-        defaults = {**_config.common_defaults(), **probe.defaults(dataset, own)}
+        fixed = probe.check_networks(dataset) if self.user_networks else {}  # latent_dim, noise_dim...
+        # defaults that suit the networks (the AE's schedule depends on its latent size)
+        defaults = {**_config.common_defaults(), **probe.defaults(dataset, {**own, **fixed})}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
         if self.user_networks:
             defaults = {k: v for k, v in defaults.items() if k not in self.fixed_by_networks}
-            defaults.update(probe.check_networks(dataset))
+            defaults.update(fixed)
         hp = {**defaults, **own}
         self.check_hyperparameters(hp)
         return hp
