@@ -147,7 +147,10 @@ def label_accuracy(session: Session, per_class: int = 1000, seed: int = 0, **opt
         x = ds.flatten(session.sample(per_class, seed=seed + k, label=k, **options))  # model units, as clf was trained
         acc.append(float((clf.predict(x) == k).mean()))
         sub = x[:200].astype(np.float64)
-        spread.append(float(np.sqrt(np.maximum(((sub[:, None] - sub[None]) ** 2).sum(-1), 0.0)).sum() / (len(sub) * (len(sub) - 1))))
+        sq = (sub**2).sum(1)
+        d2 = np.maximum(sq[:, None] + sq[None] - 2.0 * sub @ sub.T, 0.0)  # squared distances, no n x n x d array
+        np.fill_diagonal(d2, 0.0)
+        spread.append(float(np.sqrt(d2).sum() / (len(sub) * (len(sub) - 1))))
     return {
         "label_accuracy": float(np.mean(acc)),
         "worst_label_accuracy": float(min(acc)),
