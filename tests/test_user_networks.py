@@ -281,3 +281,22 @@ def test_defaults_follow_the_latent_size_that_the_networks_fix():
     assert mine["latent_dim"] == 8
     assert {k: mine[k] for k in ("batch_size", "epochs", "anneal")} == {k: named[k] for k in ("batch_size", "epochs", "anneal")}
     assert named["batch_size"] != nbgen.Session("autoencoder", "digits").hyperparameters["batch_size"]
+
+
+def test_auto_architecture_follows_each_models_measurement_on_an_accelerator(monkeypatch):
+    """On a GPU or TPU, "auto" builds what benchmarks/architecture.py measured as better there:
+    convolutions for the AE and the GAN, dense layers for the VAE and the diffusion model
+    (this CPU-only test stands in for the device check by answering "on an accelerator")."""
+    from nbgen.models import networks
+
+    monkeypatch.setattr(networks, "on_accelerator", lambda: True)
+
+    def convolutional(s, net):
+        return any("Conv" in type(layer).__name__ for layer in s.generative_model.networks[net].layers)
+
+    assert convolutional(nbgen.Session("autoencoder", "digits"), "encoder")
+    assert convolutional(nbgen.Session("gan", "digits"), "discriminator")
+    assert not convolutional(nbgen.Session("vae", "digits"), "encoder")
+    assert not convolutional(nbgen.Session("diffusion", "digits"), "denoiser")
+    assert convolutional(nbgen.Session("vae", "digits", architecture="conv"), "encoder")  # asked for: built
+    assert not convolutional(nbgen.Session("autoencoder", "moons"), "encoder")  # not images: dense

@@ -73,7 +73,7 @@ class Autoencoder(GenerativeModel):
         return hp
 
     def default_networks(self, dataset, hp):
-        arch = architecture(hp["architecture"], dataset)
+        arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
         x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"])
         encoder = keras.Model(x, keras.layers.Dense(hp["latent_dim"], name="z")(h), name="encoder")
         decoder = decoder_net(

@@ -23,7 +23,9 @@ A model is one file with one class. It declares
 
 and provides, as pure functions of arrays (the engine jits and scans them):
 
-- ``default_networks(dataset, hp)``: networks that suit the data (MLP or conv);
+- ``default_networks(dataset, hp)``: networks that suit the data (MLP or conv; for
+  ``architecture="auto"`` on a GPU or TPU, ``accelerator_architecture`` says which, measured
+  by benchmarks/architecture.py; on a CPU "auto" is the MLP);
 - ``check_networks(dataset)``: the contract of user networks; returns what they fix
   (``latent_dim``...);
 - ``train_step(state, data, rows, live, key) -> (state, metrics)``: it calls its networks
@@ -167,6 +169,10 @@ class GenerativeModel:
         return name in self.accepts
     # what user networks decide (they cannot be given with networks)
     fixed_by_networks: tuple[str, ...] = ("hidden", "architecture")
+    # what architecture="auto" builds for images on a GPU or TPU ("conv" or "mlp"; on a CPU it
+    # is always "mlp"): the one that reached the better held-out quality within the time budget
+    # there (benchmarks/architecture.py; a model without default networks ignores it)
+    accelerator_architecture: str = "conv"
 
     def __init__(self, **kwargs: Any):
         nets = {k: kwargs.pop(k) for k in self.network_names if kwargs.get(k) is not None}

@@ -134,6 +134,9 @@ class Diffusion(GenerativeModel):
     network_names = ("denoiser",)
     hyperparameters = ("sample_steps", "guidance", "conditional")
     capabilities = frozenset({"sample", "trajectory"})
+    # on an H100, mnist5k, seeds 0-2: the MLP's samples were sharper (classifier confidence
+    # 0.828-0.834 against the small U-Net's 0.774-0.786) in less than half the time
+    accelerator_architecture = "mlp"
     panels = ("loss", "samples", "trajectory", "field")
     metric_names = ("loss",)
     val_metric_names = ("val_loss",)
@@ -183,7 +186,7 @@ class Diffusion(GenerativeModel):
 
     def default_networks(self, dataset, hp):
         k = self.n_classes if hp.get("conditional") else 0
-        if architecture(hp["architecture"], dataset) == "conv":
+        if architecture(hp["architecture"], dataset, self.accelerator_architecture) == "conv":
             return {"denoiser": conv_denoiser(dataset, hp["hidden"], k)}
         return {"denoiser": mlp_denoiser(dataset, hp["hidden"], dataset.features > self.low_dim_features, k)}
 

@@ -112,7 +112,7 @@ class GAN(GenerativeModel):
             raise ValueError("batch_size must be >= 2 for the gan model (its discriminator judges packs of 2), got 1")
 
     def default_networks(self, dataset, hp):
-        arch = architecture(hp["architecture"], dataset)
+        arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
         k = self.n_classes if hp.get("conditional") else 0
         generator = decoder_net(
             "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake", k

@@ -2,9 +2,12 @@
 
 ``architecture="conv"`` builds the shape of Keras's own examples ("Variational
 AutoEncoder", "DCGAN"): strided Conv2D down to the latent, Conv2DTranspose back up,
-sized for the data's images. ``"auto"`` picks the one that reaches good quality sooner
-on this kind of device (benchmarks/architecture.py measures it): on a CPU, XLA's
-convolution gradients are slow and the MLP wins; on a GPU or TPU, convolutions.
+sized for the data's images. ``"auto"`` picks the one that reaches the better quality within
+the time budget on this kind of device (benchmarks/architecture.py measures it): on a CPU,
+XLA's convolution gradients are slow and the MLP wins for every model; on a GPU or TPU each
+model says which (``GenerativeModel.accelerator_architecture``): convolutions for the
+autoencoder and the GAN, dense layers for the VAE and the diffusion model (measured on an
+H100: README, "Which default networks for images").
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ def on_accelerator() -> bool:
     return jax.default_backend() in ("gpu", "tpu", "cuda", "rocm")
 
 
-def architecture(choice: str, dataset: Dataset) -> str:
-    """The architecture that ``choice`` means for ``dataset``: ``"mlp"`` or ``"conv"``."""
+def architecture(choice: str, dataset: Dataset, accelerator: str = "conv") -> str:
+    """The architecture that ``choice`` means for ``dataset``: ``"mlp"`` or ``"conv"``;
+    ``"auto"`` means ``accelerator`` for image rows on a GPU or TPU, else ``"mlp"``."""
     fits = image_shape(dataset) is not None
     if choice == "conv" and not fits:
         raise ValueError(
@@ -43,7 +47,7 @@ def architecture(choice: str, dataset: Dataset) -> str:
             f"the data's rows are shaped {dataset.row_shape}: use architecture='mlp' (or 'auto')"
         )
     if choice == "auto":
-        return "conv" if fits and on_accelerator() else "mlp"
+        return accelerator if fits and on_accelerator() else "mlp"
     return choice
 
 

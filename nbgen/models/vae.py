@@ -80,6 +80,9 @@ class VAE(GenerativeModel):
     hyperparameters = ("latent_dim", "beta", "conditional")
     fixed_by_networks = ("latent_dim", "hidden", "architecture")
     capabilities = frozenset({"encode", "decode", "reconstruct", "sample", "likelihood"})
+    # on an H100, mnist5k latent 16, seeds 0-2: the conv VAE's negative ELBO was worse (115.7-120.3
+    # against 114.9-115.2) for about the same samples (confidence 0.801-0.810 against 0.796-0.804)
+    accelerator_architecture = "mlp"
 
     @property
     def panels(self):
@@ -99,7 +102,7 @@ class VAE(GenerativeModel):
                 "beta": 1.0, "conditional": False}  # fmt: skip
 
     def default_networks(self, dataset, hp):
-        arch = architecture(hp["architecture"], dataset)
+        arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
         d = hp["latent_dim"]
         k = self.n_classes if hp.get("conditional") else 0
         x, h = encoder_trunk("encoder", arch, dataset, hp["hidden"], n_classes=k)
