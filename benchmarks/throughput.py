@@ -106,7 +106,9 @@ def scan_loop(
     if arch == "conv":
         encode, decode = conv_encode, conv_decode
     else:
-        encode, decode = (lambda p, x: mlp(p["e"], x)), (lambda p, z: mlp(p["d"], z))
+        # nbgen's autoencoder uses GELU (Keras's exact form) in its dense layers for images
+        act = (lambda h: jax.nn.gelu(h, approximate=False)) if kind == "autoencoder" else jax.nn.relu
+        encode, decode = (lambda p, x: mlp(p["e"], x, act)), (lambda p, z: mlp(p["d"], z, act))
     zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
     data = jnp.asarray(x)
 

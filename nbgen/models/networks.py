@@ -78,9 +78,10 @@ def encoder_trunk(name: str, arch: str, dataset: Dataset, hidden: tuple[int, ...
 
 
 def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[int, ...], activation: str | None,
-                out_name: str, n_classes: int = 0) -> keras.Model:  # fmt: skip
+                out_name: str, n_classes: int = 0, hidden_activation: str = "relu") -> keras.Model:  # fmt: skip
     """A network from a code ``(n, d)`` to rows (decoder, generator); with ``n_classes``, it
-    also takes a one-hot label ``(n, n_classes)``, joined to the code."""
+    also takes a one-hot label ``(n, n_classes)``, joined to the code. ``activation`` is the
+    output's, ``hidden_activation`` the dense hidden layers' (the MLP's)."""
     z_in = keras.Input((d,), name="z" if name == "decoder" else "noise")
     inputs, z = z_in, z_in
     if n_classes:
@@ -97,6 +98,6 @@ def decoder_net(name: str, arch: str, dataset: Dataset, d: int, hidden: tuple[in
             )(h)
         out = keras.layers.Conv2D(c, 3, padding="same", activation=activation, name=out_name)(h)
     else:
-        h = mlp(name, z, tuple(reversed(hidden)))
+        h = mlp(name, z, tuple(reversed(hidden)), hidden_activation)
         out = keras.layers.Dense(dataset.features, activation=activation, name=out_name)(h)
     return keras.Model(inputs, out, name=name)
