@@ -117,6 +117,16 @@ TABLE: dict[str, HParam] = {
             label="noise size",
         ),
         HParam(
+            "prior_components",
+            "structural",
+            "int",
+            "components of the VAE's learned mixture-of-Gaussians prior p(z); 0: the fixed N(0, I)",
+            0,
+            1000,
+            control="int_text",
+            label="prior components",
+        ),
+        HParam(
             "hidden",
             "structural",
             "widths",

@@ -5,7 +5,14 @@ decoder(z) -> p(x | z): Bernoulli logits for data in [0, 1], a Gaussian with a
 learned per-feature log-scale for real-valued data. The loss is the negative
 ELBO with the KL term weighted by ``beta`` (live-tunable):
 
-    loss = reconstruction + beta * KL(q(z | x) || N(0, I))
+    loss = reconstruction + beta * KL(q(z | x) || p(z))
+
+The prior p(z) is N(0, I) (``prior_components=0``, analytic KL) or a learned mixture of
+K Gaussians with uniform weights (``prior_components=K``; the KL is then estimated with
+the same z as the reconstruction, log q(z | x) - log p(z), as in Tomczak & Welling's
+VampPrior paper, 2018). nbgen's default for unconditional image data is K = 10: on mnist5k
+at latent 16 it gave sharper samples and a better likelihood than N(0, I)
+(benchmarks/defaults.py --only vae-prior); N(0, I) elsewhere.
 """
 
 from __future__ import annotations
@@ -33,6 +40,36 @@ class GaussianLogScale(keras.layers.Layer):
 
     def call(self, mean):
         return keras.ops.zeros_like(mean) + self.log_scale
+
+
+@keras.saving.register_keras_serializable(package="nbgen")
+class MixturePrior(keras.layers.Layer):
+    """The weights of a learned prior p(z) = 1/K sum_k N(z; means_k, diag(exp(log_vars_k))).
+
+    nbgen reads ``means`` and ``log_vars`` (K, latent_dim) from the state; ``call`` passes
+    its input through (the layer lives in a network only so that its weights are trained,
+    saved and reset like every other network's)."""
+
+    def __init__(self, components: int, latent_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.components, self.latent_dim = int(components), int(latent_dim)
+
+    def build(self, input_shape):
+        init = keras.initializers.RandomNormal(stddev=1.0)
+        self.means = self.add_weight(shape=(self.components, self.latent_dim), initializer=init, name="means")
+        self.log_vars = self.add_weight(shape=(self.components, self.latent_dim), initializer="zeros", name="log_vars")
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "components": self.components, "latent_dim": self.latent_dim}
+
+
+def mixture_logpdf(z: jax.Array, means: jax.Array, log_vars: jax.Array) -> jax.Array:
+    """log p(z) under the uniform mixture of diagonal Gaussians (``means``, ``log_vars``: (K, d))."""
+    per_component = diag_normal_logpdf(z[..., None, :], means, log_vars)  # (..., K)
+    return jax.scipy.special.logsumexp(per_component, axis=-1) - math.log(means.shape[0])
 
 
 def kl_divergence(z_mean: jax.Array, z_log_var: jax.Array) -> jax.Array:
@@ -77,7 +114,7 @@ class VAE(GenerativeModel):
     name = "vae"
     label = "VAE"
     network_names = ("encoder", "decoder")
-    hyperparameters = ("latent_dim", "beta", "conditional")
+    hyperparameters = ("latent_dim", "beta", "conditional", "prior_components")
     fixed_by_networks = ("latent_dim", "hidden", "architecture")
     capabilities = frozenset({"encode", "decode", "reconstruct", "sample", "likelihood"})
     # on an H100, mnist5k latent 16, seeds 0-2: the conv VAE's negative ELBO was worse (115.7-120.3
@@ -98,8 +135,12 @@ class VAE(GenerativeModel):
         super().__init__(encoder=encoder, decoder=decoder, **hyperparameters)
 
     def defaults(self, dataset, given):
+        # a learned mixture prior for unconditional images (mnist5k, latent 16, seeds 0-2: samples'
+        # classifier confidence 0.865-0.881 against 0.791-0.809 with N(0, I), and a better
+        # negative ELBO; benchmarks/defaults.py --only vae-prior); N(0, I) elsewhere
+        mixture = dataset.is_image and not given.get("conditional", False)
         return {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300,
-                "beta": 1.0, "conditional": False}  # fmt: skip
+                "beta": 1.0, "conditional": False, "prior_components": 10 if mixture else 0}  # fmt: skip
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
@@ -114,10 +155,15 @@ class VAE(GenerativeModel):
         return {"encoder": encoder, "decoder": decoder}
 
     def extra_networks(self, dataset):
-        if dataset.unit_interval:
-            return {}
-        mean = keras.Input((dataset.features,), name="mean")
-        return {"log_scale": keras.Model(mean, GaussianLogScale(name="log_scale")(mean), name="log_scale")}
+        nets = {}
+        if not dataset.unit_interval:
+            mean = keras.Input((dataset.features,), name="mean")
+            nets["log_scale"] = keras.Model(mean, GaussianLogScale(name="log_scale")(mean), name="log_scale")
+        if self.hp.get("prior_components", 0):
+            i = keras.Input((1,), name="unused")
+            layer = MixturePrior(self.hp["prior_components"], self.hp["latent_dim"], name="mixture")
+            nets["prior"] = keras.Model(i, layer(i), name="prior")
+        return nets
 
     def check_networks(self, dataset):
         enc = self.user_networks["encoder"]
@@ -201,16 +247,34 @@ class VAE(GenerativeModel):
     def reconstruct(self, params, x, labels=None):
         return self.decode(params, self.encode(params, x, labels), labels)
 
+    def log_prior(self, params, z):
+        """log p(z) per code (the last axis is the latent one)."""
+        if "prior" not in self.networks:
+            return standard_normal_logpdf(z)
+        means, log_vars = params["prior"]["tv"]
+        return mixture_logpdf(z, means, log_vars)
+
+    def sample_prior(self, params, key, n):
+        if "prior" not in self.networks:
+            return jax.random.normal(key, (n, self.hp["latent_dim"]))
+        means, log_vars = params["prior"]["tv"]
+        pick, noise = jax.random.split(key)
+        k = jax.random.randint(pick, (n,), 0, means.shape[0])
+        return means[k] + jnp.exp(0.5 * log_vars[k]) * jax.random.normal(noise, (n, means.shape[1]))
+
     def sample(self, params, key, n, labels=None):
-        z = jax.random.normal(key, (n, self.hp["latent_dim"]))
-        return self.decode(params, z, labels)
+        return self.decode(params, self.sample_prior(params, key, n), labels)
 
     def terms(self, params, rows, key):
         x, labels = self.split(rows)
         z_mean, z_log_var = self.encode_dist(params, x, labels)
         eps = jax.random.normal(key, z_mean.shape)
         z = z_mean + jnp.exp(0.5 * z_log_var) * eps  # the reparameterization trick
-        return self.nll(params, x, z, labels), kl_divergence(z_mean, z_log_var)
+        if "prior" in self.networks:  # one-sample estimate of KL(q || p) with the same z
+            kl = diag_normal_logpdf(z, z_mean, z_log_var) - self.log_prior(params, z)
+        else:
+            kl = kl_divergence(z_mean, z_log_var)
+        return self.nll(params, x, z, labels), kl
 
     def train_step(self, state, data, rows, live, key):
         x = data[rows]
@@ -242,7 +306,7 @@ class VAE(GenerativeModel):
         z = z_mean + jnp.exp(0.5 * z_log_var) * eps  # (k, n, d)
 
         def log_w(zk):
-            return -self.nll(params, x, zk, labels) + standard_normal_logpdf(zk) - diag_normal_logpdf(zk, z_mean, z_log_var)
+            return -self.nll(params, x, zk, labels) + self.log_prior(params, zk) - diag_normal_logpdf(zk, z_mean, z_log_var)
 
         lw = jax.lax.map(log_w, z)  # (k, n)
         neg_elbo = -jnp.mean(lw, axis=0)
