@@ -12,7 +12,7 @@ from nbgen.models.vae import kl_divergence
 
 
 def test_defaults_a_mixture_for_unconditional_images_and_n01_elsewhere():
-    assert nbgen.Session("vae", "digits").hyperparameters["prior_components"] == 10
+    assert nbgen.Session("vae", "digits").hyperparameters["prior_components"] == 50
     assert nbgen.Session("vae", "moons").hyperparameters["prior_components"] == 0
     assert nbgen.Session("vae", "digits", conditional=True).hyperparameters["prior_components"] == 0
     plain = nbgen.Session("vae", "digits", prior_components=0)
@@ -38,7 +38,7 @@ def test_the_mixture_is_learned_sampled_from_and_bounds_the_likelihood():
     before = [np.array(v) for v in s.engine.state["params"]["prior"]["tv"]]
     s.train()
     means, log_vars = (np.asarray(v) for v in s.engine.state["params"]["prior"]["tv"])
-    assert means.shape == (10, 2) and not np.allclose(means, before[0])  # trained with the networks
+    assert means.shape == (50, 2) and not np.allclose(means, before[0])  # trained with the networks
     m = s.evaluate(k=50)
     assert m["iw_bound"] <= m["neg_elbo"] and m["classes"] >= 8, m
     # samples come from the mixture: their codes sit near its components, not around 0
@@ -50,7 +50,7 @@ def test_the_mixture_is_learned_sampled_from_and_bounds_the_likelihood():
 def test_a_mixture_prior_survives_save_load_and_reset(tmp_path):
     s = nbgen.train("vae", "digits", epochs=2, progress=False)
     back = nbgen.load(s.save(tmp_path / "vae.nbgen"))
-    assert back.hyperparameters["prior_components"] == 10
+    assert back.hyperparameters["prior_components"] == 50
     np.testing.assert_array_equal(back.sample(6, seed=3), s.sample(6, seed=3))
     s.reset(prior_components=3)  # structural: rebuilt with 3 components
     assert np.asarray(s.engine.state["params"]["prior"]["tv"][0]).shape == (3, 2)
