@@ -183,8 +183,12 @@ class GAN(GenerativeModel):
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
 
+    def noise(self, params, key, n):
+        """The generator's input noise for ``n`` samples (training and sampling draw the same)."""
+        return jax.random.normal(key, (n, self.hp["noise_dim"]))
+
     def sample(self, params, key, n, labels=None):
-        noise = jax.random.normal(key, (n, self.hp["noise_dim"]))
+        noise = self.noise(params, key, n)
         return self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
 
     def logits(self, params, x, labels=None):
@@ -234,7 +238,7 @@ class GAN(GenerativeModel):
             return self._d_step(st, real, live, kf)
 
         state, d_loss = jax.lax.fori_loop(1, live["d_steps"], more, (state, d_loss))
-        noise = jax.random.normal(k_gen, (batch, self.hp["noise_dim"]))
+        noise = self.noise(state["params"], k_gen, batch)
         _, labels = self.split(data[rows])  # the generator makes the batch's classes
 
         def g_loss_fn(tvs):
