@@ -215,6 +215,9 @@ TABLE: dict[str, HParam] = {
             control="checkbox",
         ),
         HParam("batch_size", "epoch", "int", "rows per training step", 1, None, control="int_text", label="batch"),
+        HParam(
+            "seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1, control="int_text"
+        ),
         HParam("epochs", "epoch", "int", "passes over the training split per run", 1, 1_000_000, control="int_text"),
         HParam(
             "anneal",
@@ -224,9 +227,6 @@ TABLE: dict[str, HParam] = {
             0.0,
             1.0,
             hi_open=True,
-        ),
-        HParam(
-            "seed", "structural", "int", "random seed (weights, shuffling, sampling)", 0, 2**31 - 1, control="int_text"
         ),
         HParam(
             "steps_per_dispatch",

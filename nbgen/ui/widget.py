@@ -40,8 +40,9 @@ def model_options() -> list[tuple[str, str]]:
 
 
 YOURS = "yours"  # the model picker's value for a model with the user's own networks
-# the setup row (applied on Reset / Train), in order; the live row is _config.LIVE
-SETUP_FIELDS = ("latent_dim", "noise_dim", "hidden", "architecture", "conditional", "batch_size", "seed", "epochs")
+# the setup row (applied on Reset / Train): every non-live row of the table that has a control,
+# in the table's order; the live row is _config.LIVE
+SETUP_FIELDS = tuple(n for n, p in _config.TABLE.items() if p.kind != "live" and p.control)
 FIELD_WIDTH = {"hidden": "170px", "architecture": "170px", "seed": "110px"}
 
 
