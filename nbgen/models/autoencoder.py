@@ -51,7 +51,7 @@ class Autoencoder(GenerativeModel):
     weight_decay = 0.2
     # the hidden activation of the default MLP for images. GELU against ReLU, mnist5k latent 8,
     # the other defaults, seeds 0-2: held-out MSE 0.479x / 0.486x / 0.482x PCA(8) against
-    # 0.513x (seed 0), about 5% slower (benchmarks/defaults.py --only ae-activation). The conv
+    # 0.513x / 0.521x / 0.515x, in the same time (benchmarks/defaults.py --only ae-activation). The conv
     # networks keep ReLU (Keras's example; measured on an H100 with it), other data too.
     image_activation = "gelu"
 
