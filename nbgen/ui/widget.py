@@ -60,7 +60,8 @@ def make_control(p: _config.HParam) -> widgets.ValueWidget:
             w = widgets.FloatSlider(min=lo, max=hi, step=step, **common)
         w.continuous_update = False
     else:
-        layout = widgets.Layout(width=FIELD_WIDTH.get(p.name, "140px"))
+        # wide enough for the label and a few digits (about 7 px per label character)
+        layout = widgets.Layout(width=FIELD_WIDTH.get(p.name, f"{max(140, 70 + 7 * len(p.text))}px"))
         if p.control == "dropdown":
             w = widgets.Dropdown(options=[c for c in p.choices if c is not None], layout=layout, **common)
         elif p.control == "checkbox":
