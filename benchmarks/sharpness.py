@@ -12,11 +12,9 @@ Run:  python benchmarks/sharpness.py real                 the classifier on real
       python benchmarks/sharpness.py vae '{"hidden": [512, 512]}' ...   VAE latent 16 settings
       python benchmarks/sharpness.py rejection [seed]     samples kept by the discriminator's
                                                           logit (DRS, Azadi et al. 2019)
-      python benchmarks/sharpness.py infogan [weight] [seed ...]   the GAN with an InfoGAN-style
-                                                          categorical code: 10 of the 32 noise
-                                                          inputs are a one-hot code, and a small
-                                                          Q network learns to read it back from
-                                                          the samples (Chen et al. 2016; weight 1)
+      python benchmarks/sharpness.py gan '{"code_classes": 0, "seed": 1}' '{"info_weight": 2}'
+                                                          the GAN without its InfoGAN code (the
+                                                          default before it), or with a heavier one
 
 Every run is ``data="mnist5k"`` with the defaults except what the line names; confidence is
 ``class_coverage``'s mean top probability of the mnist5k classifier on 2,500 samples in
@@ -37,7 +35,7 @@ import numpy as np
 import nbgen
 from nbgen import metrics
 from nbgen.models.base import _number_like
-from nbgen.models.gan import GAN, generator_loss
+from nbgen.models.gan import GAN
 from nbgen.models.vae import VAE
 
 
@@ -123,80 +121,6 @@ def ema(args):
         )
 
 
-class InfoGAN(GAN):
-    """The GAN plus a categorical code (Chen et al., 2016): the last ``code_classes`` of the
-    generator's ``noise_dim`` inputs are a one-hot code drawn uniformly, and a network Q
-    (dense 256, ReLU) trained with G predicts the code from the sample; G's loss adds
-    ``info_weight`` x Q's cross-entropy. The discriminator is nbgen's, unchanged."""
-
-    code_classes = 10
-    info_weight = 1.0
-
-    def extra_networks(self, dataset):
-        import keras
-
-        x = keras.Input((dataset.features,), name="x")
-        h = keras.layers.Dense(256, activation="relu", name="q_dense")(x)
-        return {**super().extra_networks(dataset), "q": keras.Model(x, keras.layers.Dense(self.code_classes)(h), name="q")}
-
-    def make_optimizers(self, hp):
-        groups = super().make_optimizers(hp)
-        opt, nets = groups["generator"]
-        return {**groups, "generator": (opt, [*nets, "q"])}
-
-    def coded_noise(self, key, n):
-        import jax
-        import jax.numpy as jnp
-
-        pick, gauss = jax.random.split(key)
-        code = jax.random.randint(pick, (n,), 0, self.code_classes)
-        z = jax.random.normal(gauss, (n, self.hp["noise_dim"] - self.code_classes))
-        return jnp.concatenate([z, jax.nn.one_hot(code, self.code_classes)], -1), code
-
-    def noise(self, params, key, n):
-        return self.coded_noise(key, n)[0]
-
-    def train_step(self, state, data, rows, live, key):  # GAN.train_step with Q's term in G's loss
-        import jax
-        import jax.numpy as jnp
-
-        batch = rows.shape[0]
-        k_first, k_more, k_gen = jax.random.split(key, 3)
-        state, d_loss = self._d_step(state, data[rows], live, k_first)
-
-        def more(i, carry):
-            st, _ = carry
-            kr, kf = jax.random.split(jax.random.fold_in(k_more, i))
-            return self._d_step(st, data[jax.random.randint(kr, (batch,), 0, data.shape[0])], live, kf)
-
-        state, d_loss = jax.lax.fori_loop(1, live["d_steps"], more, (state, d_loss))
-        noise, code = self.coded_noise(k_gen, batch)
-
-        def g_loss_fn(tvs):
-            params = {**state["params"], **{k: {"tv": tvs[k], "ntv": state["params"][k]["ntv"]} for k in tvs}}
-            with self.training_mode() as ntv:
-                fake = self.rows(self.call(params, "generator", noise))
-                q = self.call(params, "q", fake)
-                info = jnp.mean(jax.nn.logsumexp(q, -1) - jnp.take_along_axis(q, code[:, None], -1)[:, 0])
-                loss = generator_loss(self.pack_logits(params, fake)) + self.info_weight * info
-            return loss, {k: v for k, v in ntv.items() if k in tvs}
-
-        tvs = {k: state["params"][k]["tv"] for k in ("generator", "q")}
-        (g_loss, ntv), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(tvs)
-        state = self.apply_gradients(state, "generator", grads, live["learning_rate"])
-        return self.with_ntv(state, ntv), {"d_loss": d_loss, "g_loss": g_loss}
-
-
-def infogan(args):
-    weight = float(args[0]) if args else 1.0
-    for seed in [int(a) for a in args[1:]] or [0]:
-        cls = type(f"InfoGAN_w{weight:g}".replace(".", "p"), (InfoGAN,), {"info_weight": weight})
-        s, wall = trained(cls(), seed)
-        m = s.evaluate()
-        print(f"infogan weight {weight:g} seed {seed}: confidence {m['confidence']:.4f}, {m['classes_5pct']}/10 classes "
-              f"(smallest {m['min_class_share']:.3f}), {wall:.0f} s", flush=True)  # fmt: skip
-
-
 def settings(model_cls, args, **fixed):
     for arg in args or ["{}"]:
         hp = {**fixed, **json.loads(arg)}
@@ -235,7 +159,7 @@ def rejection(args):
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("real", "temperature", "ema", "gan", "vae", "rejection", "infogan"):
+    if not argv or argv[0] not in ("real", "temperature", "ema", "gan", "vae", "rejection"):
         print(__doc__)
         return 2
     what, rest = argv[0], argv[1:]
@@ -244,7 +168,7 @@ def main(argv: list[str]) -> int:
     elif what == "vae":
         settings(VAE, rest, latent_dim=16)
     else:
-        {"real": real, "temperature": temperature, "ema": ema, "rejection": rejection, "infogan": infogan}[what](rest)
+        {"real": real, "temperature": temperature, "ema": ema, "rejection": rejection}[what](rest)
     return 0
 
 

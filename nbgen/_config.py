@@ -127,6 +127,17 @@ TABLE: dict[str, HParam] = {
             label="prior components",
         ),
         HParam(
+            "code_classes",
+            "structural",
+            "int",
+            "size of the GAN's categorical code (InfoGAN): the last code_classes noise inputs are a one-hot "
+            "code that a network Q learns to read back from the samples; 0: Gaussian noise only",
+            0,
+            1000,
+            control="int_text",
+            label="code classes",
+        ),
+        HParam(
             "hidden",
             "structural",
             "widths",

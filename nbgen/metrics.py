@@ -123,6 +123,20 @@ def class_coverage(samples: np.ndarray, data: str = "digits") -> dict[str, Any]:
     }
 
 
+def code_purity(session: Session, per_value: int = 250, seed: int = 0) -> float:
+    """How far a GAN's categorical code (``code_classes``) picks the class, unsupervised: for each
+    code value, the share of ``per_value`` samples in their most common class (the data's
+    classifier), averaged over the values. 1.0: each value draws one class; about 0.1-0.2 on
+    digits: the code is unrelated to the class."""
+    ds = session.dataset
+    shares = []
+    for c in range(session.hyperparameters["code_classes"]):
+        x = ds.flatten(session.sample(per_value, seed=seed + c, code=c))
+        counts = class_coverage(x, ds.name)["class_counts"]
+        shares.append(max(counts) / per_value)
+    return float(np.mean(shares))
+
+
 def label_accuracy(session: Session, per_class: int = 1000, seed: int = 0, **options: Any) -> dict[str, Any]:
     """How well a conditional model draws the class it is asked for (``digits``, ``mnist5k``).
 
@@ -172,7 +186,8 @@ def evaluate(
       ``classes_5pct`` (classes with >= 5% of the samples), ``min_class_share``,
       ``confidence`` (the classifier's mean top probability), see :func:`class_coverage`;
       for a conditional model also ``label_accuracy``, ``worst_label_accuracy`` and
-      ``within_class_distance`` (``n_samples`` spread over the classes), see :func:`label_accuracy`.
+      ``within_class_distance`` (``n_samples`` spread over the classes), see :func:`label_accuracy`;
+      for a GAN with a categorical code also ``code_purity``, see :func:`code_purity`.
     """
     import jax
 
@@ -216,4 +231,6 @@ def evaluate(
             if model.conditional:
                 acc = label_accuracy(session, per_class=max(2, n_samples // model.n_classes), seed=seed)
                 out.update({k: v for k, v in acc.items() if k != "per_class"})
+            if "code" in model.sample_keywords:
+                out["code_purity"] = code_purity(session, seed=seed)
     return out

@@ -429,7 +429,9 @@ class Session:
         ``seed`` fixes the draw (default: a new one each call). The diffusion model also
         takes ``steps`` (default: the ``sample_steps`` hyperparameter). A conditional model
         (``conditional=True``) takes ``label`` (an int, or ``n`` ints; default: drawn in the
-        training data's class proportions) and, for diffusion, ``guidance``.
+        training data's class proportions) and, for diffusion, ``guidance``. A GAN with a
+        categorical code (``code_classes > 0``, the default for images) takes ``code`` (an int,
+        or ``n`` ints; default: drawn uniformly): on digits each value tends to one digit.
         """
         self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
         n = _config._int("n", n, 1, 10_000_000)

@@ -288,7 +288,8 @@ def test_the_conditional_box_rebuilds_the_model_with_labels_on_reset(kernel):
 
 def test_every_setup_row_of_the_table_gets_a_field_the_vae_prior_among_them(kernel):
     """The setup row comes from the hyperparameter table: the VAE's prior_components shows as a
-    field (value 50 for images), other models hide it, and Reset applies a new value."""
+    field (value 50 for images), other models hide it, and Reset applies a new value; the GAN
+    shows its code_classes instead."""
     kernel.run("s = nbgen.show('vae', 'digits', epochs=1)\nw = s.widget\n")
     assert kernel.value("[w.prior_components.value, w.prior_components.layout.display]") == [50, None]
     kernel.set_value(kernel.value("w.prior_components.model_id"), value=3)
@@ -296,5 +297,11 @@ def test_every_setup_row_of_the_table_gets_a_field_the_vae_prior_among_them(kern
     kernel.wait_for("s.hyperparameters['prior_components'] == 3 and w.flush()")
     assert kernel.value("list(s.engine.state['params']['prior']['tv'][0].shape)") == [3, 2]
     kernel.run("s.close()\na = nbgen.show('autoencoder', 'digits', epochs=1)")
-    assert kernel.value("a.widget.prior_components.layout.display") == "none"
-    kernel.run("a.close()")
+    assert kernel.value("[a.widget.prior_components.layout.display, a.widget.code_classes.layout.display]") == [
+        "none",
+        "none",
+    ]
+    kernel.run("a.close()\ng = nbgen.show('gan', 'digits', epochs=1)")  # the GAN's InfoGAN code
+    assert kernel.value("[g.widget.code_classes.value, g.widget.code_classes.layout.display]") == [10, None]
+    assert kernel.value("g.widget.prior_components.layout.display") == "none"
+    kernel.run("g.close()")

@@ -8,6 +8,12 @@ packs of ``pack`` samples concatenated side by side (all real or all fake):
     d_loss = softplus(-D(real pack)) + softplus(D(fake pack))  (-log D(real) - log(1 - D(fake)))
            + r1_gamma / 2 * |grad_x D(real pack)|^2             (R1, Mescheder et al., 2018)
     g_loss = softplus(-D(G(noise) pack))                         (-log D(fake), non-saturating)
+
+With ``code_classes = C > 0`` (the default for unconditional images) the last C noise inputs are
+a one-hot categorical code drawn uniformly, and a small network Q, trained with G, reads the code
+back from the sample (InfoGAN, Chen et al., 2016). G's loss adds ``info_weight`` times Q's
+cross-entropy (reported as ``code_loss``), so G must make C distinguishable kinds of samples:
+on mnist5k that turns blends between digits into digits (benchmarks/sharpness.py infogan).
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ class GAN(GenerativeModel):
     name = "gan"
     label = "GAN"
     network_names = ("generator", "discriminator")
-    hyperparameters = ("noise_dim", "d_steps", "conditional")
+    hyperparameters = ("noise_dim", "d_steps", "conditional", "code_classes")
     fixed_by_networks = ("noise_dim", "hidden", "architecture")
     capabilities = frozenset({"sample", "discriminate"})
 
@@ -59,8 +65,15 @@ class GAN(GenerativeModel):
         # a conditional discriminator judges (row, label) pairs: there is no one surface to shade
         return ("loss", "samples") if self.conditional else ("loss", "samples", "surface")
 
-    metric_names = ("d_loss", "g_loss")
+    @property
+    def metric_names(self):
+        return ("d_loss", "g_loss", "code_loss") if self.hp.get("code_classes") else ("d_loss", "g_loss")
+
     val_metric_names = ()
+    # InfoGAN's categorical code (code_classes > 0): weight of Q's cross-entropy in G's loss,
+    # and the width of Q's one hidden layer (dense, ReLU, reading the flattened sample)
+    info_weight = 1.0
+    q_hidden = 256
     # weight of the R1 penalty on the discriminator's gradient at real data
     # (Mescheder et al., 2018); it keeps the game from oscillating and collapsing.
     r1_gamma = 0.05
@@ -105,11 +118,35 @@ class GAN(GenerativeModel):
             "anneal": 1 / 3 if mixture else 0.0,
             "d_steps": 1,
             "conditional": False,
+            # unconditional images: 10 of the noise inputs are an InfoGAN code (mnist5k, seeds 0-4:
+            # confidence XXX against 0.868-0.881 without; benchmarks/sharpness.py infogan). Not for
+            # your own generator (its noise stays Gaussian unless you ask) nor with fewer than 20
+            # noise inputs (at least half stay Gaussian)
+            "code_classes": 10 if self._code_by_default(dataset, given) else 0,
         }
+
+    def _code_by_default(self, dataset, given) -> bool:
+        return (
+            dataset.is_image
+            and not given.get("conditional", False)
+            and not self.user_networks
+            and given.get("noise_dim", 32) >= 20
+        )
 
     def check_hyperparameters(self, hp):
         if hp.get("batch_size") == 1:
             raise ValueError("batch_size must be >= 2 for the gan model (its discriminator judges packs of 2), got 1")
+        code = hp.get("code_classes", 0)
+        if code and hp.get("conditional"):
+            raise ValueError(
+                f"code_classes must be 0 for a conditional GAN (its labels already say which kind of sample to "
+                f"make), got code_classes={code} with conditional=True"
+            )
+        if code == 1 or code >= hp["noise_dim"]:
+            raise ValueError(
+                f"code_classes must be 0 (no code) or between 2 and noise_dim - 1 = {hp['noise_dim'] - 1} (the code "
+                f"is the last code_classes of the noise_dim={hp['noise_dim']} noise inputs), got {code}"
+            )
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
@@ -128,8 +165,18 @@ class GAN(GenerativeModel):
         # the projection discriminator (Miyato & Koyama, 2018): logit + <embed(label), features>
         label = keras.Input((k,), name="label")
         embed = keras.layers.Dense(h.shape[-1], use_bias=False, name="label_embedding")(label)
-        logit = keras.layers.Add(name="logit_with_label")([logit, keras.layers.Dot(axes=1, name="projection")([embed, h])])
+        logit = keras.layers.Add(name="logit_with_label")(
+            [logit, keras.layers.Dot(axes=1, name="projection")([embed, h])]
+        )
         return {"generator": generator, "discriminator": keras.Model([x, label], logit, name="discriminator")}
+
+    def extra_networks(self, dataset):
+        c = self.hp.get("code_classes", 0)
+        if not c:
+            return {}
+        x = keras.Input((dataset.features,), name="x")
+        h = keras.layers.Dense(self.q_hidden, activation="relu", name="q_hidden")(x)
+        return {"q": keras.Model(x, keras.layers.Dense(c, name="code_logits")(h), name="q")}
 
     def check_networks(self, dataset):
         gen, disc = self.user_networks["generator"], self.user_networks["discriminator"]
@@ -178,17 +225,61 @@ class GAN(GenerativeModel):
 
     def make_optimizers(self, hp):
         lr = hp["learning_rate"]
-        return {
-            "generator": (keras.optimizers.Adam(lr, *self.betas), ["generator"]),
+        return {  # Q learns with G (InfoGAN)
+            "generator": (
+                keras.optimizers.Adam(lr, *self.betas),
+                ["generator", "q"] if hp.get("code_classes") else ["generator"],
+            ),
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
 
     def noise(self, params, key, n):
-        """The generator's input noise for ``n`` samples (training and sampling draw the same)."""
-        return jax.random.normal(key, (n, self.hp["noise_dim"]))
+        """The generator's input noise for ``n`` samples (training and sampling draw the same):
+        Gaussian, its last ``code_classes`` inputs a uniformly drawn one-hot code if any."""
+        c = self.hp.get("code_classes", 0)
+        if not c:
+            return jax.random.normal(key, (n, self.hp["noise_dim"]))
+        pick, gauss = jax.random.split(key)
+        code = jax.nn.one_hot(jax.random.randint(pick, (n,), 0, c), c)
+        return jnp.concatenate([jax.random.normal(gauss, (n, self.hp["noise_dim"] - c)), code], -1)
 
-    def sample(self, params, key, n, labels=None):
+    def code_loss(self, params, noise, fake):
+        """Q's cross-entropy for the code in ``noise`` read back from ``fake`` (0 without a code)."""
+        c = self.hp.get("code_classes", 0)
+        if not c:
+            return jnp.zeros(())
+        return jnp.mean(-jnp.sum(noise[:, -c:] * jax.nn.log_softmax(self.call(params, "q", fake), -1), -1))
+
+    @property
+    def sample_keywords(self):
+        return (*super().sample_keywords, "code") if self.hp.get("code_classes") else super().sample_keywords
+
+    def sample_arguments(self, hp, n=1, seed=0, **given):
+        """As the base model's, plus ``code``: the categorical code's value (an int, or one int
+        per sample) for a GAN with ``code_classes > 0`` (default: drawn uniformly)."""
+        code = given.pop("code", None)
+        c = self.hp.get("code_classes", 0)
+        if code is not None and not c:
+            raise ValueError(
+                "code= needs a GAN with a categorical code, and this one has code_classes=0: "
+                "use code_classes=10 (for example) in nbgen.train/show or nbgen.GAN(...)"
+            )
+        out = super().sample_arguments(hp, n, seed, **given)
+        if code is not None:
+            y = np.asarray(code)
+            y = np.full(n, y) if y.ndim == 0 else y
+            if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= c:
+                raise ValueError(
+                    f"code must be an int between 0 and {c - 1} (code_classes={c}) or {n} such ints, one per "
+                    f"sample, got {code!r}"
+                )
+            out["code"] = np.eye(c, dtype=np.float32)[y]
+        return out
+
+    def sample(self, params, key, n, labels=None, code=None):
         noise = self.noise(params, key, n)
+        if code is not None:  # the code's value chosen (one-hot, (n, code_classes))
+            noise = noise.at[:, -code.shape[-1] :].set(code)
         return self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
 
     def logits(self, params, x, labels=None):
@@ -199,7 +290,9 @@ class GAN(GenerativeModel):
     def pack_logits(self, params, x, labels=None):
         """D's logits for x (n, features) grouped into n // pack packs (conditional: pack 1)."""
         n = x.shape[0] // self.pack * self.pack
-        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1), *self.with_labels(labels)).reshape(-1)
+        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1), *self.with_labels(labels)).reshape(
+            -1
+        )
 
     def _d_step(self, state, real, live, key):
         x_real, labels = self.split(real)
@@ -241,19 +334,26 @@ class GAN(GenerativeModel):
         noise = self.noise(state["params"], k_gen, batch)
         _, labels = self.split(data[rows])  # the generator makes the batch's classes
 
+        nets = self.optimizers["generator"][1]  # G, and Q with a code
+
         def g_loss_fn(tvs):
-            params = {
-                **state["params"],
-                "generator": {"tv": tvs["generator"], "ntv": state["params"]["generator"]["ntv"]},
-            }
+            params = {**state["params"], **{k: {"tv": tvs[k], "ntv": state["params"][k]["ntv"]} for k in nets}}
             with self.training_mode() as ntv:  # G's statistics move; D's were updated in its own step
                 fake = self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
-                loss = generator_loss(self.pack_logits(params, fake, labels))
-            return loss, {k: v for k, v in ntv.items() if k == "generator"}
+                g_loss = generator_loss(self.pack_logits(params, fake, labels))
+                code_loss = self.code_loss(params, noise, fake)
+            return g_loss + self.info_weight * code_loss, (
+                {k: v for k, v in ntv.items() if k in nets},
+                g_loss,
+                code_loss,
+            )
 
-        (g_loss, ntv), grads = jax.value_and_grad(g_loss_fn, has_aux=True)({"generator": state["params"]["generator"]["tv"]})
+        (_, (ntv, g_loss, code_loss)), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            {k: state["params"][k]["tv"] for k in nets}
+        )
         state = self.apply_gradients(state, "generator", grads, live["learning_rate"])
-        return self.with_ntv(state, ntv), {"d_loss": d_loss, "g_loss": g_loss}
+        out = {"d_loss": d_loss, "g_loss": g_loss}
+        return self.with_ntv(state, ntv), {**out, "code_loss": code_loss} if "code_loss" in self.metric_names else out
 
     def eval_batch(self, params, x, live, key):
         return {}
