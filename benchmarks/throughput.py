@@ -44,7 +44,7 @@ def nbgen_rate(kind: str, epochs: int) -> float:
     """nbgen's samples/s, as users run it: each epoch ends with the validation pass."""
     hp = dict(hidden=HIDDEN, batch_size=BATCH, learning_rate=LR, seed=0)
     if kind == "gan":
-        hp.update(noise_dim=16, d_steps=1)
+        hp.update(noise_dim=16, d_steps=1, code_classes=0)  # the references' plain Gaussian noise, no Q
     else:
         hp.setdefault("latent_dim", 2)
     if kind == "vae":

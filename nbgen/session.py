@@ -80,6 +80,7 @@ class Session:
 
     def __init__(self, model: Any = "vae", data: Any = "digits", **hyperparameters: Any):
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
+        self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()  # no run in flight
@@ -101,6 +102,7 @@ class Session:
 
         keras.utils.set_random_seed(self._hp["seed"])
         self._model = self._spec.bind(self.dataset, self._hp)
+        self._built_hp = dict(self._hp)
         placed = getattr(getattr(self, "engine", None), "device", None)  # a sweep's run keeps its device
         self.engine = Engine(self._model, self.dataset, self._hp)
         if placed is not None:
@@ -326,6 +328,7 @@ class Session:
                     f"Use session.reset({name}=...) to rebuild (history starts afresh)."
                 )
         changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
+        self._chosen |= set(changes)
         self.engine.request(changes)
         if not self.running:
             self.engine.apply_pending(epoch_boundary=True)
@@ -333,7 +336,9 @@ class Session:
     def reset(self, **hyperparameters: Any) -> None:
         """Rebuild the networks from scratch, optionally with new hyperparameters.
 
-        Training is stopped first; history, steps and timeline start afresh.
+        Training is stopped first; history, steps and timeline start afresh. When a structural
+        value changes, the values still at their default take the new model's defaults (as in
+        a new ``Session``); the ones you chose stay.
         """
         changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
         if self.running:
@@ -345,9 +350,16 @@ class Session:
                 hp["learning_rate"] = lr_changes[-1]["old"]  # a rebuilt model starts at the rate before it
             hp.update(changes)
             if any(k in _config.STRUCTURAL for k in changes):  # the checks and defaults of a new model
-                given = {k: v for k, v in hp.items() if k in self._spec.accepts}
-                hp = self._spec.resolve(self.dataset, given)
+                # a value still at its default follows the new model's default, as in a new
+                # Session (a conditional GAN drops the code, a conditional VAE the mixture prior)
+                chosen = {
+                    k: v
+                    for k, v in hp.items()
+                    if k in self._spec.accepts and (k in self._chosen or k in changes or v != self._built_hp.get(k))
+                }
+                hp = self._spec.resolve(self.dataset, chosen)
             self._spec.check_hyperparameters(hp)
+            self._chosen |= set(changes)
             self._hp = hp
             self._error = None
             self._status = "idle"
@@ -365,6 +377,7 @@ class Session:
             self.stop()
         with self.lock:
             self._spec, self._data_spec, self.dataset, self._hp = resolved
+            self._chosen = set(hyperparameters)
             self._error, self._status, self._sample_calls = None, "idle", 0
             self._build()
         self._emit({"type": "reset", "step": 0})

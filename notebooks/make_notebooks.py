@@ -241,11 +241,29 @@ grid_gan = nbgen.train("gan", "grid", seed=0, epochs=75)
 m = grid_gan.evaluate()
 print(f"grid: {m['modes']}/25 modes ({m['balanced_modes']} balanced), {m['hq_fraction']:.1%} high quality")
 """),
-        md("## Digits"),
+        md("""
+## Digits, and a code that finds the classes
+
+On images nbgen's GAN makes the last 10 of its 32 noise inputs a categorical code (InfoGAN,
+Chen et al., 2016; `code_classes=10`): a small network Q learns, with the generator, to tell
+from a sample which of the 10 values made it. To keep Q right the generator must make 10
+distinguishable kinds of samples, which turns blends between digits into digits, and each
+value tends to one digit although no label was given. `code_purity` is the share of each
+value's samples in their most common class, averaged over the values (1.0: one digit per value).
+"""),
         code("""
 digits = nbgen.train("gan", "digits", seed=0, epochs=100)
 c = digits.evaluate()
 print(f"digit classes in 2,500 samples: {c['classes']}/10 ({c['balanced_classes']} balanced)")
+print(f"classifier's mean top probability {c['confidence']:.2f}, code purity {c['code_purity']:.2f}")
+"""),
+        md("One row per value of the code, `digits.sample(8, code=value)`:"),
+        code("""
+import numpy as np
+import plotly.express as px
+
+rows = [np.concatenate(list(digits.sample(8, seed=0, code=value)), 1) for value in range(10)]
+px.imshow(np.concatenate(rows, 0), color_continuous_scale="gray_r", height=520).update_layout(coloraxis_showscale=False)
 """),
     ],
     "05_your_own_data.ipynb": [

@@ -86,3 +86,22 @@ def test_your_own_generator_keeps_gaussian_noise_unless_you_ask_for_a_code():
     s = nbgen.train(nbgen.GAN(*nets(), code_classes=8), "digits", epochs=1, progress=False)
     assert (s.hyperparameters["noise_dim"], s.hyperparameters["code_classes"]) == (24, 8)
     assert s.sample(3, seed=0, code=7).shape == (3, 8, 8)
+
+
+def test_reset_to_conditional_drops_the_code_that_was_only_a_default():
+    """reset() gives values left at their default the new model's default, as a new Session
+    would: a conditional GAN has no code, a conditional VAE the N(0, I) prior; chosen values stay."""
+    s = nbgen.Session("gan", "digits", learning_rate=3e-4)
+    s.reset(conditional=True)
+    hp = s.hyperparameters
+    assert (hp["conditional"], hp["code_classes"], hp["learning_rate"]) == (True, 0, 3e-4)
+    s.reset(conditional=False)
+    assert s.hyperparameters["code_classes"] == 10
+    v = nbgen.Session("vae", "digits")
+    v.reset(conditional=True)
+    assert v.hyperparameters["prior_components"] == 0
+    with pytest.raises(ValueError, match=r"code_classes must be 0 for a conditional GAN"):
+        s.reset(conditional=True, code_classes=10)  # asked for both: refused, the session unchanged
+    assert s.hyperparameters["conditional"] is False
+    s.reset(conditional=True)  # the refused reset did not make code_classes a choice
+    assert s.hyperparameters["code_classes"] == 0
