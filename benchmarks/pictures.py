@@ -5,7 +5,8 @@
 
 Each picture is 8 x 8 samples (seed 0) of a model trained with its defaults
 (``nbgen.train(model, "mnist5k")``); the script prints the quality metrics of the same
-sessions (benchmarks/quality.py has the full protocol).
+sessions (benchmarks/quality.py has the full protocol). The GAN also gets
+docs/mnist5k_gan_codes.png: one row of 8 samples per value of its InfoGAN code.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import numpy as np
 
 import nbgen
 from nbgen.ui.plots import png_data_uri, tile
@@ -37,6 +40,11 @@ def main() -> None:
         path = os.path.join(DOCS, f"mnist5k_{model}.png")
         with open(path, "wb") as f:
             f.write(base64.b64decode(uri.split(",", 1)[1]))
+        if "code" in s.generative_model.sample_keywords:
+            codes = [s.sample(8, seed=0, code=c) for c in range(s.hyperparameters["code_classes"])]
+            uri = png_data_uri(tile(np.concatenate(codes), 8), 0, 255)
+            with open(os.path.join(DOCS, f"mnist5k_{model}_codes.png"), "wb") as f:
+                f.write(base64.b64decode(uri.split(",", 1)[1]))
         shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items() if k != "k"}
         print(f"{model} {hp or 'defaults'}: {wall:.0f} s, {shown} -> {os.path.relpath(path)}", flush=True)
 

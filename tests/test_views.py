@@ -230,6 +230,23 @@ def test_image_panels_hold_reconstructions_samples_and_decoded_clicks(vae_digits
     assert np.allclose(vae_digits.decode(z[None])[0], out, atol=1e-5)
 
 
+def test_a_gan_with_a_code_draws_one_row_of_samples_per_code_value():
+    s = nbgen.Session("gan", "digits", epochs=1)  # code_classes=10 by default on images
+    try:
+        fig = SessionFigure(s)
+        fig.draw()
+        assert fig.images["samples"].shape == (10 * 9 - 1, 4 * 9 - 1)  # 10 rows of 4
+        drawn = s.sample(40, seed=12345, code=np.repeat(np.arange(10), 4))  # the second row: code value 1
+        assert np.corrcoef(fig.images["samples"][9:17, :8].ravel(), drawn[4].ravel())[0, 1] > 0.999
+        assert [t.name for t in fig.widget.data if t.name in ("d_loss", "g_loss", "code_loss")] == [
+            "d_loss",
+            "g_loss",
+            "code_loss",
+        ]
+    finally:
+        s.close()
+
+
 def test_gan_on_ring_draws_a_decision_surface():
     s = nbgen.Session("gan", "ring", epochs=1)
     try:

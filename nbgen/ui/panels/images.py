@@ -72,7 +72,8 @@ class ReconstructionsPanel(ImagePanel):
 
 
 class SamplesPanel(ImagePanel):
-    """A square grid of samples from fixed noise; for a conditional model, one row per class."""
+    """A square grid of samples from fixed noise; for a conditional model one row per class, for
+    a GAN with a categorical code one row per code value."""
 
     name = "samples"
     title = "Samples"
@@ -85,6 +86,9 @@ class SamplesPanel(ImagePanel):
             k = model.n_classes
             labels = np.repeat(np.arange(k), N_SAMPLES_SIDE)
             images = session.sample(len(labels), seed=SAMPLE_SEED, label=labels)
+        elif "code" in model.sample_keywords:  # a GAN's InfoGAN code: one row per value
+            codes = np.repeat(np.arange(session.hyperparameters["code_classes"]), N_SAMPLES_SIDE)
+            images = session.sample(len(codes), seed=SAMPLE_SEED, code=codes)
         else:
             images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
         self.show(figure, tile(images, N_SAMPLES_SIDE))
