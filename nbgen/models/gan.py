@@ -13,7 +13,7 @@ With ``code_classes = C > 0`` (the default for unconditional images) the last C 
 a one-hot categorical code drawn uniformly, and a small network Q, trained with G, reads the code
 back from the sample (InfoGAN, Chen et al., 2016). G's loss adds ``info_weight`` times Q's
 cross-entropy (reported as ``code_loss``), so G must make C distinguishable kinds of samples:
-on mnist5k that turns blends between digits into digits (benchmarks/sharpness.py infogan).
+on mnist5k that turns blends between digits into digits (benchmarks/defaults.py --only gan-code).
 """
 
 from __future__ import annotations
