@@ -1,6 +1,6 @@
 """Why some defaults are what they are: each choice against the alternative, same seed.
 
-Run:  python benchmarks/defaults.py                 (every study, 10 training runs per seed)
+Run:  python benchmarks/defaults.py                 (every study)
       python benchmarks/defaults.py --only ae-decay  (one: ae-decay, ae-activation, vae-prior, vae-epochs,
                                                      gan-code, gan-anneal, gan-grid)
       python benchmarks/defaults.py --seeds 0 1 2    (seeds for each row)
