@@ -136,8 +136,9 @@ def test_cli_header_names_data_settings_and_columns(tmp_path):
         "data: 64 training and 16 validation rows of shape (6, 6); integer values 0-255 divided by 255"
     )
     assert lines[2].startswith("settings: ") and "anneal=0.34" in lines[2] and "{" not in lines[2]
+    assert "code_classes=10" in lines[2]  # images: the InfoGAN code, whose loss is a column
     assert "'seconds' counts wall time" in lines[3]
-    assert lines[4].split() == ["epoch", "step", "d_loss", "g_loss", "learning_rate", "seconds"]
+    assert lines[4].split() == ["epoch", "step", "d_loss", "g_loss", "code_loss", "learning_rate", "seconds"]
 
 
 def test_cli_trains_a_conditional_diffusion_model_with_a_switch():
