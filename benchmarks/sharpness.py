@@ -4,8 +4,9 @@
 Run:  python benchmarks/sharpness.py real                 the classifier on real digits
       python benchmarks/sharpness.py temperature [seed]   GAN noise and VAE prior scaled by
                                                           0.5-1 at sampling (truncation)
-      python benchmarks/sharpness.py ema [seed]           the GAN with an exponential moving
-                                                          average of G's weights (decay 0.999)
+      python benchmarks/sharpness.py ema [seed ...] [--no-plain]   the GAN with an exponential
+                                                          moving average of G's weights (decay
+                                                          0.999), and without (unless --no-plain)
       python benchmarks/sharpness.py gan '{"r1_gamma": 0.5}' '{"epochs": 480}' ...
                                                           GAN settings: class settings
                                                           (r1_gamma, d_lr_mult) or hyperparameters
@@ -83,16 +84,16 @@ class EmaGAN(GAN):
         g = self.networks["generator"]
         copy = keras.models.clone_model(g)
         copy.set_weights(g.get_weights())
-        return {"generator_ema": copy}
+        return {**super().extra_networks(dataset), "generator_ema": copy}
 
-    def sample(self, params, key, n, labels=None):
-        import jax
-
-        noise = jax.random.normal(key, (n, self.hp["noise_dim"]))
+    def sample(self, params, key, n, labels=None, code=None):
+        noise = self.noise(params, key, n)  # with the InfoGAN code if any
+        if code is not None:
+            noise = noise.at[:, -code.shape[-1] :].set(code)
         return self.rows(self.call(params, "generator_ema", noise, *self.with_labels(labels)))
 
     def _d_step(self, state, real, live, key):  # D trains against the current generator
-        self.sample = lambda p, k, n, labels=None: GAN.sample(self, p, k, n, labels)
+        self.sample = lambda p, k, n, labels=None, code=None: GAN.sample(self, p, k, n, labels, code)
         try:
             return super()._d_step(state, real, live, key)
         finally:
@@ -111,14 +112,17 @@ class EmaGAN(GAN):
 
 
 def ema(args):
-    seed = int(args[0]) if args else 0
-    for label, model in (("plain", GAN()), ("EMA 0.999", EmaGAN())):
-        s, wall = trained(model, seed)
-        m = s.evaluate()  # 2,500 samples (EmaGAN: from the averaged generator)
-        print(
-            f"gan seed {seed}, {label}: confidence {m['confidence']:.3f}, {m['classes_5pct']}/10 classes, {wall:.0f} s",
-            flush=True,
-        )
+    seeds = [int(a) for a in args if a != "--no-plain"] or [0]
+    for seed in seeds:
+        runs = (("EMA 0.999", EmaGAN()),) if "--no-plain" in args else (("plain", GAN()), ("EMA 0.999", EmaGAN()))
+        for label, model in runs:
+            s, wall = trained(model, seed)
+            m = s.evaluate()  # 2,500 samples (EmaGAN: from the averaged generator)
+            print(
+                f"gan seed {seed}, {label}: confidence {m['confidence']:.4f}, {m['classes_5pct']}/10 classes, "
+                f"{wall:.0f} s",
+                flush=True,
+            )
 
 
 def settings(model_cls, args, **fixed):
