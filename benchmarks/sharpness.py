@@ -87,9 +87,7 @@ class EmaGAN(GAN):
         return {**super().extra_networks(dataset), "generator_ema": copy}
 
     def sample(self, params, key, n, labels=None, code=None):
-        noise = self.noise(params, key, n)  # with the InfoGAN code if any
-        if code is not None:
-            noise = noise.at[:, -code.shape[-1] :].set(code)
+        noise = self.noise(params, key, n, code)  # with the InfoGAN code if any
         return self.rows(self.call(params, "generator_ema", noise, *self.with_labels(labels)))
 
     def _d_step(self, state, real, live, key):  # D trains against the current generator

@@ -126,8 +126,8 @@ def class_coverage(samples: np.ndarray, data: str = "digits") -> dict[str, Any]:
 def code_purity(session: Session, per_value: int = 250, seed: int = 0) -> float:
     """How far a GAN's categorical code (``code_classes``) picks the class, unsupervised: for each
     code value, the share of ``per_value`` samples in their most common class (the data's
-    classifier), averaged over the values. 1.0: each value draws one class; about 0.1-0.2 on
-    digits: the code is unrelated to the class."""
+    classifier), averaged over the values. 1.0: each value draws one class (also when the
+    generator collapsed to one class: read it beside ``classes_5pct``, as ``evaluate()`` reports both)."""
     ds = session.dataset
     shares = []
     for c in range(session.hyperparameters["code_classes"]):

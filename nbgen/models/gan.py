@@ -101,11 +101,23 @@ class GAN(GenerativeModel):
 
     def defaults(self, dataset, given):
         mixture = dataset.name in ("ring", "grid", "moons") or dataset.features <= 3
+        noise_dim = 4 if mixture else 32
+        # unconditional images: 10 of the noise inputs are an InfoGAN code (seeds 0-4, the
+        # classifier's mean top probability on samples: mnist5k 0.894-0.908 against 0.868-0.881
+        # without, digits 0.905-0.914 against 0.897-0.900; defaults.py --only gan-code). Not for
+        # your own generator (its noise stays Gaussian unless you ask) nor with fewer than 20
+        # noise inputs (at least half stay Gaussian)
+        code = (
+            dataset.is_image
+            and not given.get("conditional", False)
+            and not self.user_networks
+            and given.get("noise_dim", noise_dim) >= 20
+        )
         return {
             # 2-D mixtures: a small noise and narrow, cheap networks trained for many
             # steps give sharp modes (grid: 35-55% -> 90-93% HQ, benchmarks/quality.py;
             # each change alone: benchmarks/defaults.py)
-            "noise_dim": 4 if mixture else 32,
+            "noise_dim": noise_dim,
             "hidden": (128, 128, 128) if mixture else (256, 256),
             # other data: a 5x higher rate and about 11,000 steps (350 epochs of mnist5k) took
             # mnist5k from 7/10 classes and mean top probability 0.67 to 10/10 and 0.87-0.89
@@ -118,21 +130,8 @@ class GAN(GenerativeModel):
             "anneal": 1 / 3 if mixture else 0.0,
             "d_steps": 1,
             "conditional": False,
-            # unconditional images: 10 of the noise inputs are an InfoGAN code (seeds 0-4, the
-            # classifier's mean top probability on samples: mnist5k 0.894-0.908 against 0.868-0.881
-            # without, digits 0.905-0.914 against 0.897-0.900; defaults.py --only gan-code). Not for
-            # your own generator (its noise stays Gaussian unless you ask) nor with fewer than 20
-            # noise inputs (at least half stay Gaussian)
-            "code_classes": 10 if self._code_by_default(dataset, given) else 0,
+            "code_classes": 10 if code else 0,
         }
-
-    def _code_by_default(self, dataset, given) -> bool:
-        return (
-            dataset.is_image
-            and not given.get("conditional", False)
-            and not self.user_networks
-            and given.get("noise_dim", 32) >= 20
-        )
 
     def check_hyperparameters(self, hp):
         if hp.get("batch_size") == 1:
@@ -234,14 +233,16 @@ class GAN(GenerativeModel):
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
 
-    def noise(self, params, key, n):
+    def noise(self, params, key, n, code=None):
         """The generator's input noise for ``n`` samples (training and sampling draw the same):
-        Gaussian, its last ``code_classes`` inputs a uniformly drawn one-hot code if any."""
+        Gaussian, its last ``code_classes`` inputs a one-hot code if any, drawn uniformly or the
+        given ``code`` (one-hot, ``(n, code_classes)``)."""
         c = self.hp.get("code_classes", 0)
         if not c:
             return jax.random.normal(key, (n, self.hp["noise_dim"]))
         pick, gauss = jax.random.split(key)
-        code = jax.nn.one_hot(jax.random.randint(pick, (n,), 0, c), c)
+        if code is None:
+            code = jax.nn.one_hot(jax.random.randint(pick, (n,), 0, c), c)
         return jnp.concatenate([jax.random.normal(gauss, (n, self.hp["noise_dim"] - c)), code], -1)
 
     def code_loss(self, params, noise, fake):
@@ -278,9 +279,7 @@ class GAN(GenerativeModel):
         return out
 
     def sample(self, params, key, n, labels=None, code=None):
-        noise = self.noise(params, key, n)
-        if code is not None:  # the code's value chosen (one-hot, (n, code_classes))
-            noise = noise.at[:, -code.shape[-1] :].set(code)
+        noise = self.noise(params, key, n, code)
         return self.rows(self.call(params, "generator", noise, *self.with_labels(labels)))
 
     def logits(self, params, x, labels=None):
@@ -291,9 +290,8 @@ class GAN(GenerativeModel):
     def pack_logits(self, params, x, labels=None):
         """D's logits for x (n, features) grouped into n // pack packs (conditional: pack 1)."""
         n = x.shape[0] // self.pack * self.pack
-        return self.call(params, "discriminator", x[:n].reshape(n // self.pack, -1), *self.with_labels(labels)).reshape(
-            -1
-        )
+        packs = x[:n].reshape(n // self.pack, -1)
+        return self.call(params, "discriminator", packs, *self.with_labels(labels)).reshape(-1)
 
     def _d_step(self, state, real, live, key):
         x_real, labels = self.split(real)
