@@ -83,6 +83,33 @@ def test_import_works_when_keras_json_names_tensorflow(tmp_path):
     assert out.stdout.strip() == "jax"
 
 
+@pytest.mark.parametrize("keras_json", [None, "tensorflow"])
+def test_after_nbgen_ran_once_a_kernel_that_imports_keras_first_works(tmp_path, keras_json):
+    """A fresh machine, without and with the keras.json that Keras's first import writes
+    (naming TensorFlow, which is not installed): once nbgen has been imported, a later
+    process (the next kernel) may import keras before nbgen."""
+    env = {"HOME": str(tmp_path)}
+    if keras_json:
+        (tmp_path / ".keras").mkdir()
+        (tmp_path / ".keras" / "keras.json").write_text(json.dumps({"backend": keras_json, "floatx": "float32"}))
+    first = run(["-c", "import nbgen, keras; print(keras.backend.backend())"], env=env)
+    assert first.returncode == 0, first.stderr
+    settings = json.loads((tmp_path / ".keras" / "keras.json").read_text())
+    assert settings["backend"] == "jax" and settings["floatx"] == "float32"
+    later = run(["-c", "import keras\nimport nbgen\nprint(keras.backend.backend())"], env=env)
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.strip() == "jax"
+
+
+def test_a_keras_json_naming_an_installed_backend_is_left_alone(tmp_path):
+    (tmp_path / ".keras").mkdir()
+    (tmp_path / ".keras" / "keras.json").write_text(json.dumps({"backend": "numpy"}))
+    out = run(["-c", "import nbgen, keras; print(keras.backend.backend())"], env={"HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "jax"  # this process: nbgen's choice
+    assert json.loads((tmp_path / ".keras" / "keras.json").read_text())["backend"] == "numpy"  # the user's stands
+
+
 def test_keras_imported_with_another_backend_is_a_clear_error():
     code = "import keras\ntry:\n    import nbgen\nexcept Exception as e:\n    print(type(e).__name__, e)"
     out = run(["-c", code], env={"KERAS_BACKEND": "numpy"})
