@@ -28,6 +28,7 @@ _LAZY = {
     "VAE": (".models", "VAE"),
     "GAN": (".models", "GAN"),
     "Diffusion": (".models", "Diffusion"),
+    "KerasModel": (".models", "KerasModel"),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
     "load": (".session", "load"),
@@ -67,6 +68,7 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
 __all__ = [
     "Diffusion",
     "GAN",
+    "KerasModel",
     "VAE",
     "Autoencoder",
     "BackendError",

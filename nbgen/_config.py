@@ -299,21 +299,27 @@ def _float(
     return value
 
 
-def validate_value(name: str, value: Any, n_train: int | None = None) -> Any:
-    """Check one hyperparameter; return it in canonical form or raise."""
-    if name not in TABLE:
-        raise TypeError(f"unknown hyperparameter {name!r}; nbgen knows {', '.join(TABLE)}")
-    v = TABLE[name].validate(value)
+def validate_value(name: str, value: Any, n_train: int | None = None, row: HParam | None = None) -> Any:
+    """Check one hyperparameter (against ``row``, default the table's); return it in canonical form or raise."""
+    if row is None:
+        if name not in TABLE:
+            raise TypeError(f"unknown hyperparameter {name!r}; nbgen knows {', '.join(TABLE)}")
+        row = TABLE[name]
+    v = row.validate(value)
     if name == "batch_size" and n_train is not None and v > n_train:
         raise ValueError(f"batch_size={v} is larger than the {n_train} training rows: use at most {n_train}")
     return v
 
 
-def validate(accepts: tuple[str, ...], model: str, hp: dict[str, Any], n_train: int | None = None) -> dict[str, Any]:
-    """Validate hyperparameters for a model that takes ``accepts``; unknown names raise TypeError."""
+def validate(
+    accepts: tuple[str, ...] | dict[str, HParam], model: str, hp: dict[str, Any], n_train: int | None = None
+) -> dict[str, Any]:
+    """Validate hyperparameters for a model that takes ``accepts`` (names of this table's rows, or a
+    model's own rows: ``GenerativeModel.table``); unknown names raise TypeError."""
+    rows = accepts if isinstance(accepts, dict) else {n: TABLE[n] for n in accepts}
     out = {}
     for name, value in hp.items():
-        if name not in accepts:
-            raise TypeError(f"{name!r} is not a hyperparameter of the {model} model; it accepts {', '.join(accepts)}")
-        out[name] = validate_value(name, value, n_train)
+        if name not in rows:
+            raise TypeError(f"{name!r} is not a hyperparameter of the {model} model; it accepts {', '.join(rows)}")
+        out[name] = validate_value(name, value, n_train, rows[name])
     return out

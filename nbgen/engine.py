@@ -38,7 +38,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _config
 from ._settings import config
 from .data import Dataset
 from .events import Event
@@ -221,7 +220,8 @@ class Engine:
         # replay: timeline records to re-apply at their steps, and each epoch's end step
         self.schedule: list[dict[str, Any]] = []
         self.planned_epoch_ends: list[int] | None = None
-        self.live = {name: hp[name] for name in _config.LIVE if name in hp}
+        self._live_rows = {n: model.table[n] for n in model.live_names}
+        self.live = {name: hp[name] for name in self._live_rows if name in hp}
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
         self._data = (
@@ -394,12 +394,11 @@ class Engine:
         self._record_change("learning_rate", old, old / 10, "anneal")
 
     def live_arrays(self) -> dict[str, Any]:
-        out = {"learning_rate": np.float32(self.live["learning_rate"])}
-        if "beta" in self.live:
-            out["beta"] = np.float32(self.live["beta"])
-        if "d_steps" in self.live:
-            out["d_steps"] = np.int32(self.live["d_steps"])
-        return out
+        """The live values as the step's inputs (arrays, so that a change never recompiles)."""
+        return {
+            name: (np.int32 if self._live_rows[name].type == "int" else np.float32)(value)
+            for name, value in self.live.items()
+        }
 
     # -- control ---------------------------------------------------------------
     def pause(self) -> None:
@@ -431,6 +430,20 @@ class Engine:
                 import traceback
 
                 traceback.print_exc()
+
+    def _live_text(self) -> str:
+        if "learning_rate" not in self.live:
+            return ""
+        return f" with learning_rate={self.live['learning_rate']:g}"
+
+    def _divergence_hint(self) -> str:
+        if "learning_rate" not in self.live:
+            return "Try a lower learning rate."
+        return (
+            f"Try a lower learning_rate (for example {self.live['learning_rate'] / 10:g})"
+            + (" or a smaller beta" if "beta" in self.live else "")
+            + "."
+        )
 
     def _data_scale_hint(self) -> str:
         """A sentence on the data's scale when it may be why the loss blew up."""
@@ -589,12 +602,9 @@ class Engine:
             self._record_epoch(first.sums, first.done)
             raise TrainingDiverged(
                 f"training diverged at step {self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
-                f"{', '.join(bad)} became NaN or infinite with learning_rate="
-                f"{self.live['learning_rate']:g}. The weights were rolled back to step {self.step}, the last "
-                "finite state, and the history is kept. Try a lower learning_rate (for example "
-                f"{self.live['learning_rate'] / 10:g})"
-                + (" or a smaller beta" if "beta" in self.live else "")
-                + "."
+                f"{', '.join(bad)} became NaN or infinite{self._live_text()}. The weights were rolled back to step "
+                f"{self.step}, the last finite state, and the history is kept. "
+                + self._divergence_hint()
                 + self._data_scale_hint()
             )
         self.state = new_state
@@ -646,7 +656,8 @@ class Engine:
             return
         entry = {m: s / done for m, s in sums.items()}
         entry.update(self.validation_metrics() if val is None else val)
-        entry["learning_rate"] = float(self.live["learning_rate"])
+        if "learning_rate" in self.live:
+            entry["learning_rate"] = float(self.live["learning_rate"])
         for name, value in entry.items():
             self.history.setdefault(name, []).append(float(value))
         self.epoch += 1

@@ -327,7 +327,7 @@ class Session:
                     f"{name} is structural: it shapes the networks and cannot change on a built model. "
                     f"Use session.reset({name}=...) to rebuild (history starts afresh)."
                 )
-        changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
+        changes = _config.validate(self._model.table, self.kind, hyperparameters, len(self.dataset.x_train))
         self._chosen |= set(changes)
         self.engine.request(changes)
         if not self.running:
@@ -340,7 +340,7 @@ class Session:
         value changes, the values still at their default take the new model's defaults (as in
         a new ``Session``); the ones you chose stay.
         """
-        changes = _config.validate(self._model.accepts, self.kind, hyperparameters, len(self.dataset.x_train))
+        changes = _config.validate(self._model.table, self.kind, hyperparameters, len(self.dataset.x_train))
         if self.running:
             self.stop()
         with self.lock:
@@ -773,7 +773,9 @@ def load(path: str | os.PathLike) -> Session:
     else:
         data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
     model = config.pop("model")
-    if network_blobs:
+    if network_blobs and model == _models.KerasModel.name:  # your compiled model, with its compile config
+        model = _models.KerasModel(_load_networks(path, network_blobs, compile=True)["model"])
+    elif network_blobs:
         model = _models.resolve(model)
         model = type(model)(**_load_networks(path, network_blobs))
     session = Session(model, data, **config)
@@ -799,7 +801,7 @@ def load(path: str | os.PathLike) -> Session:
     return session
 
 
-def _load_networks(path: str, blobs: dict[str, bytes]) -> dict[str, Any]:
+def _load_networks(path: str, blobs: dict[str, bytes], compile: bool = False) -> dict[str, Any]:
     """Networks from a session file, through Keras's safe mode (no code from files)."""
     import tempfile
 
@@ -812,7 +814,7 @@ def _load_networks(path: str, blobs: dict[str, bytes]) -> dict[str, Any]:
             with open(f, "wb") as fh:
                 fh.write(blob)
             try:
-                nets[role] = keras.saving.load_model(f, compile=False, safe_mode=True)
+                nets[role] = keras.saving.load_model(f, compile=compile, safe_mode=True)
             except Exception as exc:
                 raise ValueError(
                     f"path={path!r}: the {role} network could not be rebuilt from its Keras file "

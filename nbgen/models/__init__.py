@@ -13,6 +13,7 @@ from .autoencoder import Autoencoder
 from .base import GenerativeModel, NetworkError, Networks
 from .diffusion import Diffusion
 from .gan import GAN
+from .keras_model import KerasModel, KerasModelError
 from .vae import VAE
 
 REGISTRY: dict[str, type[GenerativeModel]] = {}
@@ -37,12 +38,16 @@ def resolve(model: Any) -> GenerativeModel:
     """A model object from a name (``"vae"``, ``"ae"``...) or a model object (returned as is)."""
     if isinstance(model, GenerativeModel):
         return model
+    import keras
+
+    if isinstance(model, keras.Model):  # your compiled model, trained as Keras trains it
+        return KerasModel(model)
     if isinstance(model, type) and issubclass(model, GenerativeModel):
         return model()
     choices = ", ".join(names())
     if not isinstance(model, str):
         raise TypeError(
-            f"model must be a model name ({choices}, or 'ae') or a model object such as "
+            f"model must be a model name ({choices}, or 'ae'), a compiled keras.Model, or a model object such as "
             f"nbgen.VAE(encoder, decoder), got {type(model).__name__} {model!r}"
         )
     key = model.lower()
@@ -58,6 +63,8 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "GenerativeModel",
+    "KerasModel",
+    "KerasModelError",
     "NetworkError",
     "Networks",
     "register",

@@ -197,7 +197,7 @@ class GenerativeModel:
                     f"{', '.join(given)} cannot be given together with your own networks: the networks fix "
                     f"{'them' if len(given) > 1 else 'it'} (nbgen reads {', '.join(self.fixed_by_networks)} from them)"
                 )
-        self.hp: dict[str, Any] = _config.validate(self.accepts, self.name, kwargs)
+        self.hp: dict[str, Any] = _config.validate(self.table, self.name, kwargs)
         self._initial: dict[str, list[np.ndarray]] = {}
         self.networks: dict[str, keras.Model] = {}
         self.optimizers: dict[str, tuple[keras.optimizers.Optimizer, list[str]]] = {}
@@ -212,6 +212,17 @@ class GenerativeModel:
         if self.user_networks:
             return tuple(n for n in own if n not in self.fixed_by_networks)
         return own
+
+    @property
+    def table(self) -> dict[str, _config.HParam]:
+        """The rows of the hyperparameter table this model takes (a model may add rows of its
+        own: the live controls of a Keras model, ``nbgen.models.keras_model``)."""
+        return {n: _config.TABLE[n] for n in self.accepts}
+
+    @property
+    def live_names(self) -> tuple[str, ...]:
+        """The live hyperparameters of this model: step inputs that change without recompiling."""
+        return tuple(n for n, row in self.table.items() if row.kind == "live")
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -362,7 +373,7 @@ class GenerativeModel:
     def resolve(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
         """All hyperparameters for ``dataset``: defaults, this object's own, then ``given``."""
         n_train = len(dataset.x_train)
-        own = _config.validate(self.accepts, self.name, {**self.hp, **given}, n_train)
+        own = _config.validate(self.table, self.name, {**self.hp, **given}, n_train)
         probe = copy.copy(self)  # this model as the user asked for it, on this data
         probe.hp, probe.dataset = own, dataset
         probe.check_labels(dataset)
@@ -370,8 +381,8 @@ class GenerativeModel:
         # defaults that suit the networks (the AE's schedule depends on its latent size)
         defaults = {**_config.common_defaults(), **probe.defaults(dataset, {**own, **fixed})}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
+        defaults = {k: v for k, v in defaults.items() if k in self.accepts}  # (a Keras model takes fewer)
         if self.user_networks:
-            defaults = {k: v for k, v in defaults.items() if k not in self.fixed_by_networks}
             defaults.update(fixed)
         hp = {**defaults, **own}
         self.check_hyperparameters(hp)

@@ -1,0 +1,362 @@
+"""Your own compiled ``keras.Model``, trained by nbgen's engine the way Keras trains it.
+
+``nbgen.train(model, data)`` (and ``show``, ``Session``, ``sweep``, ``replay``...) takes any
+compiled ``keras.Model`` where a model name goes. Its training is Keras's own: nbgen calls
+the model's JAX ``train_step(state, data)`` (Keras's default, which runs the compiled loss
+and metrics or an overridden ``compute_loss``; or your own JAX-style override, as Keras's
+guide "Customizing what happens in fit() with JAX" writes it) inside the engine's compiled
+dispatches, so pause, stop, divergence rollback, events, timeline and exact replay hold as
+for nbgen's own models.
+
+What nbgen adds, read off the model:
+
+- live controls: the learning rate of ``model.optimizer`` (``learning_rate``, when it is a
+  number rather than a schedule) and every scalar non-trainable ``keras.Variable`` that is an
+  attribute of the model (``self.beta = keras.Variable(1.0, trainable=False)``), under its
+  attribute name. A change is written into the step's state (the optimizer's learning-rate
+  variable, the model's variable) at the next dispatch, recorded in the timeline and replayed;
+- curves of every scalar the step returns (``loss`` and the compiled metrics), per step and per
+  epoch, and the same through Keras's ``test_step`` on the validation split (``val_loss``...)
+  when the model trains through its loss (no ``train_step`` override, or a ``test_step`` one).
+
+How it differs from ``model.fit``: the data are shuffled and cut into whole batches each epoch
+(a last partial batch is dropped, as nbgen's own models do); metrics are reset at every step and
+averaged over the epoch's steps (the same as Keras's running means for losses and accuracies,
+not for metrics such as AUC that do not average over batches); the validation pass uses the
+first 2,000 rows of the validation split. Data reach the model in the data's own units, as
+``fit`` receives them: ``x`` alone, or ``(x, y)`` with ``y`` the labels as int class ids when the
+model was compiled with a ``loss`` (or with ``labels=True``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from .. import _config
+from .base import GenerativeModel, NetworkError, State
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+
+TF_ROUTE = (
+    "On JAX, write the step the backend-agnostic way instead: override compute_loss(self, x, y, y_pred, "
+    "sample_weight, training) to return the loss (a VAE adds its KL term there) and keep Keras's train_step; or "
+    "write train_step(self, state, data) as Keras's guide 'Customizing what happens in fit() with JAX' does"
+)
+
+
+class KerasModelError(NetworkError):
+    """A Keras model that nbgen cannot train as it is (not compiled, a TensorFlow-only step...)."""
+
+
+def _scalar_variables(model: keras.Model) -> dict[str, keras.Variable]:
+    """The model's attributes that are scalar, non-trainable numeric keras.Variables."""
+    out = {}
+    for name, value in vars(model).items():
+        if name.startswith("_") or not isinstance(value, keras.Variable):
+            continue
+        if value.trainable or tuple(value.shape) != ():
+            continue
+        dtype = keras.backend.standardize_dtype(value.dtype)
+        if "float" in dtype or "int" in dtype:
+            out[name] = value
+    return out
+
+
+def _variable_row(name: str, value: float, integer: bool) -> _config.HParam:
+    """A live control for a model variable: a slider around its starting value."""
+    top = max(10.0 * abs(value), 1.0)
+    lo = 0.0 if value >= 0 else -top
+    step = 1 if integer else top / 200
+    return _config.HParam(
+        name,
+        "live",
+        "int" if integer else "float",
+        f"your model's variable {name} (keras.Variable, trainable=False)",
+        control="slider",
+        view=(lo, top, step),
+        css=f"nbgen-var-{name}",
+    )
+
+
+class KerasModel(GenerativeModel):
+    """A compiled ``keras.Model`` trained by nbgen (see this module's docstring).
+
+    Args:
+        model: a compiled ``keras.Model`` (``model.compile(optimizer, loss, metrics)``, or with
+            an overridden ``compute_loss`` or JAX ``train_step``).
+        labels: pass the data's labels as ``y`` (``(x, y)``); default: when the model was
+            compiled with a ``loss``.
+        **hyperparameters: ``batch_size``, ``epochs``, ``seed``, ``learning_rate`` and the
+            model's own variables (their starting values).
+
+    Example:
+        >>> clf = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
+        >>> clf.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        >>> s = nbgen.train(clf, "digits", epochs=5)
+        >>> s.history["val_accuracy"][-1] > 0.8
+        True
+    """
+
+    name = "keras"
+    network_names = ("model",)
+    capabilities = frozenset()
+    panels = ("loss",)
+    fixed_by_networks = ("hidden", "architecture")
+
+    def __init__(self, model: Any = None, labels: bool | None = None, **hyperparameters: Any):
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a compiled keras.Model, got {type(model).__name__} {model!r}")
+        if labels is not None and not isinstance(labels, bool):
+            raise TypeError(f"labels must be True, False or None (automatic), got {labels!r}")
+        self._check_compiled(model)
+        self._check_train_step(model)
+        self.keras = model
+        self.labels = labels
+        self.variable_names = tuple(_scalar_variables(model))
+        clash = [n for n in self.variable_names if n in _config.COMMON or n in _config.STRUCTURAL]
+        if clash:
+            raise KerasModelError(
+                f"the variable {clash[0]!r} of model {model.name!r} has the name of one of nbgen's settings "
+                f"({', '.join(_config.COMMON)}): rename the attribute to make it a live control"
+            )
+        super().__init__(model=model, **hyperparameters)
+
+    # -- what the model is ----------------------------------------------------------------------
+    @staticmethod
+    def _check_compiled(model: keras.Model) -> None:
+        if not getattr(model, "compiled", False) or model.optimizer is None:
+            raise KerasModelError(
+                f"model {model.name!r} is not compiled: call model.compile(optimizer=..., loss=..., metrics=[...]) "
+                "first (with an overridden compute_loss or train_step, model.compile(optimizer=...) is enough)"
+            )
+
+    @staticmethod
+    def _check_train_step(model: keras.Model) -> None:
+        if type(model).train_step is keras.Model.train_step:
+            return
+        try:
+            params = list(inspect.signature(model.train_step).parameters)
+        except (TypeError, ValueError):
+            return
+        if len(params) == 1:  # train_step(self, data): TensorFlow's form (tf.GradientTape)
+            raise KerasModelError(
+                f"model {model.name!r} overrides train_step(self, {params[0]}), the TensorFlow form (it runs "
+                f"tf.GradientTape), which the JAX backend cannot run. {TF_ROUTE}"
+            )
+
+    @property
+    def overrides_train_step(self) -> bool:
+        return type(self.keras).train_step is not keras.Model.train_step
+
+    @property
+    def validates(self) -> bool:
+        """Whether Keras's test_step gives meaningful validation metrics for this model."""
+        return not self.overrides_train_step or type(self.keras).test_step is not keras.Model.test_step
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return self.keras.name
+
+    def _lr_variable(self) -> keras.Variable | None:
+        lr = getattr(self.keras.optimizer, "_learning_rate", None)
+        return lr if isinstance(lr, keras.Variable) else None
+
+    @property
+    def accepts(self) -> tuple[str, ...]:
+        own = ("batch_size", "epochs", "seed", "steps_per_dispatch")
+        if self._lr_variable() is not None:
+            own = ("learning_rate", "anneal", *own)
+        return (*own, *self.variable_names)
+
+    @property
+    def table(self) -> dict[str, _config.HParam]:
+        rows = {n: _config.TABLE[n] for n in self.accepts if n not in self.variable_names}
+        for name, var in _scalar_variables(self.keras).items():
+            integer = "int" in keras.backend.standardize_dtype(var.dtype)
+            rows[name] = _variable_row(name, float(np.asarray(var.value)), integer)
+        return rows
+
+    def shows(self, name: str) -> bool:
+        return name in self.live_names
+
+    def defaults(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"batch_size": 32, "epochs": 10}  # Keras's fit: batch 32 (its epochs: 1)
+        lr = self._lr_variable()
+        if lr is not None:
+            out["learning_rate"] = float(str(np.float32(np.asarray(lr.value))))  # 0.001, not 0.0010000000474974513
+        for name, var in _scalar_variables(self.keras).items():
+            value = np.asarray(var.value)
+            out[name] = int(value) if np.issubdtype(value.dtype, np.integer) else float(str(np.float32(value)))
+        return out
+
+    def check_networks(self, dataset: Dataset) -> dict[str, Any]:
+        if dataset.streaming:
+            raise KerasModelError(
+                f"model {self.keras.name!r}: a Keras model trains on data in memory; this data set streams from "
+                "its source (load a part of it, or pass the array)"
+            )
+        return {}
+
+    # -- binding ----------------------------------------------------------------------------------
+    def _passes_labels(self, dataset: Dataset) -> bool:
+        wanted = self.labels if self.labels is not None else self.keras._compile_loss is not None
+        if wanted and not dataset.has_labels:
+            raise KerasModelError(
+                f"model {self.keras.name!r} was compiled with a loss, which compares outputs with targets, and the "
+                f"data {dataset.name!r} has no labels: pass (x, y), or write compute_loss for a model without "
+                "targets (or KerasModel(model, labels=False))"
+            )
+        return bool(wanted)
+
+    def bind(self, dataset: Dataset, hp: dict[str, Any]) -> KerasModel:
+        import copy
+
+        m = copy.copy(self)
+        m._jit_cache = {}
+        m.dataset = dataset
+        m.hp = dict(hp)
+        model = self.keras
+        m._with_y = m._passes_labels(dataset)
+        m._in_shape = tuple(int(s) for s in dataset.row_shape)
+        x0 = np.asarray(dataset.x_train[:2], np.float32).reshape((2, *m._in_shape))
+        batch = (x0, np.asarray(dataset.y_train[:2], np.int32)) if m._with_y else (x0,)
+        try:
+            model._symbolic_build(data_batch=batch)  # what fit() does first: build layers, metrics, optimizer
+        except Exception as exc:
+            raise KerasModelError(
+                f"model {model.name!r} could not be built on rows of shape {(None, *m._in_shape)} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
+            ) from exc
+        if not self._initial:  # the starting weights: every reset starts from them
+            self._initial = {
+                "model": [np.array(v.value) for v in model.variables],
+                "optimizer": [np.array(v.value) for v in model.optimizer.variables],
+            }
+        for var, val in zip(model.variables, self._initial["model"]):
+            var.assign(val)
+        for var, val in zip(model.optimizer.variables, self._initial["optimizer"]):
+            var.assign(val)
+        m.networks = {"model": model}
+        m.optimizers = {"optimizer": (model.optimizer, ["model"])}
+        m.in_shapes = {"model": m._in_shape}
+        m.more_in_shapes = {"model": ()}
+        m._training_arg = {"model": True}
+        lr = self._lr_variable()
+        m._lr_index = {"optimizer": next(i for i, v in enumerate(model.optimizer.variables) if v is lr)} if lr is not None else {}
+        ntv_ids = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+        m._variable_index = {n: ntv_ids[id(v)] for n, v in _scalar_variables(model).items()}
+        m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
+        m._check_step()
+        return m
+
+    def _check_step(self) -> None:
+        """Trace one training step (no compute): its logs name the metrics, and a step that
+        cannot train (a non-scalar loss, no loss at all) is refused before training."""
+        model = self.keras
+        state = self.init_state()
+        rows = jax.ShapeDtypeStruct((2, self.features + int(self._with_y)), jnp.float32)
+        live = {n: jnp.float32(0) for n in self.live_names}
+        try:
+            shapes = jax.eval_shape(lambda st, r: self._keras_step(st, r, live)[1], state, rows)
+        except Exception as exc:
+            text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            hint = ""
+            if "scalar" in text.lower():
+                hint = ": its loss must be a scalar (reduce it with keras.ops.mean)"
+            raise KerasModelError(
+                f"model {model.name!r}: one training step failed when traced on a batch of 2 rows "
+                f"({type(exc).__name__}: {text}){hint}. nbgen runs train_step with jax.jit: every layer and the loss "
+                "must run on the JAX backend"
+            ) from exc
+        names = [k for k, s in shapes.items() if getattr(s, "shape", None) == ()]
+        if "loss" not in names:
+            got = ", ".join(f"{k} {getattr(s, 'shape', s)}" for k, s in shapes.items()) or "nothing"
+            raise KerasModelError(
+                f"model {model.name!r}: its train_step returns {got}; nbgen needs a scalar 'loss' among its logs "
+                "(return {'loss': loss, ...} as Keras's own train_step does)"
+            )
+        self.metric_names = ("loss", *(n for n in names if n != "loss"))
+        self.val_metric_names = ()
+        if self.validates:
+            try:
+                val = jax.eval_shape(lambda p, r: self.eval_batch(p, r, live, None), state["params"], rows)
+                self.val_metric_names = tuple(k for k, s in val.items() if getattr(s, "shape", None) == ())
+            except Exception:  # a model whose test_step cannot run: no validation curves
+                self.val_metric_names = ()
+
+    # -- the step ----------------------------------------------------------------------------------
+    def _data(self, rows: jax.Array):
+        x = rows[:, : self.features].reshape((rows.shape[0], *self._in_shape))
+        if not self._with_y:
+            return x
+        return x, rows[:, self.features].astype(jnp.int32)
+
+    def _with_live(self, ntv: list, opt: list | None, live: dict) -> tuple[list, list | None]:
+        ntv = list(ntv)
+        for name, i in self._variable_index.items():
+            if name in live:
+                ntv[i] = jnp.asarray(live[name], ntv[i].dtype)
+        if opt is not None and self._lr_index and "learning_rate" in live:
+            opt = list(opt)
+            i = self._lr_index["optimizer"]
+            opt[i] = jnp.asarray(live["learning_rate"], opt[i].dtype)
+        return ntv, opt
+
+    def _keras_step(self, state: State, rows: jax.Array, live: dict):
+        p = state["params"]["model"]
+        ntv, opt = self._with_live(p["ntv"], state["opt"]["optimizer"], live)
+        metrics0 = [jnp.asarray(v) for v in self._metrics0]  # reset every step: the engine averages
+        logs, (tv, ntv, opt, _) = self.keras.train_step((list(p["tv"]), ntv, opt, metrics0), self._data(rows))
+        new = {"params": {"model": {"tv": list(tv), "ntv": list(ntv)}}, "opt": {"optimizer": list(opt)}}
+        return new, _flat(logs)
+
+    def training_rows(self, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+        """The rows in the data's own units (what fit gets), and the label as a last column."""
+        user = np.asarray(self.dataset.scaling.to_user(np.asarray(x)), np.float32)
+        if not self._with_y:
+            return user
+        return np.concatenate([user, np.asarray(y, np.float32)[:, None]], axis=1)
+
+    def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
+        new, logs = self._keras_step(state, data[rows], live)
+        return new, {k: jnp.asarray(logs[k], jnp.float32) for k in self.metric_names}
+
+    def eval_batch(self, params: dict, x: jax.Array, live: dict, key: jax.Array) -> dict:
+        p = params["model"]
+        ntv, _ = self._with_live(p["ntv"], None, live)
+        metrics0 = [jnp.asarray(v) for v in self._metrics0]
+        logs, _ = self.keras.test_step((list(p["tv"]), ntv, metrics0), self._data(x))
+        return {f"val_{k}": jnp.asarray(v, jnp.float32) for k, v in _flat(logs).items() if jnp.ndim(v) == 0}
+
+    def keras_model(self) -> keras.Model:
+        return self.keras
+
+    def signature(self) -> tuple:
+        return (*super().signature(), self._with_y, self.metric_names)
+
+    def __repr__(self) -> str:
+        return f"nbgen.KerasModel({self.keras.name!r})"
+
+
+def _flat(logs: dict) -> dict:
+    """Logs with nested dicts merged in, as Keras flattens them for callbacks and History
+    (``self.metrics`` holds a ``compile_metrics`` container whose result is a dict)."""
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, dict):
+            out.update(_flat(v))
+        else:
+            out[k] = v
+    return out
+
+
+def wrap(model: keras.Model) -> KerasModel:
+    """``model`` as an nbgen model (``nbgen.models.resolve`` calls this for a ``keras.Model``)."""
+    return KerasModel(model)
