@@ -305,3 +305,56 @@ def test_every_setup_row_of_the_table_gets_a_field_the_vae_prior_among_them(kern
     assert kernel.value("[g.widget.code_classes.value, g.widget.code_classes.layout.display]") == [10, None]
     assert kernel.value("g.widget.prior_components.layout.display") == "none"
     kernel.run("g.close()")
+
+
+KERAS_BETA_VAE = """
+import keras
+from keras import layers, ops
+
+class BetaVAE(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.encoder = keras.Sequential([layers.Flatten(), layers.Dense(32, activation="relu"), layers.Dense(4)])
+        self.decoder = keras.Sequential([layers.Dense(32, activation="relu"), layers.Dense(64), layers.Reshape((8, 8))])
+        self.kl_weight = keras.Variable(1.0, trainable=False)
+        self.seed_generator = keras.random.SeedGenerator(1)
+
+    def call(self, x):
+        h = self.encoder(x)
+        m, lv = h[:, :2], h[:, 2:]
+        return self.decoder(m + ops.exp(0.5 * lv) * keras.random.normal(ops.shape(m), seed=self.seed_generator)), m, lv
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        logits, m, lv = y_pred
+        rec = ops.mean(ops.sum(ops.binary_crossentropy(x, logits, from_logits=True), axis=(1, 2)))
+        kl = ops.mean(-0.5 * ops.sum(1 + lv - ops.square(m) - ops.exp(lv), axis=-1))
+        return rec + self.kl_weight * kl
+
+model = BetaVAE(name="my_beta_vae")
+model.compile(optimizer=keras.optimizers.Adam(1e-3))
+s = nbgen.show(model, "digits", epochs=3000); w = s.widget
+"""
+
+
+def test_a_keras_model_gets_a_slider_for_its_own_variable_that_reaches_the_timeline(kernel):
+    kernel.run(KERAS_BETA_VAE)
+    facts = kernel.value(
+        "{'label': dict((v, k) for k, v in w.model_picker.options)['yours'],"
+        " 'controls': sorted(w._model_controls), 'shown': w._model_controls['kl_weight'].layout.display,"
+        " 'id': w._model_controls['kl_weight'].model_id, 'beta': w.beta.layout.display}"
+    )
+    assert facts["label"] == "my_beta_vae (your Keras model)"
+    assert facts["controls"] == ["kl_weight"] and facts["shown"] is None
+    assert facts["beta"] == "none"  # the VAE's beta is not this model's
+    m = ids(kernel)
+    kernel.click(m["train_button"])
+    kernel.wait_for("s.step > 20")
+    kernel.set_value(facts["id"], value=2.5)  # the slider, moved in the browser
+    change = kernel.wait_for("[r for r in s.timeline if r['name'] == 'kl_weight']")[-1]
+    assert change["old"] == 1.0 and change["new"] == 2.5
+    kernel.wait_for(f"s.step > {change['step']} + 5")
+    kernel.click(m["stop_button"])
+    kernel.wait_for("not s.running")
+    assert kernel.value("float(s.model.kl_weight.value)") == 2.5
+    assert kernel.value("s.status") == "stopped"
+    kernel.run("s.close()")

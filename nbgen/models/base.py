@@ -214,6 +214,11 @@ class GenerativeModel:
         return own
 
     @property
+    def picker_label(self) -> str:
+        """How the widget's model picker names this model when the user made it."""
+        return f"{type(self).__name__} (your networks)"
+
+    @property
     def table(self) -> dict[str, _config.HParam]:
         """The rows of the hyperparameter table this model takes (a model may add rows of its
         own: the live controls of a Keras model, ``nbgen.models.keras_model``)."""

@@ -164,6 +164,10 @@ class KerasModel(GenerativeModel):
     def label(self) -> str:  # type: ignore[override]
         return self.keras.name
 
+    @property
+    def picker_label(self) -> str:
+        return f"{self.keras.name} (your Keras model)"
+
     def _lr_variable(self) -> keras.Variable | None:
         lr = getattr(self.keras.optimizer, "_learning_rate", None)
         return lr if isinstance(lr, keras.Variable) else None

@@ -223,6 +223,7 @@ class SessionWidget(widgets.VBox):
         )
         for name in (*SETUP_FIELDS, *_config.LIVE):  # one control per row of the table
             setattr(self, name, make_control(_config.TABLE[name]))
+        self._model_controls: dict[str, widgets.ValueWidget] = {}  # a model's own live rows
         self.model_picker.add_class("nbgen-model")
         self.data_picker.add_class("nbgen-data")
         self.model_picker.observe(lambda _: self._update_setup_visibility(), names="value")
@@ -317,7 +318,22 @@ class SessionWidget(widgets.VBox):
         self.compare_box.observe(lambda change: self.refresh_runs() if change["new"] == 0 else None, "selected_index")
 
     def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
-        return {name: getattr(self, name) for name in _config.LIVE}
+        """The live controls: one per live row of the table, and those a model adds (a Keras
+        model's own variables), made when a model that has them is first shown."""
+        return {**{name: getattr(self, name) for name in _config.LIVE}, **self._model_controls}
+
+    def _add_model_controls(self) -> None:
+        """Controls for the live rows of the session's model that the table does not have."""
+        rows = self.session.generative_model.table
+        new = [n for n in self.session.generative_model.live_names if n not in _config.TABLE and n not in self._model_controls]
+        for name in new:
+            control = make_control(rows[name])
+            control.observe(self._live_observer(name), names="value")
+            self._model_controls[name] = control
+        if new:
+            children = list(self._live_box.children)
+            at = children.index(self.class_picker)
+            self._live_box.children = (*children[:at], *(self._model_controls[n] for n in new), *children[at:])
 
     # -- from the session to the controls ----------------------------------------------------
     def _syncing(self) -> bool:
@@ -350,7 +366,7 @@ class SessionWidget(widgets.VBox):
                 self._user_spec = spec
             options = model_options()
             if self._user_spec is not None:
-                options.append((f"{type(self._user_spec).__name__} (your networks)", YOURS))
+                options.append((self._user_spec.picker_label, YOURS))
             if tuple(self.model_picker.options) != tuple(options):
                 self.model_picker.options = options
             self.model_picker.value = s.kind if isinstance(spec, str) else YOURS
@@ -383,6 +399,7 @@ class SessionWidget(widgets.VBox):
 
     def _sync_live(self) -> None:
         """Move the live sliders to the session's values (no command is sent back)."""
+        self._add_model_controls()
         hp = self.session.hyperparameters
         pending = self.session.engine.pending()  # requested, not yet applied: keep the user's value
         for name, slider in self._live_sliders().items():
@@ -566,7 +583,7 @@ class SessionWidget(widgets.VBox):
         now = s.hyperparameters
         structural = {k: v for k, v in hp.items() if k in _config.STRUCTURAL and v != now.get(k)}
         later = {k: v for k, v in hp.items() if k in _config.EPOCH and v != now.get(k)}
-        _config.validate(s.generative_model.accepts, s.kind, {**structural, **later}, len(s.dataset.x_train))
+        _config.validate(s.generative_model.table, s.kind, {**structural, **later}, len(s.dataset.x_train))
         if structural or rebuild:
             s.reset(**structural, **later)
         elif later:
