@@ -239,6 +239,8 @@ class Engine:
         self._val_key = jax.random.key(self.seed + 1)  # folded with the epoch: each epoch's validation draw
         self._lock = threading.Lock()
         self._pending: dict[str, Any] = {}
+        self._pending_by: dict[str, str] = {}  # who asked for each pending change
+        self.hold_at_epoch_ends = False  # Keras callbacks: every epoch ends a dispatch (they act there)
         self._running = threading.Event()  # set while not paused
         self._running.set()
         self._stop = threading.Event()
@@ -319,10 +321,12 @@ class Engine:
         return jax.device_put(rows, self._rows_sharding)
 
     # -- mailbox ---------------------------------------------------------------
-    def request(self, changes: dict[str, Any]) -> None:
-        """Queue validated live changes; they apply at the next step (dispatch)."""
+    def request(self, changes: dict[str, Any], by: str = "set") -> None:
+        """Queue validated live changes; they apply at the next step (dispatch). ``by`` says who
+        made them in the timeline (``"set"``: the user, ``"callback"``: a Keras callback)."""
         with self._lock:
             self._pending.update(changes)
+            self._pending_by.update(dict.fromkeys(changes, by))
 
     def pending(self) -> dict[str, Any]:
         """Changes requested but not yet applied."""
@@ -350,7 +354,7 @@ class Engine:
                     self.live[name] = value
                     self.hp[name] = value
                 if old != value:
-                    self._record_change(name, old, value, "set")
+                    self._record_change(name, old, value, self._pending_by.pop(name, "set"))
             self._pending = keep
 
     def _apply_scheduled(self) -> None:
@@ -358,7 +362,8 @@ class Engine:
         due = [r for r in self.schedule if r["step"] <= self.step]
         if due:
             self.schedule = [r for r in self.schedule if r["step"] > self.step]
-            self.request({r["name"]: r["new"] for r in due})
+            for r in due:
+                self.request({r["name"]: r["new"]}, by=r.get("by", "set"))
 
     def _planned_end(self) -> int | None:
         """Replay: the step at which the original run's current epoch ended."""
@@ -417,6 +422,10 @@ class Engine:
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     @property
     def paused(self) -> bool:
@@ -479,7 +488,7 @@ class Engine:
         """May a dispatch run on into epoch ``epoch``? Not when the run ends there, nor when
         something must happen at that boundary: a pending change (batch_size waits for one),
         the anneal drop, a replayed change, a pause or a stop."""
-        if epoch >= target or self._stop.is_set() or self.paused or self.pending():
+        if epoch >= target or self._stop.is_set() or self.paused or self.pending() or self.hold_at_epoch_ends:
             return False
         fraction = self.hp.get("anneal") or 0.0
         if fraction and not any(r.get("by") == "anneal" for r in self.timeline):

@@ -78,7 +78,10 @@ class Session:
         ['kl', 'learning_rate', 'loss']
     """
 
-    def __init__(self, model: Any = "vae", data: Any = "digits", **hyperparameters: Any):
+    def __init__(self, model: Any = "vae", data: Any = "digits", *, callbacks: Any = None, **hyperparameters: Any):
+        from .callbacks import check
+
+        self.callbacks = check(callbacks)  # Keras callbacks that every run calls (nbgen.callbacks)
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._thread: threading.Thread | None = None
@@ -189,10 +192,11 @@ class Session:
         """The Keras model (AE, VAE: rows to reconstructions, with ``.encoder``/``.decoder``),
         or an object with the networks as attributes (GAN: ``.generator``, ``.discriminator``;
         diffusion: ``.denoiser``; a conditional VAE: ``.encoder``, ``.decoder``). Weights are current."""
-        self._sync_weights()
+        self.sync_weights()
         return self._model.keras_model()
 
-    def _sync_weights(self) -> None:
+    def sync_weights(self) -> None:
+        """Write the training state into the Keras variables (what ``model`` and callbacks read)."""
         if self._weights_synced_at != self.engine.step or self.running:
             self._model.write_back(self.engine.state)
             self._weights_synced_at = self.engine.step
@@ -217,14 +221,18 @@ class Session:
         self.engine.emit(event)
 
     # -- training control ------------------------------------------------------------
-    def train(self, epochs: int | None = None, block: bool = True) -> None:
+    def train(self, epochs: int | None = None, block: bool = True, callbacks: Any = None) -> None:
         """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter).
 
         With ``block=True`` the call returns when training ends and re-raises an error
         that ended it; with ``block=False`` it returns at once (training runs in a
         background thread; use ``wait()``). Ctrl-C / kernel interrupt while blocking
-        stops the run cleanly.
+        stops the run cleanly. ``callbacks``: Keras callbacks for this run, besides the
+        session's own ``callbacks`` (see :mod:`nbgen.callbacks`).
         """
+        from .callbacks import check
+
+        run_callbacks = [*self.callbacks, *check(callbacks)]
         if self.running:
             raise RuntimeError("this session is already training: use pause(), resume() or stop() first")
         epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
@@ -232,7 +240,9 @@ class Session:
         self._status = "running"
         self.engine.arm()  # a stop() from now on ends this run, even before it starts
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._worker, args=(epochs, self._done), name="nbgen-train", daemon=True)
+        self._thread = threading.Thread(
+            target=self._worker, args=(epochs, self._done, run_callbacks), name="nbgen-train", daemon=True
+        )
         self._thread.start()
         if block:
             try:
@@ -259,13 +269,30 @@ class Session:
         if self._error is not None:
             raise self._error
 
-    def _worker(self, epochs: int, done: threading.Event) -> None:
+    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None) -> None:
+        bridge = unsubscribe = None
         try:
+            if callbacks:
+                from .callbacks import Bridge
+
+                bridge = Bridge(self, callbacks, self.engine.epoch + epochs)
+                epochs = bridge.begin(epochs)
+                unsubscribe = self.subscribe(bridge.on_event)
             self._status = self.engine.run(epochs)
+            if bridge is not None and bridge.error is not None:
+                raise bridge.error
+            if bridge is not None:
+                unsubscribe()
+                unsubscribe, done_bridge, bridge = None, bridge, None
+                done_bridge.end()
         except BaseException as exc:  # surfaced by wait(), the widget and status
             self._error = exc
             self._status = "error"
         finally:
+            if unsubscribe is not None:
+                unsubscribe()
+            if bridge is not None:  # the run ended in an error: the callbacks still hear of its end
+                bridge.engine.hold_at_epoch_ends = False
             # a change requested after the last dispatch (say, during the first compile,
             # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
             self.engine.apply_pending(epoch_boundary=True)
@@ -578,7 +605,7 @@ class Session:
     def _network_files(self) -> dict[str, bytes]:
         import tempfile
 
-        self._sync_weights()
+        self.sync_weights()
         out = {}
         with tempfile.TemporaryDirectory() as tmp:
             for role in self._spec.network_names:
