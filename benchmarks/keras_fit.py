@@ -29,7 +29,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras
-import numpy as np
 
 import nbgen
 from nbgen import data as nbdata

@@ -7,9 +7,9 @@ import csv
 import keras
 import numpy as np
 import pytest
+from test_keras_model import classifier
 
 import nbgen
-from test_keras_model import classifier
 
 
 class Recorder(keras.callbacks.Callback):
