@@ -212,3 +212,23 @@ def test_a_compiled_loss_needs_labels_and_a_clashing_variable_name_is_refused():
     model.compile(optimizer="adam")
     with pytest.raises(KerasModelError, match="the variable 'epochs' of model 'clash' has the name of one of nbgen's"):
         nbgen.KerasModel(model)
+
+
+def test_views_come_from_the_models_parts():
+    model = BetaVAE(name="parts")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    s = nbgen.train(model, "digits", epochs=3, progress=False)
+    assert s.generative_model.panels == ("loss", "latent", "reconstructions", "samples")
+    assert s.hyperparameters["latent_dim"] == 2  # read from the decoder's input
+    z = s.encode(s.dataset.x_val[:5])
+    assert z.shape == (5, 2)
+    direct = ops.convert_to_numpy(s.model.encoder(s.dataset.x_val[:5].reshape(-1, 8, 8)))[:, :2]
+    assert np.allclose(z, direct, atol=1e-5)  # the encoder's mean, with the trained weights
+    assert s.sample(4, seed=0).shape == (4, 8, 8)
+    assert s.reconstruct(s.dataset.x_val[:2]).shape == (2, 8, 8)
+    assert s.replay().history == s.history
+    # a classifier has none of these parts: its views are its curves, and sample() says why not
+    c = nbgen.train(classifier(), "digits", epochs=1, progress=False)
+    assert c.generative_model.panels == ("loss",)
+    with pytest.raises(TypeError, match="sample\\(\\) is not available for the keras model"):
+        c.sample(2)

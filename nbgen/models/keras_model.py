@@ -85,6 +85,14 @@ def _variable_row(name: str, value: float, integer: bool) -> _config.HParam:
     )
 
 
+PARTS = ("encoder", "decoder", "generator")  # sub-networks whose views nbgen draws
+
+
+def _parts(model: keras.Model) -> dict[str, keras.Model]:
+    """The model's sub-networks that nbgen can draw: ``encoder``, ``decoder``, ``generator``."""
+    return {k: v for k in PARTS if isinstance(v := getattr(model, k, None), keras.Model)}
+
+
 class KerasModel(GenerativeModel):
     """A compiled ``keras.Model`` trained by nbgen (see this module's docstring).
 
@@ -106,9 +114,7 @@ class KerasModel(GenerativeModel):
 
     name = "keras"
     network_names = ("model",)
-    capabilities = frozenset()
-    panels = ("loss",)
-    fixed_by_networks = ("hidden", "architecture")
+    fixed_by_networks = ("hidden", "architecture", "latent_dim")
 
     def __init__(self, model: Any = None, labels: bool | None = None, **hyperparameters: Any):
         if not isinstance(model, keras.Model):
@@ -150,6 +156,28 @@ class KerasModel(GenerativeModel):
                 f"model {model.name!r} overrides train_step(self, {params[0]}), the TensorFlow form (it runs "
                 f"tf.GradientTape), which the JAX backend cannot run. {TF_ROUTE}"
             )
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        """What the model's parts allow: ``encoder`` -> encode; ``decoder`` -> decode and sample
+        (from N(0, I) codes); both -> reconstruct; ``generator`` -> sample."""
+        parts = _parts(self.keras)
+        can = set()
+        if "encoder" in parts:
+            can.add("encode")
+        if "decoder" in parts:
+            can |= {"decode", "sample"}
+        if "encoder" in parts and "decoder" in parts:
+            can.add("reconstruct")
+        if "generator" in parts:
+            can.add("sample")
+        return frozenset(can)
+
+    @property
+    def panels(self) -> tuple[str, ...]:  # type: ignore[override]
+        can = self.capabilities
+        shown = [("latent", "encode"), ("reconstructions", "reconstruct"), ("samples", "sample")]
+        return ("loss", *(p for p, c in shown if c in can))
 
     @property
     def overrides_train_step(self) -> bool:
@@ -206,6 +234,19 @@ class KerasModel(GenerativeModel):
                 f"model {self.keras.name!r}: a Keras model trains on data in memory; this data set streams from "
                 "its source (load a part of it, or pass the array)"
             )
+        self._build(dataset)
+        parts = _parts(self.keras)
+        source = parts.get("decoder") or parts.get("generator")
+        if source is not None:
+            from .base import input_shape
+
+            shape = input_shape(source, "decoder" if "decoder" in parts else "generator")
+            if len(shape) != 1:
+                raise KerasModelError(
+                    f"model {self.keras.name!r}: its {'decoder' if 'decoder' in parts else 'generator'} takes inputs "
+                    f"of shape {(None, *shape)}; nbgen draws samples from flat codes (None, d)"
+                )
+            return {"latent_dim": int(shape[0])}
         return {}
 
     # -- binding ----------------------------------------------------------------------------------
@@ -229,15 +270,7 @@ class KerasModel(GenerativeModel):
         model = self.keras
         m._with_y = m._passes_labels(dataset)
         m._in_shape = tuple(int(s) for s in dataset.row_shape)
-        x0 = np.asarray(dataset.x_train[:2], np.float32).reshape((2, *m._in_shape))
-        batch = (x0, np.asarray(dataset.y_train[:2], np.int32)) if m._with_y else (x0,)
-        try:
-            model._symbolic_build(data_batch=batch)  # what fit() does first: build layers, metrics, optimizer
-        except Exception as exc:
-            raise KerasModelError(
-                f"model {model.name!r} could not be built on rows of shape {(None, *m._in_shape)} "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
-            ) from exc
+        m._build(dataset)
         if not self._initial:  # the starting weights: every reset starts from them
             self._initial = {
                 "model": [np.array(v.value) for v in model.variables],
@@ -259,6 +292,20 @@ class KerasModel(GenerativeModel):
         m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
         m._check_step()
         return m
+
+    def _build(self, dataset: Dataset) -> None:
+        """What fit() does first: build the layers, the compiled loss and metrics, the optimizer."""
+        model = self.keras
+        shape = tuple(int(s) for s in dataset.row_shape)
+        x0 = np.asarray(dataset.x_train[:2], np.float32).reshape((2, *shape))
+        batch = (x0, np.asarray(dataset.y_train[:2], np.int32)) if self._passes_labels(dataset) else (x0,)
+        try:
+            model._symbolic_build(data_batch=batch)
+        except Exception as exc:
+            raise KerasModelError(
+                f"model {model.name!r} could not be built on rows of shape {(None, *shape)} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
+            ) from exc
 
     def _check_step(self) -> None:
         """Trace one training step (no compute): its logs name the metrics, and a step that
@@ -338,6 +385,49 @@ class KerasModel(GenerativeModel):
         metrics0 = [jnp.asarray(v) for v in self._metrics0]
         logs, _ = self.keras.test_step((list(p["tv"]), ntv, metrics0), self._data(x))
         return {f"val_{k}": jnp.asarray(v, jnp.float32) for k, v in _flat(logs).items() if jnp.ndim(v) == 0}
+
+    # -- the parts' views (rows in model units in and out, like nbgen's own models) ------------
+    def _scoped(self, params: dict, fn):
+        """Run ``fn()`` with the model's variables reading ``params`` (the training state)."""
+        p = params["model"]
+        mapping = list(zip(self.keras.trainable_variables, p["tv"])) + list(
+            zip(self.keras.non_trainable_variables, p["ntv"])
+        )
+        with keras.StatelessScope(state_mapping=mapping):
+            return fn()
+
+    def _to_user(self, rows: jax.Array) -> jax.Array:
+        sc = self.dataset.scaling
+        return rows if sc.kind == "none" else rows * jnp.asarray(sc.scale, jnp.float32) + jnp.asarray(sc.shift, jnp.float32)
+
+    def _to_model(self, rows: jax.Array) -> jax.Array:
+        sc = self.dataset.scaling
+        return rows if sc.kind == "none" else (rows - jnp.asarray(sc.shift, jnp.float32)) / jnp.asarray(sc.scale, jnp.float32)
+
+    def _code(self, out: Any) -> jax.Array:
+        """An encoder's code: its first output (z_mean of [z_mean, z_log_var, z])."""
+        return out[0] if isinstance(out, (list, tuple)) else out
+
+    def encode(self, params: dict, x: jax.Array) -> jax.Array:
+        """The encoder's code: its first output, or the first half of one output twice the decoder's
+        input (mean and log-variance side by side, as nbgen's own VAE networks give them)."""
+        x = self._to_user(x).reshape((x.shape[0], *self._in_shape))
+        code = self._scoped(params, lambda: self._code(self.keras.encoder(x, training=False)))
+        d = self.hp.get("latent_dim")
+        return code[:, :d] if d and code.shape[-1] == 2 * d else code
+
+    def decode(self, params: dict, z: jax.Array) -> jax.Array:
+        out = self._scoped(params, lambda: self.keras.decoder(z, training=False))
+        return self._to_model(self._code(out).reshape((z.shape[0], -1)))
+
+    def reconstruct(self, params: dict, x: jax.Array) -> jax.Array:
+        return self.decode(params, self.encode(params, x))
+
+    def sample(self, params: dict, key: jax.Array, n: int) -> jax.Array:
+        net = self.keras.decoder if "decoder" in _parts(self.keras) else self.keras.generator
+        z = jax.random.normal(key, (n, self.hp["latent_dim"]))
+        out = self._scoped(params, lambda: net(z, training=False))
+        return self._to_model(self._code(out).reshape((n, -1)))
 
     def keras_model(self) -> keras.Model:
         return self.keras
