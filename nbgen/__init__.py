@@ -29,6 +29,8 @@ _LAZY = {
     "GAN": (".models", "GAN"),
     "Diffusion": (".models", "Diffusion"),
     "KerasModel": (".models", "KerasModel"),
+    "FitView": (".ui.fitview", "FitView"),
+    "callbacks": (".callbacks", None),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
     "load": (".session", "load"),
@@ -67,6 +69,7 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
 
 __all__ = [
     "Diffusion",
+    "FitView",
     "GAN",
     "KerasModel",
     "VAE",
