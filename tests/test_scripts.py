@@ -1,0 +1,53 @@
+"""nbgen in a plain ``python script.py`` (no IPython kernel), each script in a fresh process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_script(tmp_path, source: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(source))
+    env = {**os.environ, "PYTHONPATH": ROOT, "CI": "true"}
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_an_error_in_the_main_thread_while_a_run_trains_exits_with_status_1_and_its_traceback(tmp_path):
+    # a run training in the background at exit used to abort the process (status 134,
+    # "FATAL: exception not rethrown"): nbgen stops it at exit
+    out = run_script(
+        tmp_path,
+        """
+        import time
+        import nbgen
+        s = nbgen.Session("vae", "digits", epochs=10_000)
+        s.train(block=False)
+        while s.epoch < 5:  # well into the run: its thread is in and out of JAX's dispatches
+            time.sleep(0.05)
+        raise ValueError("boom in the main thread")
+        """,
+    )
+    assert out.returncode == 1, (out.returncode, out.stderr[-2000:])
+    assert out.stderr.startswith("Traceback") and out.stderr.rstrip().endswith("ValueError: boom in the main thread")
+    assert "FATAL" not in out.stderr and "terminate called" not in out.stderr
+
+
+def test_a_script_that_ends_while_a_run_trains_exits_cleanly(tmp_path):
+    out = run_script(
+        tmp_path,
+        """
+        import time
+        import nbgen
+        s = nbgen.Session("ae", "moons", epochs=10_000)
+        s.train(block=False)
+        while s.epoch < 2:
+            time.sleep(0.05)
+        """,
+    )
+    assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+    assert out.stderr == ""
