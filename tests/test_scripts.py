@@ -17,6 +17,24 @@ def run_script(tmp_path, source: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
 
 
+def test_the_readme_tour_of_show_then_train_runs_in_a_script_and_prints_one_short_line(tmp_path):
+    out = run_script(
+        tmp_path,
+        """
+        import nbgen
+        session = nbgen.show("gan", "ring", autostart=True, epochs=3)
+        session.train(block=True)  # waits for the run autostart began
+        print("after:", session.status, session.epoch)
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # no widget text, no 38 KB of SVG: one line saying what to do, then the script's own
+    assert len(lines) == 2 and len(out.stdout) < 300, out.stdout[:500]
+    assert lines[0].startswith("nbgen.show(): the live widget needs Jupyter") and "session.train()" in lines[0]
+    assert lines[1] == "after: finished 3"
+
+
 def test_an_error_in_the_main_thread_while_a_run_trains_exits_with_status_1_and_its_traceback(tmp_path):
     # a run training in the background at exit used to abort the process (status 134,
     # "FATAL: exception not rethrown"): nbgen stops it at exit
@@ -43,8 +61,7 @@ def test_a_script_that_ends_while_a_run_trains_exits_cleanly(tmp_path):
         """
         import time
         import nbgen
-        s = nbgen.Session("ae", "moons", epochs=10_000)
-        s.train(block=False)
+        s = nbgen.show("ae", "moons", autostart=True, epochs=10_000)  # a view drawing, too
         while s.epoch < 2:
             time.sleep(0.05)
         """,

@@ -41,6 +41,18 @@ def widgets_available() -> bool:
     return True
 
 
+def in_ipython() -> bool:
+    """True under IPython (a Jupyter kernel, the IPython shell); False in a plain ``python``
+    script, where IPython's ``display()`` would print every picture's text."""
+    if "IPython" not in sys.modules:  # never imported: no shell can be running
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    return get_ipython() is not None
+
+
 def display_metadata() -> dict[str, Any]:
     """Metadata for the widget's display: Colab's custom widget manager, when in Colab."""
     if not in_colab() or not _enable_colab_widgets():
@@ -111,4 +123,4 @@ class StaticView:
             self.session.widget = None
 
 
-__all__ = ["StaticView", "display_metadata", "in_colab", "widgets_available"]
+__all__ = ["StaticView", "display_metadata", "in_colab", "in_ipython", "widgets_available"]
