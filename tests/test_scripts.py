@@ -68,3 +68,18 @@ def test_a_script_that_ends_while_a_run_trains_exits_cleanly(tmp_path):
     )
     assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
     assert out.stderr == ""
+
+
+def test_nbgen_metrics_is_a_public_lazy_name(tmp_path):
+    out = run_script(
+        tmp_path,
+        """
+        import sys
+        import nbgen
+        assert "metrics" in dir(nbgen) and "metrics" in nbgen.__all__
+        print("loaded before use:", "nbgen.metrics" in sys.modules)
+        print(nbgen.metrics.pca_mse.__name__, nbgen.metrics.label_accuracy.__module__)
+        """,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["loaded before use: False", "pca_mse nbgen.metrics"]
