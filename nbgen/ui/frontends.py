@@ -14,7 +14,7 @@ import sys
 from functools import cache
 from typing import Any
 
-from ..progress import ProgressLine
+from ..progress import ProgressLine, headline
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -86,7 +86,8 @@ class StaticView:
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
             remaining = max(int(self.session.hyperparameters["epochs"]), 1)
-            self._line = ProgressLine(remaining, stream=sys.stdout)
+            names = headline(self.session.generative_model.metric_names) or None
+            self._line = ProgressLine(remaining, stream=sys.stdout, metrics=names)
         elif self._line is not None:
             self._line(event)
             if event.get("type") == "status" and event.get("final"):
