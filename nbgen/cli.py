@@ -66,16 +66,75 @@ def _setting(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+# the built-in models' names and aliases (nbgen.models.REGISTRY, which needs Keras to import);
+# a test checks that the two agree
+MODEL_NAMES = {"autoencoder": "autoencoder", "ae": "autoencoder", "vae": "vae", "gan": "gan",
+               "diffusion": "diffusion", "flow": "diffusion"}  # fmt: skip
+
+
+def _did_you_mean(value: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_arguments(args: argparse.Namespace, hp: dict[str, Any]) -> None:
+    """The checks that need neither JAX nor Keras (names, numbers, the save path), so that a
+    typo is answered at once rather than after the seconds those take to import. Raises
+    ValueError, TypeError or FileNotFoundError naming the option, the value and what is allowed;
+    the rest (say, a hyperparameter the model does not take) is checked by ``Session``."""
+    import os
+
+    from . import _config
+    from .data import NAMED
+
+    if args.model.lower() not in MODEL_NAMES:
+        raise ValueError(
+            f"--model {args.model!r} is not a known model{_did_you_mean(args.model, MODEL_NAMES)}; choose one of "
+            "autoencoder, vae, gan, diffusion (or the aliases 'ae', 'flow')"
+        )
+    data = args.data
+    if data.lower().replace("-", "_") not in NAMED:
+        if not data.lower().endswith((".npy", ".npz")) and not os.path.isfile(data):
+            raise ValueError(
+                f"--data {data!r} is not a known data set{_did_you_mean(data, NAMED)}; choose one of "
+                f"{', '.join(NAMED)}, or give a path to a .npy or .npz file"
+            )
+        if not data.lower().endswith((".npy", ".npz")):
+            raise ValueError(f"--data {data!r} is a file, but nbgen reads only .npy and .npz files")
+        if not os.path.isfile(data):
+            raise FileNotFoundError(f"--data {data!r}: no such file (a data set name or a .npy or .npz file)")
+    if args.epochs is not None:
+        _config.validate_value("epochs", args.epochs)
+    for name, value in hp.items():
+        _config.validate_value(name, value)
+    if args.save:
+        target = args.save if args.save.endswith(".nbgen") else args.save + ".nbgen"
+        folder = os.path.dirname(os.path.abspath(target))
+        if os.path.isdir(args.save) or os.path.isdir(target):
+            example = os.path.join(args.save, "run.nbgen")
+            raise ValueError(f"--save {args.save!r} is a folder: give a file name, such as {example!r}")
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"--save {args.save!r}: the folder {folder!r} does not exist")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    import nbgen
 
     from . import _config
 
     hp = {
         k: getattr(args, k) for k in _config.TABLE if k not in ("epochs", "seed") and getattr(args, k, None) is not None
     }
+    try:
+        check_arguments(args, hp)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import nbgen
+
     try:
         session = nbgen.Session(args.model, args.data, seed=args.seed, **hp)
         epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs

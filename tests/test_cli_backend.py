@@ -124,6 +124,42 @@ def test_cli_unknown_names_list_the_valid_ones(argv):
     assert "choose one of" in out.stderr
 
 
+def test_cli_refuses_bad_arguments_before_importing_jax(tmp_path):
+    # a typo is answered at once: no JAX or Keras import (seconds) before the message
+    code = (
+        "import sys, nbgen.cli\n"
+        "bad = [['--model', 'vea'], ['--data', 'digts'], ['--data', 'nothere.npz'], ['--learning-rate', '-1'],\n"
+        "       ['--epochs', '0'], ['--hidden', '0'], ['--save', 'no/such/folder/run']]\n"
+        "print([nbgen.cli.main(['train', *argv]) for argv in bad])\n"
+        "print('loaded:', 'jax' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = run(["-c", code], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[2, 2, 2, 2, 2, 2, 2]", "loaded: False False"]
+    errors = out.stderr.splitlines()
+    assert errors[0] == (
+        "error: --model 'vea' is not a known model (did you mean 'vae'?); choose one of autoencoder, vae, gan, "
+        "diffusion (or the aliases 'ae', 'flow')"
+    )
+    assert errors[1].startswith(
+        "error: --data 'digts' is not a known data set (did you mean 'digits'?); choose one of digits,"
+    )
+    assert errors[2] == "error: --data 'nothere.npz': no such file (a data set name or a .npy or .npz file)"
+    assert errors[3] == "error: learning_rate must be > 0, got -1.0"
+    assert errors[4].startswith("error: epochs must be") and "got 0" in errors[4]
+    assert errors[5].startswith("error: hidden") and "0" in errors[5]
+    assert (
+        errors[6]
+        == f"error: --save 'no/such/folder/run': the folder {str(tmp_path / 'no/such/folder')!r} does not exist"
+    )
+
+
+def test_cli_model_names_are_the_registrys():
+    from nbgen import cli, models
+
+    assert cli.MODEL_NAMES == {key: cls.name for key, cls in models.REGISTRY.items()}
+
+
 def test_cli_help_answers_without_importing_jax():
     code = (
         "import sys\n"
