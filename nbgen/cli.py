@@ -179,12 +179,80 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted: stopped after the current step", file=sys.stderr)
-    print("final metrics (validation split):")
-    for k, v in session.evaluate().items():
-        print(f"  {k:>18}: {_format(v)}")
+    for line in report(session, session.evaluate()):
+        print(line)
     if args.save:
         print(f"saved to {session.save(args.save)}")
     return 0
+
+
+def _units(session: Any) -> str:
+    kind = session.dataset.scaling.kind
+    if kind == "standardise":
+        return "in standardised units (1 = the error of predicting the mean)"
+    if kind == "pixels":
+        return "in pixel values scaled to [0, 1]"
+    return "in the data's units ([0, 1])"
+
+
+def report(session: Any, m: dict[str, Any]) -> list[str]:
+    """The final metrics as labelled lines with their units, then one line comparing the run
+    with its reference (PCA for reconstructions, every class or mode for samples)."""
+    rows: list[tuple[str, str]] = []
+    comparisons: list[str] = []
+    if "mse" in m:
+        rows.append(("reconstruction MSE", f"{m['mse']:.4g} per value, {_units(session)}"))
+        latent = session.hyperparameters.get("latent_dim")
+        rows.append((f"PCA's MSE ({latent} components)", f"{m['pca_mse']:.4g} (the linear baseline)"))
+        ratio = m.get("mse_vs_pca", float("nan"))
+        if m["pca_mse"] <= 1e-9 or (latent or 0) >= session.dataset.features:
+            comparisons.append(
+                f"PCA with {latent} components is exact on {session.dataset.features} features: no baseline"
+            )
+        elif ratio == ratio:
+            better = "better than" if ratio < 1 else "no better than"
+            comparisons.append(f"reconstructs {better} PCA at the same latent size (MSE {ratio:.2f}x PCA's)")
+    if "neg_elbo" in m:
+        rows.append(("negative ELBO", f"{m['neg_elbo']:.4g} nats per row (lower is better)"))
+        rows.append(("importance-sampled bound", f"{m['iw_bound']:.4g} nats per row on -log p(x), k={m['k']}"))
+    if "classes" in m:
+        rows.append(
+            (
+                "sample classes",
+                f"{m['classes_5pct']}/10 digits with >= 5% of the samples ({m['balanced_classes']}/10 with >= 20% "
+                f"of a fair share, {m['classes']}/10 seen, rarest {m['min_class_share']:.1%})",
+            )
+        )
+        rows.append(("classifier confidence", f"{m['confidence']:.3f} mean top probability (1: sharp digits)"))
+        comparisons.append(f"samples cover {m['classes_5pct']}/10 digit classes (>= 5% each; 10/10 is the aim)")
+    if "modes" in m:
+        n = m["n_modes"]
+        rows.append(("modes covered", f"{m['modes']}/{n} ({m['balanced_modes']}/{n} with >= 20% of a fair share)"))
+        rows.append(("high-quality samples", f"{m['hq_fraction']:.1%} within 3 std of a mode"))
+        comparisons.append(
+            f"samples cover {m['balanced_modes']}/{n} modes evenly, {m['hq_fraction']:.0%} of them on a mode"
+        )
+    if "label_accuracy" in m:
+        rows.append(
+            (
+                "label accuracy",
+                f"{m['label_accuracy']:.1%} of samples asked for class k are classified k "
+                f"(worst class {m['worst_label_accuracy']:.1%})",
+            )
+        )
+        rows.append(("within-class distance", f"{m['within_class_distance']:.4g} between two samples of a class"))
+        comparisons.append(f"{m['label_accuracy']:.0%} of conditional samples show the class asked for")
+    if "code_purity" in m:
+        rows.append(("code purity", f"{m['code_purity']:.1%} of a code value's samples are of its commonest class"))
+    known = {"mse", "pca_mse", "mse_vs_pca", "neg_elbo", "iw_bound", "k", "classes", "balanced_classes",
+             "classes_5pct", "min_class_share", "confidence", "modes", "balanced_modes", "n_modes", "hq_fraction",
+             "label_accuracy", "worst_label_accuracy", "within_class_distance", "code_purity"}  # fmt: skip
+    rows += [(k, _format(v)) for k, v in m.items() if k not in known]  # a registered model's own
+    width = max((len(label) for label, _ in rows), default=0)
+    lines = ["final metrics (validation split):", *(f"  {label:<{width}}  {text}" for label, text in rows)]
+    if comparisons:
+        lines.append("verdict: " + "; ".join(comparisons))
+    return lines
 
 
 if __name__ == "__main__":

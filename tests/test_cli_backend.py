@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -37,7 +38,27 @@ def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
         "seconds",
     ]
     assert [line.split()[0] for line in lines[header + 1 : header + 5]] == ["1", "2", "3", "4"]
-    assert "iw_bound" in out.stdout and "neg_elbo" in out.stdout
+    final = lines[lines.index("final metrics (validation split):") + 1 :]
+    labels = [line.split("  ")[1] if line.startswith("  ") else line.split(":")[0] for line in final]
+    assert labels == [
+        "reconstruction MSE",
+        "PCA's MSE (2 components)",
+        "negative ELBO",
+        "importance-sampled bound",
+        "sample classes",
+        "classifier confidence",
+        "verdict",
+        "saved to " + str(tmp_path / "v.nbgen"),
+    ]
+    assert "per value, in the data's units ([0, 1])" in final[0]
+    assert final[2].endswith("nats per row (lower is better)") and "nats per row on -log p(x), k=100" in final[3]
+    assert "/10 digits with >= 5% of the samples" in final[4]
+    # one line on how the run compares with its references: PCA, and every digit drawn
+    assert re.fullmatch(
+        r"verdict: reconstructs (better|no better) than PCA at the same latent size \(MSE \d\.\d\dx PCA's\); "
+        r"samples cover \d+/10 digit classes \(>= 5% each; 10/10 is the aim\)",
+        final[6],
+    ), final[6]
     assert (tmp_path / "v.nbgen").exists()
 
 
@@ -208,6 +229,7 @@ def test_cli_trains_a_conditional_diffusion_model_with_a_switch():
     out = run(["-m", "nbgen", "train", "--model", "diffusion", "--data", "ring", "--epochs", "2", "--conditional",
                "--guidance", "3", "--sample-steps", "10"])  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "conditional" in out.stdout and "hq_fraction" in out.stdout
+    assert "conditional" in out.stdout and "high-quality samples" in out.stdout
+    assert re.search(r"verdict: samples cover \d/8 modes evenly, \d+% of them on a mode", out.stdout), out.stdout
     bad = run(["-m", "nbgen", "train", "--model", "autoencoder", "--data", "digits", "--conditional"])
     assert bad.returncode == 2 and "'conditional' is not a hyperparameter of the autoencoder model" in bad.stderr
