@@ -651,11 +651,11 @@ class Session:
             >>> len(s.figure().data) > 0
             True
         """
-        import plotly.graph_objects as go
+        from .ui.snapshot import static_figure
 
         sf, temporary = self._static_figure()
         try:
-            return go.Figure(data=sf.widget.data, layout=sf.widget.layout)
+            return static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
         finally:
             if temporary:
                 sf.widget.close()
