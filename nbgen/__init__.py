@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # public name -> (module, attribute or None for the module itself)
 _LAZY = {
     "datasets": (".data", None),
+    "metrics": (".metrics", None),
     "models": (".models", None),
     "Autoencoder": (".models", "Autoencoder"),
     "VAE": (".models", "VAE"),
@@ -83,6 +84,7 @@ __all__ = [
     "config",
     "datasets",
     "load",
+    "metrics",
     "models",
     "replay",
     "show",

@@ -66,16 +66,75 @@ def _setting(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+# the built-in models' names and aliases (nbgen.models.REGISTRY, which needs Keras to import);
+# a test checks that the two agree
+MODEL_NAMES = {"autoencoder": "autoencoder", "ae": "autoencoder", "vae": "vae", "gan": "gan",
+               "diffusion": "diffusion", "flow": "diffusion"}  # fmt: skip
+
+
+def _did_you_mean(value: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_arguments(args: argparse.Namespace, hp: dict[str, Any]) -> None:
+    """The checks that need neither JAX nor Keras (names, numbers, the save path), so that a
+    typo is answered at once rather than after the seconds those take to import. Raises
+    ValueError, TypeError or FileNotFoundError naming the option, the value and what is allowed;
+    the rest (say, a hyperparameter the model does not take) is checked by ``Session``."""
+    import os
+
+    from . import _config
+    from .data import NAMED
+
+    if args.model.lower() not in MODEL_NAMES:
+        raise ValueError(
+            f"--model {args.model!r} is not a known model{_did_you_mean(args.model, MODEL_NAMES)}; choose one of "
+            "autoencoder, vae, gan, diffusion (or the aliases 'ae', 'flow')"
+        )
+    data = args.data
+    if data.lower().replace("-", "_") not in NAMED:
+        if not data.lower().endswith((".npy", ".npz")) and not os.path.isfile(data):
+            raise ValueError(
+                f"--data {data!r} is not a known data set{_did_you_mean(data, NAMED)}; choose one of "
+                f"{', '.join(NAMED)}, or give a path to a .npy or .npz file"
+            )
+        if not data.lower().endswith((".npy", ".npz")):
+            raise ValueError(f"--data {data!r} is a file, but nbgen reads only .npy and .npz files")
+        if not os.path.isfile(data):
+            raise FileNotFoundError(f"--data {data!r}: no such file (a data set name or a .npy or .npz file)")
+    if args.epochs is not None:
+        _config.validate_value("epochs", args.epochs)
+    for name, value in hp.items():
+        _config.validate_value(name, value)
+    if args.save:
+        target = args.save if args.save.endswith(".nbgen") else args.save + ".nbgen"
+        folder = os.path.dirname(os.path.abspath(target))
+        if os.path.isdir(args.save) or os.path.isdir(target):
+            example = os.path.join(args.save, "run.nbgen")
+            raise ValueError(f"--save {args.save!r} is a folder: give a file name, such as {example!r}")
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"--save {args.save!r}: the folder {folder!r} does not exist")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-
-    import nbgen
 
     from . import _config
 
     hp = {
         k: getattr(args, k) for k in _config.TABLE if k not in ("epochs", "seed") and getattr(args, k, None) is not None
     }
+    try:
+        check_arguments(args, hp)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import nbgen
+
     try:
         session = nbgen.Session(args.model, args.data, seed=args.seed, **hp)
         epochs = session.hyperparameters["epochs"] if args.epochs is None else args.epochs
@@ -120,12 +179,80 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted: stopped after the current step", file=sys.stderr)
-    print("final metrics (validation split):")
-    for k, v in session.evaluate().items():
-        print(f"  {k:>18}: {_format(v)}")
+    for line in report(session, session.evaluate()):
+        print(line)
     if args.save:
         print(f"saved to {session.save(args.save)}")
     return 0
+
+
+def _units(session: Any) -> str:
+    kind = session.dataset.scaling.kind
+    if kind == "standardise":
+        return "in standardised units (1 = the error of predicting the mean)"
+    if kind == "pixels":
+        return "in pixel values scaled to [0, 1]"
+    return "in the data's units ([0, 1])"
+
+
+def report(session: Any, m: dict[str, Any]) -> list[str]:
+    """The final metrics as labelled lines with their units, then one line comparing the run
+    with its reference (PCA for reconstructions, every class or mode for samples)."""
+    rows: list[tuple[str, str]] = []
+    comparisons: list[str] = []
+    if "mse" in m:
+        rows.append(("reconstruction MSE", f"{m['mse']:.4g} per value, {_units(session)}"))
+        latent = session.hyperparameters.get("latent_dim")
+        rows.append((f"PCA's MSE ({latent} components)", f"{m['pca_mse']:.4g} (the linear baseline)"))
+        ratio = m.get("mse_vs_pca", float("nan"))
+        if m["pca_mse"] <= 1e-9 or (latent or 0) >= session.dataset.features:
+            comparisons.append(
+                f"PCA with {latent} components is exact on {session.dataset.features} features: no baseline"
+            )
+        elif ratio == ratio:
+            better = "better than" if ratio < 1 else "no better than"
+            comparisons.append(f"reconstructs {better} PCA at the same latent size (MSE {ratio:.2f}x PCA's)")
+    if "neg_elbo" in m:
+        rows.append(("negative ELBO", f"{m['neg_elbo']:.4g} nats per row (lower is better)"))
+        rows.append(("importance-sampled bound", f"{m['iw_bound']:.4g} nats per row on -log p(x), k={m['k']}"))
+    if "classes" in m:
+        rows.append(
+            (
+                "sample classes",
+                f"{m['classes_5pct']}/10 digits with >= 5% of the samples ({m['balanced_classes']}/10 with >= 20% "
+                f"of a fair share, {m['classes']}/10 seen, rarest {m['min_class_share']:.1%})",
+            )
+        )
+        rows.append(("classifier confidence", f"{m['confidence']:.3f} mean top probability (1: sharp digits)"))
+        comparisons.append(f"samples cover {m['classes_5pct']}/10 digit classes (>= 5% each; 10/10 is the aim)")
+    if "modes" in m:
+        n = m["n_modes"]
+        rows.append(("modes covered", f"{m['modes']}/{n} ({m['balanced_modes']}/{n} with >= 20% of a fair share)"))
+        rows.append(("high-quality samples", f"{m['hq_fraction']:.1%} within 3 std of a mode"))
+        comparisons.append(
+            f"samples cover {m['balanced_modes']}/{n} modes evenly, {m['hq_fraction']:.0%} of them on a mode"
+        )
+    if "label_accuracy" in m:
+        rows.append(
+            (
+                "label accuracy",
+                f"{m['label_accuracy']:.1%} of samples asked for class k are classified k "
+                f"(worst class {m['worst_label_accuracy']:.1%})",
+            )
+        )
+        rows.append(("within-class distance", f"{m['within_class_distance']:.4g} between two samples of a class"))
+        comparisons.append(f"{m['label_accuracy']:.0%} of conditional samples show the class asked for")
+    if "code_purity" in m:
+        rows.append(("code purity", f"{m['code_purity']:.1%} of a code value's samples are of its commonest class"))
+    known = {"mse", "pca_mse", "mse_vs_pca", "neg_elbo", "iw_bound", "k", "classes", "balanced_classes",
+             "classes_5pct", "min_class_share", "confidence", "modes", "balanced_modes", "n_modes", "hq_fraction",
+             "label_accuracy", "worst_label_accuracy", "within_class_distance", "code_purity"}  # fmt: skip
+    rows += [(k, _format(v)) for k, v in m.items() if k not in known]  # a registered model's own
+    width = max((len(label) for label, _ in rows), default=0)
+    lines = ["final metrics (validation split):", *(f"  {label:<{width}}  {text}" for label, text in rows)]
+    if comparisons:
+        lines.append("verdict: " + "; ".join(comparisons))
+    return lines
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import html
 import io
 import json
@@ -50,6 +51,30 @@ def runs() -> list[Session]:
     alive = [r() for r in _RUNS]
     _RUNS[:] = [r for r, s in zip(_RUNS, alive) if s is not None]
     return [s for s in alive if s is not None]
+
+
+def _stop_runs_at_exit(timeout: float = 60.0) -> None:
+    """At interpreter exit, stop background runs and wait for their threads.
+
+    Without this, a script that ends (or raises) while a run trains in the background
+    aborts: at finalization CPython ends daemon threads with ``pthread_exit``, whose
+    unwinding through JAX's C++ frames is caught there and not rethrown, so glibc kills the
+    process ("FATAL: exception not rethrown", status 134) instead of exiting with the
+    script's status and traceback. atexit hooks run before that, while threads still run.
+    """
+    sessions = [s for s in runs() if s.running]
+    for s in sessions:
+        s.engine.stop()
+    deadline = time.monotonic() + timeout
+    for s in sessions:
+        s._join(max(deadline - time.monotonic(), 0.0))
+    for s in runs():  # a view's last draw may be sampling from the model
+        flush = getattr(s.widget, "flush", None)
+        if flush is not None:
+            flush(max(deadline - time.monotonic(), 0.0))
+
+
+atexit.register(_stop_runs_at_exit)
 
 
 class Session:
@@ -229,12 +254,29 @@ class Session:
         background thread; use ``wait()``). Ctrl-C / kernel interrupt while blocking
         stops the run cleanly. ``callbacks``: Keras callbacks for this run, besides the
         session's own ``callbacks`` (see :mod:`nbgen.callbacks`).
+
+        On a session already training in the background (``show(autostart=True)``,
+        ``train(block=False)``), ``train()`` with ``block=True`` and no ``epochs`` waits for
+        that run, as ``wait()`` does; anything else raises (the run is not changed).
         """
         from .callbacks import check
 
         run_callbacks = [*self.callbacks, *check(callbacks)]
         if self.running:
-            raise RuntimeError("this session is already training: use pause(), resume() or stop() first")
+            if block and epochs is None and self.status == "running":
+                try:  # the run in flight is the run asked for: block on it
+                    self.wait()
+                finally:
+                    self._refresh_view()
+                return
+            asked = f"train(epochs={epochs!r}, block={block!r})"
+            if self.status == "paused":
+                advice = "its run is paused: resume() it, then wait() for it to end, or stop() it"
+            elif epochs is not None:
+                advice = f"wait() for the run to end, then train({epochs}) more; or stop() it first"
+            else:
+                advice = "wait() for the run to end, or pause(), resume() or stop() it"
+            raise RuntimeError(f"this session is already training: {advice} ({asked} was not started)")
         epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
         self._error = None
         self._status = "running"
@@ -636,11 +678,11 @@ class Session:
             >>> len(s.figure().data) > 0
             True
         """
-        import plotly.graph_objects as go
+        from .ui.snapshot import static_figure
 
         sf, temporary = self._static_figure()
         try:
-            return go.Figure(data=sf.widget.data, layout=sf.widget.layout)
+            return static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
         finally:
             if temporary:
                 sf.widget.close()

@@ -330,9 +330,10 @@ pixels = (images * 255).astype(np.uint8)
 split = ((pixels[:500], labels[:500]), (pixels[500:], labels[500:]))
 px = nbgen.train("vae", split, epochs=20)
 print(px.dataset)
-folder = tempfile.mkdtemp()
-np.savez(os.path.join(folder, "shapes.npz"), x_train=pixels[:500], y_train=labels[:500], x_test=pixels[500:], y_test=labels[500:])
-from_file = nbgen.datasets.load(os.path.join(folder, "shapes.npz"))
+with tempfile.TemporaryDirectory() as folder:  # the folder is removed when the block ends
+    file = os.path.join(folder, "shapes.npz")
+    np.savez(file, x_train=pixels[:500], y_train=labels[:500], x_test=pixels[500:], y_test=labels[500:])
+    from_file = nbgen.datasets.load(file)  # read into memory: the file may go
 """),
         code(
             CHECK
@@ -389,8 +390,9 @@ import numpy as np
 
 s.set(learning_rate=3e-4)
 s.train(5)
-path = s.save(os.path.join(tempfile.mkdtemp(), "vae.nbgen"))
-back = nbgen.load(path)
+with tempfile.TemporaryDirectory() as folder:  # the folder is removed when the block ends
+    path = s.save(os.path.join(folder, "vae.nbgen"))
+    back = nbgen.load(path)
 """),
         code(
             CHECK
@@ -535,8 +537,9 @@ with `@keras.saving.register_keras_serializable()` and imported first.
 import os
 import tempfile
 
-path = vae.save(os.path.join(tempfile.mkdtemp(), "conv_vae.nbgen"))
-again = nbgen.load(path)
+with tempfile.TemporaryDirectory() as folder:  # the folder is removed when the block ends
+    path = vae.save(os.path.join(folder, "conv_vae.nbgen"))
+    again = nbgen.load(path)
 """),
         code(
             CHECK
@@ -713,14 +716,16 @@ For a paper or a course page, write the picture or the figure yourself:
 import os
 import tempfile
 
-folder = tempfile.mkdtemp()
-page = steered.snapshot(os.path.join(folder, "steered.html"))  # .png and .svg work too
-result.figure.write_html(os.path.join(folder, "beta_sweep.html"), include_plotlyjs="cdn")
+folder = tempfile.TemporaryDirectory()  # removed by folder.cleanup() below
+page = steered.snapshot(os.path.join(folder.name, "steered.html"))  # .png and .svg work too
+result.figure.write_html(os.path.join(folder.name, "beta_sweep.html"), include_plotlyjs="cdn")
 """),
         code(
             CHECK
             + """
-print("finished at epoch 30" in open(page).read(), sorted(os.listdir(folder)))
+with open(page) as f:
+    print("finished at epoch 30" in f.read(), sorted(os.listdir(folder.name)))
+folder.cleanup()
 """
         ),
     ],

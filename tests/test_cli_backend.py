@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -37,7 +38,27 @@ def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
         "seconds",
     ]
     assert [line.split()[0] for line in lines[header + 1 : header + 5]] == ["1", "2", "3", "4"]
-    assert "iw_bound" in out.stdout and "neg_elbo" in out.stdout
+    final = lines[lines.index("final metrics (validation split):") + 1 :]
+    labels = [line.split("  ")[1] if line.startswith("  ") else line.split(":")[0] for line in final]
+    assert labels == [
+        "reconstruction MSE",
+        "PCA's MSE (2 components)",
+        "negative ELBO",
+        "importance-sampled bound",
+        "sample classes",
+        "classifier confidence",
+        "verdict",
+        "saved to " + str(tmp_path / "v.nbgen"),
+    ]
+    assert "per value, in the data's units ([0, 1])" in final[0]
+    assert final[2].endswith("nats per row (lower is better)") and "nats per row on -log p(x), k=100" in final[3]
+    assert "/10 digits with >= 5% of the samples" in final[4]
+    # one line on how the run compares with its references: PCA, and every digit drawn
+    assert re.fullmatch(
+        r"verdict: reconstructs (better|no better) than PCA at the same latent size \(MSE \d\.\d\dx PCA's\); "
+        r"samples cover \d+/10 digit classes \(>= 5% each; 10/10 is the aim\)",
+        final[6],
+    ), final[6]
     assert (tmp_path / "v.nbgen").exists()
 
 
@@ -124,6 +145,42 @@ def test_cli_unknown_names_list_the_valid_ones(argv):
     assert "choose one of" in out.stderr
 
 
+def test_cli_refuses_bad_arguments_before_importing_jax(tmp_path):
+    # a typo is answered at once: no JAX or Keras import (seconds) before the message
+    code = (
+        "import sys, nbgen.cli\n"
+        "bad = [['--model', 'vea'], ['--data', 'digts'], ['--data', 'nothere.npz'], ['--learning-rate', '-1'],\n"
+        "       ['--epochs', '0'], ['--hidden', '0'], ['--save', 'no/such/folder/run']]\n"
+        "print([nbgen.cli.main(['train', *argv]) for argv in bad])\n"
+        "print('loaded:', 'jax' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = run(["-c", code], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[2, 2, 2, 2, 2, 2, 2]", "loaded: False False"]
+    errors = out.stderr.splitlines()
+    assert errors[0] == (
+        "error: --model 'vea' is not a known model (did you mean 'vae'?); choose one of autoencoder, vae, gan, "
+        "diffusion (or the aliases 'ae', 'flow')"
+    )
+    assert errors[1].startswith(
+        "error: --data 'digts' is not a known data set (did you mean 'digits'?); choose one of digits,"
+    )
+    assert errors[2] == "error: --data 'nothere.npz': no such file (a data set name or a .npy or .npz file)"
+    assert errors[3] == "error: learning_rate must be > 0, got -1.0"
+    assert errors[4].startswith("error: epochs must be") and "got 0" in errors[4]
+    assert errors[5].startswith("error: hidden") and "0" in errors[5]
+    assert (
+        errors[6]
+        == f"error: --save 'no/such/folder/run': the folder {str(tmp_path / 'no/such/folder')!r} does not exist"
+    )
+
+
+def test_cli_model_names_are_the_registrys():
+    from nbgen import cli, models
+
+    assert cli.MODEL_NAMES == {key: cls.name for key, cls in models.REGISTRY.items()}
+
+
 def test_cli_help_answers_without_importing_jax():
     code = (
         "import sys\n"
@@ -172,6 +229,7 @@ def test_cli_trains_a_conditional_diffusion_model_with_a_switch():
     out = run(["-m", "nbgen", "train", "--model", "diffusion", "--data", "ring", "--epochs", "2", "--conditional",
                "--guidance", "3", "--sample-steps", "10"])  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "conditional" in out.stdout and "hq_fraction" in out.stdout
+    assert "conditional" in out.stdout and "high-quality samples" in out.stdout
+    assert re.search(r"verdict: samples cover \d/8 modes evenly, \d+% of them on a mode", out.stdout), out.stdout
     bad = run(["-m", "nbgen", "train", "--model", "autoencoder", "--data", "digits", "--conditional"])
     assert bad.returncode == 2 and "'conditional' is not a hyperparameter of the autoencoder model" in bad.stderr

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nbgen
-from nbgen.progress import ProgressLine, default_enabled
+from nbgen.progress import ProgressLine, default_enabled, headline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -157,6 +157,20 @@ def test_progress_line_shows_epoch_loss_rate_and_eta():
     assert text.startswith("\repoch 0/4 | compiling the training step")
     assert "epoch 4/4" in text and "loss " in text and "samples/s" in text and "ETA 0:00" in text
     assert text.rstrip().endswith(f"loss {s.steps['loss'][-1]:.4g}") and "finished after 4/4 epochs" in text
+
+
+def test_progress_line_shows_the_models_loss(capsys):
+    # the step metrics arrive sorted by name (kl first, code_loss first): the line must still
+    # show the loss the README promises, the VAE's "loss" and the GAN's d_loss and g_loss
+    s = nbgen.train("vae", "digits", epochs=2, progress=True)
+    final = capsys.readouterr().err.split("\r")[-1].strip()
+    assert final.startswith("finished after 2/2 epochs")
+    assert final.endswith(f"| loss {s.steps['loss'][-1]:.4g}") and "kl" not in final
+    g = nbgen.train("gan", "ring", epochs=1, progress=True)
+    final = capsys.readouterr().err.split("\r")[-1].strip()
+    assert final.endswith(f"| d_loss {g.steps['d_loss'][-1]:.4g}, g_loss {g.steps['g_loss'][-1]:.4g}")
+    coded = nbgen.Session("gan", "digits").generative_model  # the InfoGAN code's loss is not the headline
+    assert "code_loss" in coded.metric_names and headline(coded.metric_names) == ("d_loss", "g_loss")
 
 
 def test_progress_defaults_off_in_ci_and_in_pipes(monkeypatch):

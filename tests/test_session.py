@@ -132,15 +132,35 @@ def test_structural_change_needs_reset(vae):
     assert s.encode(s.dataset.x_val[:2]).shape == (2, 4)
 
 
-def test_training_twice_at_once_is_refused():
+def test_training_twice_at_once_is_refused_with_what_to_do():
     s = nbgen.Session("vae", "digits", epochs=10_000)
     s.train(block=False)
     try:
-        with pytest.raises(RuntimeError, match="already training"):
-            s.train()
+        with pytest.raises(RuntimeError, match=r"already training: wait\(\) for the run to end"):
+            s.train(block=False)
+        with pytest.raises(RuntimeError, match=r"wait\(\) for the run to end, then train\(5\) more"):
+            s.train(5)  # 5 more epochs than the run in flight: not what waiting gives
+        s.pause()
+        with pytest.raises(RuntimeError, match=r"paused: resume\(\) it, then wait\(\)"):
+            s.train()  # waiting would block forever
+        assert s.status == "paused"
     finally:
         s.stop()
     assert not s.running
+
+
+def test_blocking_train_on_a_background_run_waits_for_it():
+    # the README's tour: show(..., autostart=True) then session.train(block=True)
+    s = nbgen.Session("gan", "ring", epochs=4)
+    s.train(block=False)
+    s.train(block=True)
+    assert not s.running and s.status == "finished"
+    assert s.epoch == 4 and len(s.history["d_loss"]) == 4  # that run, not a second one
+
+    bad = nbgen.Session("autoencoder", "moons", epochs=3, learning_rate=10.0)
+    bad.train(block=False)
+    with pytest.raises(nbgen.TrainingDiverged):  # the run's error, as a blocking train raises it
+        bad.train()
 
 
 def test_gan_discriminate_gives_probabilities_and_others_refuse(gan, vae):

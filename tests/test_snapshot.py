@@ -6,6 +6,7 @@ checks the picture states the trained run, and opens the HTML in Chromium for a 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import sys
 import zlib
 
 import nbformat
+import numpy as np
 import pytest
 
 import nbgen
@@ -60,6 +62,55 @@ def test_snapshot_files_state_the_trained_run(tmp_path):
     fig = s.figure()
     loss = next(t for t in fig.data if t.name == "loss")
     assert len(loss.x) > 0 and loss.x[-1] == 33  # the static figure holds the trace points
+
+
+def _panel_groups(svg_text: str) -> dict[str, str]:
+    """What each panel of a snapshot SVG draws, by panel name."""
+    return dict(
+        re.findall(r'<g clip-path="url\(#clip-([\w-]+)\)">\n(.*?)</g>\n(?:<text|<clipPath|</g>)', svg_text, re.S)
+    )
+
+
+def _has_content(trace) -> bool:
+    if trace.type == "image":
+        return bool(trace.source)
+    return trace.x is not None and len(trace.x) > 0
+
+
+def test_pictures_have_no_blank_panel(tmp_path):
+    # the decoded-click panel is empty until a click, which a picture cannot get: it is left
+    # out of pictures and static figures (its row widens), and comes back once something is decoded
+    s = show("vae", "digits", display=False, epochs=2, hidden=(32,))
+    try:
+        s.train()
+        fig = s.figure()
+        axes = [k[1:] for k in fig.layout.to_plotly_json() if k.startswith("xaxis")]  # "axis", "axis2"...
+        for axis in axes:
+            ref = "x" + axis[4:]
+            assert any(_has_content(t) for t in fig.data if (t.xaxis or "x") == ref), f"subplot {ref} is empty"
+        assert len(axes) == 4 and "Decoded from the latent click" not in [a.text for a in fig.layout.annotations]
+        bottom = sorted(tuple(fig.layout[f"xaxis{i}"].domain) for i in (3, 4))
+        assert bottom[0][0] == pytest.approx(0.0) and bottom[-1][1] == pytest.approx(1.0)  # the row is filled
+        svg_text = s.snapshot()
+        groups = _panel_groups(svg_text)
+        assert set(groups) == {"loss", "latent", "reconstructions", "samples"}
+        assert all(body.strip() for body in groups.values()), groups.keys()
+        # the PNG: every quarter of the lower row (below the titles) has drawn pixels
+        from nbgen.ui.png import png_to_array
+
+        data = open(s.snapshot(tmp_path / "run.png"), "rb").read()
+        pixels, _ = png_to_array("data:image/png;base64," + base64.b64encode(data).decode())
+        lower = pixels[pixels.shape[0] * 2 // 3 :, :, :3].astype(int)
+        for quarter in np.array_split(lower[:, 40:-20], 4, axis=1):
+            assert (quarter.max(-1) < 200).any(), "a blank stretch in the lower row"
+        # after a click in the latent panel, the decoded image is drawn as the fifth panel
+        s.widget.figure.decode_at(0.0, 0.0)
+        groups = _panel_groups(s.snapshot())
+        assert set(groups) == {"loss", "latent", "reconstructions", "samples", "decoded"}
+        assert "<image" in groups["decoded"]
+        assert len([k for k in s.figure().layout.to_plotly_json() if k.startswith("xaxis")]) == 5
+    finally:
+        s.close()
 
 
 def test_gan_snapshot_draws_the_decision_surface(tmp_path):

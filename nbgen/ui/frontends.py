@@ -14,7 +14,7 @@ import sys
 from functools import cache
 from typing import Any
 
-from ..progress import ProgressLine
+from ..progress import ProgressLine, headline
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -39,6 +39,18 @@ def widgets_available() -> bool:
     if in_colab():
         return _enable_colab_widgets()
     return True
+
+
+def in_ipython() -> bool:
+    """True under IPython (a Jupyter kernel, the IPython shell); False in a plain ``python``
+    script, where IPython's ``display()`` would print every picture's text."""
+    if "IPython" not in sys.modules:  # never imported: no shell can be running
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return False
+    return get_ipython() is not None
 
 
 def display_metadata() -> dict[str, Any]:
@@ -74,7 +86,8 @@ class StaticView:
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
             remaining = max(int(self.session.hyperparameters["epochs"]), 1)
-            self._line = ProgressLine(remaining, stream=sys.stdout)
+            names = headline(self.session.generative_model.metric_names) or None
+            self._line = ProgressLine(remaining, stream=sys.stdout, metrics=names)
         elif self._line is not None:
             self._line(event)
             if event.get("type") == "status" and event.get("final"):
@@ -111,4 +124,4 @@ class StaticView:
             self.session.widget = None
 
 
-__all__ = ["StaticView", "display_metadata", "in_colab", "widgets_available"]
+__all__ = ["StaticView", "display_metadata", "in_colab", "in_ipython", "widgets_available"]

@@ -101,16 +101,72 @@ def _thin(n: int) -> np.ndarray:
     return np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).astype(int)
 
 
-def _layout(sf: Any) -> tuple[int, list[tuple[str, _Box, list]]]:
-    """Pixel boxes and traces of each panel of a SessionFigure."""
-    fig = sf.widget
+def _waiting(fig: Any, panel: Any) -> bool:
+    """True for a panel with nothing to draw until the user acts: image panels without an image
+    (the decoded click before any click). A static picture cannot be clicked."""
+    traces = [t for t in fig.data if (t.xaxis or "x") == panel.xref and (t.yaxis or "y") == panel.yref]
+    return bool(traces) and all(t.type == "image" and not t.source for t in traces)
+
+
+def _title_of(layout: Any, xd: tuple, yd: tuple) -> Any:
+    """The subplot title annotation of the panel with domains ``xd``, ``yd`` (Plotly's
+    make_subplots puts it at the top centre of the panel, in paper coordinates)."""
+    for a in layout.annotations:
+        if a.xref == "paper" and a.yref == "paper" and a.x is not None and a.y is not None:
+            if abs(a.x - (xd[0] + xd[1]) / 2) < 1e-6 and abs(a.y - yd[1]) < 1e-6:
+                return a
+    return None
+
+
+def static_figure(sf: Any) -> tuple[Any, dict[str, Any]]:
+    """A static Plotly figure of ``sf`` (a drawn SessionFigure) and its panels, without empty cells.
+
+    A panel that waits for a click (the decoded image) is left out and the others of its row
+    widen to fill the row, so that a picture of the views has no blank panel; the live view
+    keeps its layout. Returns ``(figure, {name: Panel})``.
+    """
+    import plotly.graph_objects as go
+
+    layout = sf.widget.layout.to_plotly_json()
+    panels = dict(sf.panels)
+    dropped = [name for name, p in panels.items() if _waiting(sf.widget, p)]
+    if len(dropped) == len(panels):
+        dropped = []
+    data = list(sf.widget.data)
+    for name in dropped:
+        p = panels.pop(name)
+        xd, yd = tuple(layout[p.xaxis]["domain"]), tuple(layout[p.yaxis]["domain"])
+        row = [q for q in panels.values() if tuple(layout[q.yaxis].get("domain", (0, 1))) == yd]
+        doms = sorted([tuple(layout[q.xaxis]["domain"]) for q in row] + [xd])
+        gap = min((b[0] - a[1] for a, b in zip(doms, doms[1:])), default=0.0)
+        lo, hi = doms[0][0], doms[-1][1]
+        fig_layout = go.Layout(layout)
+        titles = {q.name: _title_of(fig_layout, tuple(layout[q.xaxis]["domain"]), yd) for q in row}
+        gone = _title_of(fig_layout, xd, yd)
+        annotations = [a for a in fig_layout.annotations if a is not gone]
+        width = (hi - lo - gap * (len(row) - 1)) / max(len(row), 1)
+        for i, q in enumerate(sorted(row, key=lambda q: layout[q.xaxis]["domain"][0])):
+            new = (lo + i * (width + gap), lo + i * (width + gap) + width)
+            layout[q.xaxis]["domain"] = list(new)
+            if titles[q.name] is not None:
+                titles[q.name].x = (new[0] + new[1]) / 2
+        layout["annotations"] = [a.to_plotly_json() for a in annotations]
+        layout.pop(p.xaxis, None)
+        layout.pop(p.yaxis, None)
+        data = [t for t in data if not ((t.xaxis or "x") == p.xref and (t.yaxis or "y") == p.yref)]
+    return go.Figure(data=data, layout=layout), panels
+
+
+def _layout(sf: Any) -> tuple[int, list[tuple[str, _Box, list]], Any]:
+    """Pixel boxes and traces of each panel of a SessionFigure (see :func:`static_figure`)."""
+    fig, panels = static_figure(sf)
     layout = fig.layout
     height = int(layout.height or 500)
     m = layout.margin
     left, right, top, bottom = (m.l or 40), (m.r or 20), (m.t or 50), (m.b or 30)
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     out = []
-    for name, p in sf.panels.items():
+    for name, p in panels.items():
         xa, ya = layout[p.xaxis], layout[p.yaxis]
         xd, yd = tuple(xa.domain or (0, 1)), tuple(ya.domain or (0, 1))
         x0, x1 = left + xd[0] * plot_w, left + xd[1] * plot_w
@@ -124,7 +180,7 @@ def _layout(sf: Any) -> tuple[int, list[tuple[str, _Box, list]]]:
             ys = [_array(t.y) for t in traces if t.type == "scatter" and _visible(t)]
             xr, yr = _range(xs), _range(ys, ylog)
         out.append((name, _Box(x0, y0, x1, y1, xr, yr, ylog), traces))
-    return height, out
+    return height, out, fig
 
 
 def _visible(trace: Any) -> bool:
@@ -187,7 +243,7 @@ def _surface(trace: Any) -> tuple[np.ndarray, tuple, tuple] | None:
 
 def svg(sf: Any) -> str:
     """The views of ``sf`` (a drawn SessionFigure) as one SVG document."""
-    height, panels = _layout(sf)
+    height, panels, fig = _layout(sf)
     total = height + 24
     text = describe(sf.session)
     out = [
@@ -211,7 +267,7 @@ def svg(sf: Any) -> str:
         out.append(f'<g clip-path="url(#{clip})">')
         for i, t in enumerate(traces):
             out.extend(_svg_trace(t, box, i))
-        for shape in sf.widget.layout.shapes:
+        for shape in fig.layout.shapes:
             if shape.xref == sf.panels[name].xref and shape.x0 is not None:
                 x = float(box.px([shape.x0])[0])
                 out.append(
@@ -229,11 +285,11 @@ def svg(sf: Any) -> str:
             out.append(
                 f'<text x="{box.x1:.1f}" y="{box.y1 + 14:.1f}" fill="#666" text-anchor="end">{box.xr[1]:.0f}</text>'
             )
-    for a in sf.widget.layout.annotations:
+    for a in fig.layout.annotations:
         if a.xref == "paper" and a.yref == "paper" and a.text:
-            x = (sf.widget.layout.margin.l or 40) + a.x * (WIDTH - (sf.widget.layout.margin.l or 40) - 20)
-            top = sf.widget.layout.margin.t or 50
-            y = top + (1 - a.y) * (height - top - (sf.widget.layout.margin.b or 30)) - 4
+            x = (fig.layout.margin.l or 40) + a.x * (WIDTH - (fig.layout.margin.l or 40) - 20)
+            top = fig.layout.margin.t or 50
+            y = top + (1 - a.y) * (height - top - (fig.layout.margin.b or 30)) - 4
             out.append(
                 f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="13">{html.escape(a.text)}</text>'
             )
@@ -309,7 +365,7 @@ def _parse_colour(colour: str) -> tuple[int, int, int, int]:
 
 def png(sf: Any) -> bytes:
     """The views of ``sf`` rasterised to an RGBA PNG (no text; the statement is a tEXt chunk)."""
-    height, panels = _layout(sf)
+    height, panels, fig = _layout(sf)
     canvas = np.full((height, WIDTH, 4), 255, np.uint8)
 
     def blend(ys: np.ndarray, xs: np.ndarray, rgba: tuple[int, int, int, int]) -> None:
@@ -324,7 +380,7 @@ def png(sf: Any) -> bytes:
         canvas[y0, x0:x1, :3] = canvas[y1 - 1, x0:x1, :3] = canvas[y0:y1, x0, :3] = canvas[y0:y1, x1 - 1, :3] = 221
         for i, t in enumerate(traces):
             _png_trace(t, box, i, canvas, blend, (x0, y0, x1, y1))
-        for shape in sf.widget.layout.shapes:
+        for shape in fig.layout.shapes:
             if shape.xref == sf.panels[name].xref and shape.x0 is not None:
                 x = int(round(float(box.px([shape.x0])[0])))
                 ys = np.arange(y0, y1, 3)
@@ -464,4 +520,4 @@ def bundle(sf: Any) -> dict[str, str]:
     }
 
 
-__all__ = ["HIDE_WHEN_LIVE", "bundle", "compare_svg", "describe", "png", "svg"]
+__all__ = ["HIDE_WHEN_LIVE", "bundle", "compare_svg", "describe", "png", "static_figure", "svg"]

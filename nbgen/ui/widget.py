@@ -816,7 +816,14 @@ def show(
             session.train(block=False)
         view = SessionWidget(session)
         session.widget = view
-    if display:
+    if display and not frontends.in_ipython():
+        # a plain ``python`` script: IPython's display() would print the widget's text and the
+        # whole SVG snapshot; say what to do instead, once
+        print(
+            f"nbgen.show(): the live widget needs Jupyter (an IPython kernel); here it returns the session "
+            f"({session.kind} on {session.dataset.name}): call session.train(), session.snapshot('run.png')"
+        )
+    elif display:
         from IPython.display import display as ipy_display
 
         if isinstance(view, SessionWidget):
