@@ -628,3 +628,100 @@ def test_widget_in_notebook7(notebook7_server, browser, tmp_path):
     except BaseException:
         report_failure("notebook7", page, browser, notebook7_server, tmp_path)
         raise
+
+
+# -- a Keras model of the user's, in JupyterLab -------------------------------------------------------
+KERAS_CELLS = [
+    "import nbgen\nimport keras\nfrom keras import layers, ops",
+    '''class BetaVAE(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.encoder = keras.Sequential([layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(4)])
+        self.decoder = keras.Sequential([keras.Input((2,)), layers.Dense(64, activation="relu"),
+                                         layers.Dense(64, activation="sigmoid"), layers.Reshape((8, 8))])
+        self.kl_weight = keras.Variable(1.0, trainable=False)
+        self.seed_generator = keras.random.SeedGenerator(1)
+
+    def call(self, x):
+        h = self.encoder(x)
+        m, lv = h[:, :2], h[:, 2:]
+        return self.decoder(m + ops.exp(0.5 * lv) * keras.random.normal(ops.shape(m), seed=self.seed_generator)), m, lv
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        rec, m, lv = y_pred
+        r = ops.mean(ops.sum(keras.losses.binary_crossentropy(x[..., None], rec[..., None]), axis=(1, 2)))
+        kl = ops.mean(-0.5 * ops.sum(1 + lv - ops.square(m) - ops.exp(lv), axis=-1))
+        return r + self.kl_weight * kl''',
+    'model = BetaVAE(name="my_beta_vae")\nmodel.compile(optimizer=keras.optimizers.Adam(1e-3))\n'
+    's = nbgen.show(model, "digits", epochs=100000, autostart=True)',
+]
+
+
+@pytest.fixture
+def keras_lab_server(chromium, tmp_path):
+    import nbformat
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    notebook = nb_dir / "keras_model.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERAS_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
+def test_a_keras_model_in_jupyterlab_its_variable_slider_and_stop(keras_lab_server, browser, tmp_path):
+    """A user's compiled keras.Model with a live variable: the widget shows a slider made from the
+    model, a move reaches the running session's timeline, Stop stops it."""
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[lab keras {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(f"{keras_lab_server.url}/lab/tree/{keras_lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=120)
+        log("widget displayed")
+        page.wait_for_function(f"(sel) => ({LAST_STEP_JS})(sel) > 50", arg=PLOT, timeout=120_000)
+        status = page.locator(".nbgen-status").first
+        assert "Training" in status.inner_text(), describe(page)
+        picker = page.locator(".nbgen-model select").first
+        assert "my_beta_vae (your Keras model)" in picker.inner_text().replace("\xa0", " "), picker.inner_text()
+        slider = page.locator(".nbgen-var-kl_weight").first
+        assert slider.is_visible(), describe(page)
+        readout = slider.locator(".widget-readout").first
+        old = float(readout.inner_text())
+        handle = slider.locator(".noUi-handle").first
+        handle.focus()
+        handle.press("PageUp")  # one key press, one change
+        page.wait_for_function(
+            f"(el) => parseFloat(el.textContent) > {old}", arg=readout.element_handle(), timeout=10_000
+        )
+        log(f"kl_weight slider moved: {old:g} -> {readout.inner_text()}")
+        timeline = page.locator(".nbgen-timeline").first
+        try:
+            timeline.filter(has_text="kl_weight").wait_for(timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"the variable's change never reached the kernel: {describe(page)}") from exc
+        log(f"timeline: {timeline.inner_text()!r}")
+        page.locator(".nbgen-stop button, button.nbgen-stop").first.click()
+        try:
+            status.filter(has_text="Stopped at step").wait_for(timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"Stop: the status line never said stopped: {describe(page)}") from exc
+        log(f"stopped: {status.inner_text()!r}")
+        path = widget_screenshot(page, tmp_path, "keras-widget")
+        log(f"screenshot {path}")
+    except BaseException:
+        report_failure("lab keras", page, browser, keras_lab_server, tmp_path)
+        raise
