@@ -61,6 +61,11 @@ class FitView(keras.callbacks.Callback):
         >>> model.fit(x, y, epochs=20, callbacks=[nbgen.FitView()])  # doctest: +SKIP
     """
 
+    # Keras runs the batch-end hook in a worker thread, so fit's loop never waits for it (a hook
+    # that ran on fit's thread would make Keras turn each step's logs into floats there: a device
+    # sync per step, about a quarter of a small model's speed in benchmarks/keras_fit.py)
+    async_safe = True
+
     def __init__(self, display: bool | None = None):
         super().__init__()
         self.show_view = _in_kernel() if display is None else bool(display)
@@ -142,8 +147,23 @@ class FitView(keras.callbacks.Callback):
 
             display(self.box)
 
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """fit's thread, before each step: a slider move becomes the optimizer's learning rate
+        (touching ``self.model`` syncs Keras's JAX state: only when something changed)."""
+        if self._pending_lr is not None:
+            new, self._pending_lr = self._pending_lr, None
+            opt = self.model.optimizer
+            old = float(np.asarray(opt.learning_rate))
+            opt.learning_rate = new
+            self.timeline.append(
+                {"step": self.step, "epoch": self.epoch, "name": "learning_rate", "old": old, "new": new, "by": "set"}
+            )
+
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """A worker thread (``async_safe``): record the logs and redraw, a few times a second."""
         self.step += 1
+        if self.stopped:
+            self._model.stop_training = True  # fit checks it after this step (no state sync needed)
         now = time.perf_counter()
         if now < self._next_poll:
             return
@@ -152,7 +172,6 @@ class FitView(keras.callbacks.Callback):
             self._batch_steps.append(self.step)
             for k, v in logs.items():
                 self._batch.setdefault(k, []).append(float(np.asarray(v)))
-        self._apply()
         if now >= self._next_draw:
             self._next_draw = now + DRAW_EVERY
             self._draw()
@@ -168,21 +187,6 @@ class FitView(keras.callbacks.Callback):
         self._draw()
         ended = "stopped" if self.stopped else "finished"
         self.status.value = f"<span>fit {ended} after {self.epoch} epochs ({self.step} batches)</span>"
-
-    # -- between the widgets and the model --------------------------------------------------------
-    def _apply(self) -> None:
-        """Slider and Stop reach the model (touching ``self.model`` syncs Keras's JAX state: only
-        when something changed)."""
-        if self._pending_lr is not None:
-            new, self._pending_lr = self._pending_lr, None
-            opt = self.model.optimizer
-            old = float(np.asarray(opt.learning_rate))
-            opt.learning_rate = new
-            self.timeline.append(
-                {"step": self.step, "epoch": self.epoch, "name": "learning_rate", "old": old, "new": new, "by": "set"}
-            )
-        if self.stopped:
-            self.model.stop_training = True
 
     def _draw(self) -> None:
         import plotly.graph_objects as go
