@@ -114,7 +114,7 @@ def main() -> None:
     print("|---|---|---|")
     for name, rate in medians.items():
         print(f"| {name} | {rate:,.0f} | {ours / rate:.2f}x |")
-    best = max((v, k) for k, v in medians.items() if k.startswith("fit") and "with validation" in k)
+    best = max((v, k) for k, v in medians.items() if k.startswith("fit,") and "with validation" in k)
     print(f"best fit with validation: {best[1]} at {best[0]:,.0f}; nbgen / best = {ours / best[0]:.2f}x")
     plain = medians["fit, steps_per_execution=1 (with validation)"]
     viewed = medians["fit + nbgen.FitView, steps_per_execution=1 (with validation)"]
