@@ -122,8 +122,8 @@ px.imshow(pair, color_continuous_scale="gray_r", height=220).update_layout(color
 A VAE learns an encoder q(z|x), a decoder p(x|z) and a prior p(z), so that new digits come
 from decoding prior samples. Its loss is the negative ELBO: reconstruction + beta x KL(q(z|x) || p(z)).
 The textbook prior is N(0, I) (`prior_components=0`); for images nbgen learns a mixture of 50
-Gaussians with the networks, which gives sharper samples and a better likelihood (README, "Why
-some defaults are what they are").
+Gaussians with the networks, which gives sharper samples and a better likelihood
+(benchmarks/README.md, "Why some defaults are what they are").
 """),
         code("""
 import nbgen

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,3 +86,22 @@ def test_nbgen_metrics_is_a_public_lazy_name(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["loaded before use: False", "pca_mse nbgen.metrics"]
+
+
+@pytest.mark.slow
+def test_the_readme_tour_runs_as_written(tmp_path):
+    # the README promises that its tour runs as written: its first python block after "## A tour",
+    # verbatim, in a fresh process (files it writes land in tmp_path)
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    tour = readme.split("\n## A tour\n", 1)[1]
+    source = re.search(r"```python\n(.*?)```", tour, re.S).group(1)
+    assert "nbgen.show(" in source and "nbgen.compare(" in source
+    script = tmp_path / "tour.py"
+    script.write_text(source + '\nprint("tour done")\n')
+    env = {**os.environ, "PYTHONPATH": ROOT, "CI": "true"}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.rstrip().endswith("tour done"), out.stdout[-2000:]
+    assert (tmp_path / "vae.nbgen").exists() and (tmp_path / "run.png").exists()

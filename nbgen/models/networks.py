@@ -7,7 +7,7 @@ the time budget on this kind of device (benchmarks/architecture.py measures it):
 XLA's convolution gradients are slow and the MLP wins for every model; on a GPU or TPU each
 model says which (``GenerativeModel.accelerator_architecture``): convolutions for the
 autoencoder and the GAN, dense layers for the VAE and the diffusion model (measured on an
-H100: README, "Which default networks for images").
+H100: benchmarks/README.md, "Which default networks for images").
 """
 
 from __future__ import annotations
