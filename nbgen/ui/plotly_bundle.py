@@ -246,6 +246,11 @@ export default () => {
 # stopped decoding in tests/test_browser.py (seen with plain FigureWidgets too, 2026-11-26).
 
 
+def _lean(js: str) -> str:
+    """The JavaScript without its comment lines: each figure's state carries it (saved notebooks too)."""
+    return "\n".join(line for line in js.splitlines() if line.strip() and not line.lstrip().startswith("//"))
+
+
 class PlotlyBundle(anywidget.AnyWidget):
     """Plotly's widget JavaScript, sent to the front end once per kernel (no view of its own).
 
@@ -253,7 +258,7 @@ class PlotlyBundle(anywidget.AnyWidget):
     custom message, pushed when the kernel makes its first figure (:meth:`push`) and sent again
     to a page that asks for it (one it reached before that page had this model)."""
 
-    _esm = PRELOAD
+    _esm = _lean(PRELOAD)
     key = traitlets.Unicode("").tag(sync=True)  # the bundle's sha1: the page caches it under this
     sent = traitlets.Bool(False).tag(sync=True)  # pushed once: a page that lacks it must ask
 
@@ -276,7 +281,7 @@ class SharedFigureWidget(go.FigureWidget):
     """A Plotly ``FigureWidget`` that fetches Plotly's JavaScript from the kernel's one
     :class:`PlotlyBundle` instead of carrying its own copy."""
 
-    _esm = SHIM
+    _esm = _lean(SHIM)
     _nbgen_bundle = traitlets.Unicode("").tag(sync=True)
 
     @traitlets.default("_nbgen_bundle")
