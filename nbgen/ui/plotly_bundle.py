@@ -7,13 +7,21 @@ machine that made every ``nbgen.show()`` take ~1.5-2 s to appear in JupyterLab e
 warm kernel, and a trivial one-trace ``FigureWidget`` alone took 1.5 s
 (benchmarks/widget_appears.py).
 
-Here the bundle travels once per kernel, in one small widget model (:class:`PlotlyBundle`),
+Here the bundle travels once per kernel, through one small widget model (:class:`PlotlyBundle`),
 and each figure (:class:`SharedFigureWidget`) carries a few hundred bytes of JavaScript
 that imports the bundle once per page (cached in the page under the bundle's hash) and
 hands each figure Plotly's own widget code: the figure's model, its views and its Python API
 are Plotly's. One thing differs: a view takes no model updates until its first draw has
 finished (queued, then replayed in order), which works around a Plotly race that left a
 figure deaf to clicks (the comment after ``SHIM`` says how).
+
+The bundle is in no widget's state: it is a custom message of the bundle's model, which the
+kernel pushes when it makes its first figure and sends again to a page that asks (a page
+opened or reloaded later). Tools that save the widget state into the notebook (nbclient,
+``jupyter nbconvert --execute``, papermill) keep state, not custom messages, so an executed
+notebook does not carry 5 MB of Plotly (tests/test_notebook_size.py). A page rendered from
+saved state without a kernel (nbconvert's HTML where a CDN serves the widget manager) cannot
+get the bundle: its figure says so and the static snapshot under the widget stays visible.
 
 :func:`figure_widget` returns a plain ``go.FigureWidget`` when this cannot work or is not
 tested: a Plotly whose widget is not the anywidget bundle this expects (a change upstream
@@ -36,14 +44,52 @@ import traitlets
 from .._settings import OFF
 from .frontends import in_colab
 
-# shared by both modules below: import a bundle once per page, cached under its hash
+# shared by both modules below. The bundle's bytes reach the page in a custom message of the
+# bundle's model, never in a widget's state: a notebook saved with its widget state (nbclient,
+# nbconvert --execute, papermill) does not carry 5 MB of Plotly. The kernel pushes them when it
+# makes its first figure; a page that missed that push (opened or reloaded later) asks for them.
 LOAD = r"""
-const BUNDLES = (globalThis.__nbgenPlotlyBundles ??= new Map());
+const PAGE = (globalThis.__nbgenPlotly ??= { code: new Map(), asked: new Set() });
+const BUNDLES = (globalThis.__nbgenPlotlyBundles ??= new Map()); // imported modules, by key
 
-function load(key, code) {
+// the bundle's bytes in this page, by key (the sha1 of the bundle): { promise, resolve, done }
+function code(key) {
+  if (!PAGE.code.has(key)) {
+    const c = { done: false };
+    c.promise = new Promise((resolve) => {
+      c.resolve = (bytes) => {
+        c.done = true;
+        resolve(bytes);
+      };
+    });
+    PAGE.code.set(key, c);
+  }
+  return PAGE.code.get(key);
+}
+
+// take the bundle from the custom message that carries it (pushed, or the answer to a request)
+function listen(model, key) {
+  if (code(key).done) return;
+  const got = (msg, buffers) => {
+    if (!msg || msg.type !== "nbgen-plotly-bundle" || msg.key !== key || !buffers || !buffers.length) return;
+    model.off("msg:custom", got);
+    if (!code(key).done) code(key).resolve(buffers[0]);
+  };
+  model.on("msg:custom", got);
+}
+
+// ask the kernel for the bundle, once per page (the kernel answers when it is idle)
+function ask(model, key) {
+  if (code(key).done || PAGE.asked.has(key)) return;
+  PAGE.asked.add(key);
+  model.send({ type: "nbgen-plotly-bundle?", key });
+}
+
+// Plotly's widget module, imported once per page when the bundle's bytes are there
+function load(key) {
   if (!BUNDLES.has(key)) {
     const loading = (async () => {
-      const url = URL.createObjectURL(new Blob([await code()], { type: "text/javascript" }));
+      const url = URL.createObjectURL(new Blob([await code(key).promise], { type: "text/javascript" }));
       try {
         return await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
       } finally {
@@ -57,26 +103,50 @@ function load(key, code) {
 }
 """
 
-# the bundle's model: starts the import as soon as it reaches the page (show() makes it
-# before it builds the session, so the browser loads Plotly while the kernel works)
-PRELOAD = LOAD + r"""
+# the bundle's model: listens for the bundle as soon as it reaches the page (show() makes it
+# before it builds the session, so the page is listening when the first figure's push comes),
+# and imports it on arrival; asks for it if the kernel pushed it before this page had the model
+PRELOAD = (
+    LOAD
+    + r"""
 export default {
   initialize({ model }) {
-    load(model.get("key"), () => model.get("code")).catch((e) => console.error("nbgen: Plotly bundle", e));
+    const key = model.get("key");
+    if (code(key).done) return;
+    listen(model, key);
+    if (model.get("sent")) ask(model, key);
+    code(key).promise.then(() => load(key)).catch((e) => console.error("nbgen: Plotly bundle", e));
   },
 };
 """
+)
 
 # a figure's JavaScript: Plotly's widget from the kernel's bundle, then Plotly's own code, with
 # one change: a view gets no model updates until its first draw has finished (why: below)
-SHIM = LOAD + r"""
-function bundle(model) {
+SHIM = (
+    LOAD
+    + r"""
+async function bundle(model) {
   const ref = model.get("_nbgen_bundle"); // "IPY_MODEL_<id>#<sha1 of the bundle>"
   const [modelRef, key] = ref.split("#");
-  return load(key, async () => {
+  if (!code(key).done) {
+    // the push came before this figure's model (the kernel sends it first): this page missed it
     const holder = await model.widget_manager.get_model(modelRef.replace("IPY_MODEL_", ""));
-    return holder.get("code");
-  });
+    if (!holder.comm_live && !code(key).done) {
+      // e.g. nbconvert's HTML or saved widget state shown without a kernel: no one can send it
+      throw new Error("no kernel to send Plotly's code");
+    }
+    listen(holder, key);
+    ask(holder, key);
+  }
+  return load(key);
+}
+
+// where the figure cannot draw, show the static snapshot that the live widget hides
+function unavailable(el, error) {
+  document.documentElement.classList.add("nbgen-no-live-figure");
+  el.textContent = `The live figure needs its kernel (${error.message}); the picture below shows the views.`;
+  el.style.cssText = "padding: 8px; color: #666; font-size: 13px;";
 }
 
 // The model as Plotly's widget sees it. Listeners that a view registers while it is being
@@ -135,10 +205,14 @@ export default () => {
         widget = typeof mod.default === "function" ? await mod.default() : mod.default;
         return widget.initialize ? widget.initialize({ ...ctx, model }) : undefined;
       })();
-      return ready;
+      return ready.catch(() => undefined); // render() says what failed
     },
     async render(ctx) {
-      await ready;
+      try {
+        await ready;
+      } catch (error) {
+        return unavailable(ctx.el, error);
+      }
       const gate = { open: false, queue: [] };
       const release = () => {
         if (gate.open) return;
@@ -161,6 +235,7 @@ export default () => {
   };
 };
 """
+)
 
 # Why the gate: Plotly draws an image trace given by ``source`` asynchronously, and its first
 # draw (``newPlot``) resolves only when the image's ``onload`` fires; an update of the same
@@ -171,19 +246,42 @@ export default () => {
 # stopped decoding in tests/test_browser.py (seen with plain FigureWidgets too, 2026-11-26).
 
 
-class PlotlyBundle(anywidget.AnyWidget):
-    """Plotly's widget JavaScript, sent to the front end once per kernel (no view of its own)."""
+def _lean(js: str) -> str:
+    """The JavaScript without its comment lines: each figure's state carries it (saved notebooks too)."""
+    return "\n".join(line for line in js.splitlines() if line.strip() and not line.lstrip().startswith("//"))
 
-    _esm = PRELOAD
-    code = traitlets.Unicode("").tag(sync=True)
-    key = traitlets.Unicode("").tag(sync=True)
+
+class PlotlyBundle(anywidget.AnyWidget):
+    """Plotly's widget JavaScript, sent to the front end once per kernel (no view of its own).
+
+    The bundle is not in the model's state (a saved notebook would carry it): it travels in a
+    custom message, pushed when the kernel makes its first figure (:meth:`push`) and sent again
+    to a page that asks for it (one it reached before that page had this model)."""
+
+    _esm = _lean(PRELOAD)
+    key = traitlets.Unicode("").tag(sync=True)  # the bundle's sha1: the page caches it under this
+    sent = traitlets.Bool(False).tag(sync=True)  # pushed once: a page that lacks it must ask
+
+    def __init__(self, code: str, **kwargs):
+        self._code = code.encode("utf-8")
+        super().__init__(key=hashlib.sha1(self._code).hexdigest(), **kwargs)
+        self.on_msg(self._on_request)
+
+    def _on_request(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "nbgen-plotly-bundle?":
+            self.push()
+
+    def push(self) -> None:
+        """Send the bundle to every page of the kernel (a custom message: not widget state)."""
+        self.send({"type": "nbgen-plotly-bundle", "key": self.key}, buffers=[self._code])
+        self.sent = True
 
 
 class SharedFigureWidget(go.FigureWidget):
     """A Plotly ``FigureWidget`` that fetches Plotly's JavaScript from the kernel's one
     :class:`PlotlyBundle` instead of carrying its own copy."""
 
-    _esm = SHIM
+    _esm = _lean(SHIM)
     _nbgen_bundle = traitlets.Unicode("").tag(sync=True)
 
     @traitlets.default("_nbgen_bundle")
@@ -213,8 +311,17 @@ def bundle_ref() -> str | None:
             code = _bundle_code()
             if code is None:
                 return None
-            _bundle = PlotlyBundle(code=code, key=hashlib.sha1(code.encode()).hexdigest())
+            _bundle = PlotlyBundle(code)
         return f"IPY_MODEL_{_bundle.model_id}#{_bundle.key}"
+
+
+def _push_once() -> None:
+    """Push the bundle with the kernel's first figure (before that figure's model opens, so a
+    page that was listening has it when the figure asks), and again after a close_all()."""
+    with _lock:
+        holder = _bundle
+    if holder is not None and holder.comm is not None and not holder.sent:
+        holder.push()
 
 
 def wanted() -> bool:
@@ -232,4 +339,5 @@ def figure_widget() -> go.FigureWidget:
     """An empty FigureWidget that shares the kernel's Plotly bundle (a plain one if it cannot)."""
     if not wanted() or bundle_ref() is None:
         return go.FigureWidget()
+    _push_once()
     return SharedFigureWidget()

@@ -245,6 +245,13 @@ class SessionFigure:
         )
         for name, panel in panels.items():
             views[name].add(fig, panel)
+        # the template styles only the trace types the figure has: the whole default template
+        # (~7 KB for 24 trace types) would travel in every saved copy of the widget's state
+        full = fig.layout.template
+        kinds = {trace.type for trace in fig.data}
+        fig.layout.template = go.layout.Template(
+            layout=full.layout, data={kind: full.data[kind] for kind in sorted(kinds) if full.data[kind]}
+        )
         return fig, panels
 
     # -- access -------------------------------------------------------------------

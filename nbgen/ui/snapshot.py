@@ -503,9 +503,11 @@ def compare_svg(comparison: Any, width: int = WIDTH, panel_height: int = 190) ->
 # Live front ends hide the static snapshot while the widget renders: the widget carries this
 # style (a rendered widget means a live view is on the page). Where the widget cannot render
 # (a saved notebook opened without a kernel, nbconvert's HTML, a code host), the style is
-# absent and the snapshot shows.
+# absent and the snapshot shows. A live figure that cannot get Plotly's code (widget state
+# rendered without a kernel, nbgen/ui/plotly_bundle.py) marks the page, and the snapshot shows.
 HIDE_WHEN_LIVE = (
-    "<style>.jp-OutputArea-child:has(.nbgen-snapshot), .output_area:has(.nbgen-snapshot) { display: none; }</style>"
+    "<style>html:not(.nbgen-no-live-figure) :is(.jp-OutputArea-child, .output_area):has(.nbgen-snapshot)"
+    " { display: none; }</style>"
 )
 
 

@@ -26,6 +26,7 @@ from ..engine import TrainingDiverged
 from ..session import Session
 from . import frontends, plotly_bundle, snapshot
 from .labels import timeline_line
+from .lean import lean_models
 from .pacing import ThrottledDrawer
 from .plots import SessionFigure
 
@@ -814,7 +815,8 @@ def show(
         if autostart:
             # start first: the step compiles (releasing the GIL) while the view is built
             session.train(block=False)
-        view = SessionWidget(session)
+        with lean_models():  # a notebook saved with its widget state stays small
+            view = SessionWidget(session)
         session.widget = view
     if display and not frontends.in_ipython():
         # a plain ``python`` script: IPython's display() would print the widget's text and the

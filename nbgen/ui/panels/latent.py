@@ -58,6 +58,9 @@ class LatentPanel:
         labels = ds.y_val[:MAX_LATENT_POINTS] if ds.has_labels else None
         marker: dict[str, Any] = {"size": 5, "opacity": 0.8}
         if labels is not None:
+            # labels as small ints travel as one binary buffer, not a JSON list (the hover text
+            # reads them too): a saved notebook's widget state stays small
+            labels = np.asarray(labels).astype(np.uint8 if 0 <= labels.min() and labels.max() < 256 else np.int32)
             marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
         fig.add_trace(
             go.Scatter(
@@ -79,8 +82,8 @@ class LatentPanel:
                 marker=marker,
                 showlegend=False,
                 name="latent",
-                text=None if labels is None else [f"label {v}" for v in labels],
-                hoverinfo="text" if labels is not None else "x+y",
+                hovertemplate=None if labels is None else "label %{marker.color}<extra></extra>",
+                hoverinfo=None if labels is not None else "x+y",
                 **axes,
             )
         )
