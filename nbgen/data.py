@@ -97,10 +97,13 @@ class Dataset:
         return float(lo), float(hi)
 
     def to_rows(self, flat: np.ndarray) -> np.ndarray:
-        """Model outputs ``(n, features)`` in model units -> rows in the data's units and shape."""
+        """Model outputs ``(n, features)`` in model units -> rows in the data's units, dtype and
+        shape (integer pixels come back rounded and clipped to 0-255, in the data's integer type)."""
         flat = np.asarray(flat)
         if self.scaling.kind != "none":
             flat = self.scaling.to_user(flat.reshape(flat.shape[0], -1))
+        if self.scaling.kind == "pixels":
+            flat = np.clip(np.rint(flat), 0, PIXEL_MAX).astype(self.scaling.dtype)
         return flat.reshape((flat.shape[0], *self.row_shape))
 
     def flatten(self, x: Any, name: str = "x") -> np.ndarray:
@@ -351,16 +354,19 @@ class Scaling:
     rows) go back through ``to_user``: a user sees everything in the data's own units.
     """
 
-    def __init__(self, kind: str, shift: np.ndarray | float = 0.0, scale: np.ndarray | float = 1.0):
+    def __init__(
+        self, kind: str, shift: np.ndarray | float = 0.0, scale: np.ndarray | float = 1.0, dtype: Any = np.float32
+    ):
         self.kind = kind
         self.shift = np.asarray(shift, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        self.dtype = np.dtype(dtype)  # the data's own dtype ("pixels": the integer type rows come back in)
 
     @classmethod
     def detect(cls, dtype: np.dtype, lo: float, hi: float) -> Scaling:
         """Pick the kind from the dtype and the range of the values (no statistics yet)."""
         if np.issubdtype(dtype, np.integer) and lo >= 0 and 1 < hi <= PIXEL_MAX:
-            return cls("pixels", 0.0, PIXEL_MAX)
+            return cls("pixels", 0.0, PIXEL_MAX, dtype=dtype)
         if lo >= 0.0 and hi <= 1.0:
             return cls("none")
         return cls("standardise")

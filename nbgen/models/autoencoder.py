@@ -88,6 +88,8 @@ class Autoencoder(GenerativeModel):
         )
         return {"encoder": encoder, "decoder": decoder}
 
+    row_roles = ("decoder",)
+
     def check_networks(self, dataset):
         enc = self.user_networks["encoder"]
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")

@@ -147,6 +147,47 @@ def output_shapes(net: keras.Model, in_shape: tuple[int, ...], role: str, *more:
     return [tuple(int(s) for s in o.shape[1:]) for o in outs]
 
 
+_SHAPE_ONLY = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Cropping3D", "Identity")
+
+
+def last_activation(net: keras.Model) -> str | None:
+    """The name of the activation that ends ``net`` (``"sigmoid"``, ``"softmax"``, ``"linear"``,
+    ``"relu"``...): of its last layer that has one, looking through layers that only reshape and
+    into nested models. None when it cannot be told (a subclassed model's ``call``)."""
+
+    def of_layer(layer: Any) -> str | None:
+        if isinstance(layer, keras.Model):
+            return last_activation(layer)
+        act = getattr(layer, "activation", None)
+        return None if act is None else getattr(act, "__name__", str(act))
+
+    try:
+        if isinstance(net, keras.Sequential):
+            for layer in reversed(net.layers):
+                if type(layer).__name__ not in _SHAPE_ONLY:
+                    return of_layer(layer)
+            return None
+        outs = net.outputs
+        if not outs or len(outs) != 1:
+            return None
+        tensor = outs[0]
+        for _ in range(100):
+            op, node_index, _ = tensor._keras_history
+            if type(op).__name__ not in _SHAPE_ONLY:
+                return of_layer(op)
+            tensor = op._inbound_nodes[node_index].input_tensors[0]
+    except (AttributeError, IndexError, ValueError, TypeError):
+        return None
+    return None
+
+
+def probabilities_to_logits(p: jax.Array) -> jax.Array:
+    """log(p / (1 - p)) of a sigmoid's output, clipped away from 0 and 1 (float32's own limits
+    there: a saturated sigmoid is read as a logit of about +-16, not an infinity)."""
+    p = jnp.clip(p, 1e-7, 1 - 1e-7)
+    return jnp.log(p) - jnp.log1p(-p)
+
+
 class GenerativeModel:
     """Base class of nbgen's models: see this module's docstring for the protocol."""
 
@@ -383,6 +424,8 @@ class GenerativeModel:
         probe.hp, probe.dataset = own, dataset
         probe.check_labels(dataset)
         fixed = probe.check_networks(dataset) if self.user_networks else {}  # latent_dim, noise_dim...
+        if self.user_networks:
+            probe.check_activations(dataset)
         # defaults that suit the networks (the AE's schedule depends on its latent size)
         defaults = {**_config.common_defaults(), **probe.defaults(dataset, {**own, **fixed})}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
@@ -410,8 +453,12 @@ class GenerativeModel:
                 for var, val in zip(net.variables, self._initial[k]):
                     var.assign(val)
             m.networks = dict(self.user_networks)
+            m.sigmoid_outputs = frozenset(
+                r for r in self.probability_roles if r in self.user_networks and last_activation(self.user_networks[r]) == "sigmoid"
+            )
         else:
             m.networks = m.default_networks(dataset, hp)
+            m.sigmoid_outputs = frozenset()
         m.networks.update(m.extra_networks(dataset))
         shapes = {k: input_shapes(n, k) for k, n in m.networks.items()}
         m.in_shapes = {k: v[0] for k, v in shapes.items()}  # the rows (or codes) a network reads
@@ -460,6 +507,47 @@ class GenerativeModel:
 
     def output_activation(self) -> str | None:
         return "sigmoid" if self.unit_interval else None
+
+    # the roles whose user network may end in a sigmoid that nbgen then reads as probabilities
+    # (turned into logits for the loss): the VAE's decoder of pixels, the GAN's discriminator
+    probability_roles: tuple[str, ...] = ()
+    # the roles that make rows: a sigmoid there bounds them to (0, 1), which only [0, 1] data allows
+    row_roles: tuple[str, ...] = ()
+
+    def check_activations(self, dataset: Dataset) -> None:
+        """The last activation of each user network against what its role needs: a softmax is
+        refused everywhere (these roles output one value per pixel or feature, or one logit); a
+        sigmoid where the role makes rows of data outside [0, 1]; never trained silently wrong."""
+        for role, net in self.user_networks.items():
+            act = last_activation(net)
+            if act == "softmax":
+                raise NetworkError(
+                    f"{role} {net.name!r} ends in a softmax, which makes its outputs sum to 1 across the "
+                    f"features: nbgen's {role} outputs "
+                    + ("one logit per row" if role == "discriminator" else "one value per feature")
+                    + ": end it in a linear layer"
+                    + (" (or a sigmoid)" if role in self.probability_roles or role in self.row_roles else "")
+                )
+            if act == "sigmoid" and role in self.row_roles and role not in self.probability_roles:
+                if not dataset.unit_interval:
+                    raise NetworkError(
+                        f"{role} {net.name!r} ends in a sigmoid, so its rows lie in (0, 1), but this data is "
+                        f"standardised ({dataset.scaling.describe()}): end it in a linear layer"
+                    )
+            if act == "sigmoid" and role in self.probability_roles and role in self.row_roles:
+                if not dataset.unit_interval:
+                    raise NetworkError(
+                        f"{role} {net.name!r} ends in a sigmoid (probabilities), which fits data in [0, 1]; this data "
+                        f"is standardised ({dataset.scaling.describe()}) and gets a Gaussian decoder: end it in a "
+                        "linear layer (the mean)"
+                    )
+
+    def as_logits(self, role: str, out: jax.Array) -> jax.Array:
+        """A network's output as logits: a user network of a probability role that ends in a
+        sigmoid gives probabilities, turned into logits here; any other output is logits already."""
+        if role in getattr(self, "sigmoid_outputs", ()):
+            return probabilities_to_logits(out)
+        return out
 
     def check_rows_in(self, role: str, dataset: Dataset) -> tuple[int, ...]:
         """A network that reads rows: its input must hold one row's features."""

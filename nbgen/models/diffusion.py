@@ -190,6 +190,18 @@ class Diffusion(GenerativeModel):
             return {"denoiser": conv_denoiser(dataset, hp["hidden"], k)}
         return {"denoiser": mlp_denoiser(dataset, hp["hidden"], dataset.features > self.low_dim_features, k)}
 
+    def check_activations(self, dataset):
+        super().check_activations(dataset)
+        from .base import last_activation
+
+        net = self.user_networks["denoiser"]
+        act = last_activation(net)
+        if act in ("sigmoid", "relu", "softplus", "exponential"):
+            raise NetworkError(
+                f"denoiser {net.name!r} ends in a {act}, but it predicts the velocity x1 - x0, which takes any "
+                "sign and size: end it in a linear layer"
+            )
+
     def check_networks(self, dataset):
         net = self.user_networks["denoiser"]
         shapes = input_shapes(net, "denoiser")

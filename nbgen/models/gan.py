@@ -178,6 +178,9 @@ class GAN(GenerativeModel):
         h = keras.layers.Dense(self.q_hidden, activation="relu", name="q_hidden")(x)
         return {"q": keras.Model(x, keras.layers.Dense(c, name="code_logits")(h), name="q")}
 
+    probability_roles = ("discriminator",)  # a discriminator may end in a sigmoid: read as D(x)
+    row_roles = ("generator",)
+
     def check_networks(self, dataset):
         gen, disc = self.user_networks["generator"], self.user_networks["discriminator"]
         if self.conditional:
@@ -285,13 +288,14 @@ class GAN(GenerativeModel):
     def logits(self, params, x, labels=None):
         """D's logit for each row of x (n, features), judged as a pack of copies of that row
         (conditional: with its one-hot label)."""
-        return self.call(params, "discriminator", jnp.tile(x, (1, self.pack)), *self.with_labels(labels)).reshape(-1)
+        out = self.call(params, "discriminator", jnp.tile(x, (1, self.pack)), *self.with_labels(labels))
+        return self.as_logits("discriminator", out).reshape(-1)
 
     def pack_logits(self, params, x, labels=None):
         """D's logits for x (n, features) grouped into n // pack packs (conditional: pack 1)."""
         n = x.shape[0] // self.pack * self.pack
         packs = x[:n].reshape(n // self.pack, -1)
-        return self.call(params, "discriminator", packs, *self.with_labels(labels)).reshape(-1)
+        return self.as_logits("discriminator", self.call(params, "discriminator", packs, *self.with_labels(labels))).reshape(-1)
 
     def _d_step(self, state, real, live, key):
         x_real, labels = self.split(real)

@@ -171,15 +171,16 @@ class VAE(GenerativeModel):
         if self.conditional:
             return self._check_conditional(dataset)
         outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
-        if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
-            d = outs[0][0]
+        if len(outs) in (2, 3) and all(o == outs[0] for o in outs) and len(outs[0]) == 1:
+            d = outs[0][0]  # [z_mean, z_log_var] or Keras's example's [z_mean, z_log_var, z] (z unused)
         elif len(outs) == 1 and len(outs[0]) == 1 and outs[0][0] % 2 == 0:
             d = outs[0][0] // 2
         else:
             got = ", ".join(str((None, *o)) for o in outs)
             raise NetworkError(
                 f"encoder {enc.name!r} outputs {got}: a VAE's encoder must output [z_mean, z_log_var], two arrays "
-                "(None, latent_dim), or one array (None, 2 * latent_dim) that nbgen splits in half (an even width)"
+                "(None, latent_dim) (a third, z, as Keras's example's Sampling layer gives, is accepted and unused), "
+                "or one array (None, 2 * latent_dim) that nbgen splits in half (an even width)"
             )
         self.check_decoder("decoder", d, dataset)
         return {"latent_dim": d}
@@ -194,7 +195,7 @@ class VAE(GenerativeModel):
                 f"encoder takes two, a row (e.g. {(None, *dataset.row_shape)}) and the one-hot label (None, {k})"
             )
         outs = output_shapes(enc, e_in[0], "encoder", e_in[1])
-        if len(outs) == 2 and outs[0] == outs[1] and len(outs[0]) == 1:
+        if len(outs) in (2, 3) and all(o == outs[0] for o in outs) and len(outs[0]) == 1:
             d = outs[0][0]
         elif len(outs) == 1 and len(outs[0]) == 1 and outs[0][0] % 2 == 0:
             d = outs[0][0] // 2
@@ -216,9 +217,13 @@ class VAE(GenerativeModel):
             )
         return {"latent_dim": d}
 
+    probability_roles = ("decoder",)  # a decoder of pixels may end in a sigmoid (Keras's example's does)
+    row_roles = ("decoder",)
+
     @property
     def decoded_activation(self):
-        return "sigmoid" if self.unit_interval else None
+        # E[x | z] from the decoder's output: a sigmoid of its logits, unless it gives probabilities
+        return "sigmoid" if self.unit_interval and "decoder" not in self.sigmoid_outputs else None
 
     def make_optimizers(self, hp):
         return {"vae": (keras.optimizers.Adam(hp["learning_rate"]), list(self.networks))}
@@ -237,13 +242,13 @@ class VAE(GenerativeModel):
         """-log p(x | z) per row."""
         out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
         if self.unit_interval:
-            return bernoulli_nll(x, out)
+            return bernoulli_nll(x, self.as_logits("decoder", out))
         return gaussian_nll(x, out, self.call(params, "log_scale", out))
 
     def decode(self, params, z, labels=None):
         """The decoder's mean E[x | z]."""
         out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
-        return jax.nn.sigmoid(out) if self.unit_interval else out
+        return jax.nn.sigmoid(self.as_logits("decoder", out)) if self.unit_interval else out
 
     def reconstruct(self, params, x, labels=None):
         return self.decode(params, self.encode(params, x, labels), labels)
