@@ -807,6 +807,51 @@ print(vae.status, vae.epoch, bool(np.isfinite(vae.history["val_loss"][-1])))
 """
         ),
         md("""
+And Keras's GAN networks for MNIST (keras.io's "Conditional GAN" example, without the label):
+the generator ends in a sigmoid (pixels in [0, 1], as these are), the discriminator in one logit.
+`nbgen.GAN` reads the noise size (128) from the generator. Strided convolutions are slow on a
+laptop CPU (one step takes about a second here), so this trains one epoch on 512 digits: press
+**Train** for more.
+"""),
+        code("""
+generator = keras.Sequential(
+    [
+        keras.Input((128,)),
+        layers.Dense(7 * 7 * 128),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Reshape((7, 7, 128)),
+        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Conv2D(1, (7, 7), padding="same", activation="sigmoid"),
+    ],
+    name="generator",
+)
+discriminator = keras.Sequential(
+    [
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(64, (3, 3), strides=(2, 2), padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.Conv2D(128, (3, 3), strides=(2, 2), padding="same"),
+        layers.LeakyReLU(negative_slope=0.2),
+        layers.GlobalMaxPooling2D(),
+        layers.Dense(1),
+    ],
+    name="discriminator",
+)
+gan = nbgen.show(nbgen.GAN(generator, discriminator), x[:512], epochs=1, batch_size=64)
+"""),
+        code("""
+gan.train(block=True)
+"""),
+        code(
+            CHECK
+            + """
+print(gan.hyperparameters["noise_dim"], gan.sample(4, seed=0).shape, gan.status)
+"""
+        ),
+        md("""
 ## 2. A beta-VAE as a `keras.Model`: your `compute_loss`, a live `beta`
 
 Keras 3 writes a VAE's KL term in `compute_loss`, which every backend runs. Any scalar,
