@@ -193,6 +193,36 @@ function gated(model) {
 
 const FIRST_DRAW_TIMEOUT_MS = 15000;
 
+// Arrow keys on a focused slider of nbgen's panel: Notebook 7 starts Lumino without JupyterLab's
+// bubblingKeydown, so the notebook's command-mode shortcuts take the arrows before the slider
+// sees them (plain ipywidgets sliders too); Lumino leaves keys alone inside an element marked
+// data-lm-suppress-shortcuts, so the panel's slider handles get that mark (new ones as they come).
+function keysToSliders(el) {
+  if (typeof MutationObserver === "undefined") return () => undefined;
+  let watch = null;
+  let tries = 0;
+  let timer = null;
+  const attach = () => {
+    const box = el.closest(".nbgen"); // the view is in the page once the front end has placed it
+    if (!box) {
+      if (tries++ < 100) timer = setTimeout(attach, 100);
+      return;
+    }
+    const mark = () => {
+      for (const h of box.querySelectorAll(".noUi-handle:not([data-lm-suppress-shortcuts])")) {
+        h.setAttribute("data-lm-suppress-shortcuts", "true");
+      }
+    };
+    mark();
+    watch = new MutationObserver(mark);
+    watch.observe(box, { childList: true, subtree: true });
+  };
+  attach();
+  return () => {
+    clearTimeout(timer);
+    if (watch) watch.disconnect();
+  };
+}
 export default () => {
   let widget = null;
   let model = null;
@@ -227,8 +257,10 @@ export default () => {
       document.addEventListener("plotlywidget-after-render", drawn);
       const timer = setTimeout(release, FIRST_DRAW_TIMEOUT_MS); // never hold updates for good
       const cleanup = model.rendering(gate, () => widget.render({ ...ctx, model }));
+      const keys = keysToSliders(ctx.el);
       return () => {
         release();
+        keys();
         return typeof cleanup === "function" ? cleanup() : undefined;
       };
     },
