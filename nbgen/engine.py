@@ -283,6 +283,26 @@ class Engine:
         self._val = jax.device_put(self._val, device)
         self.device = device  # a Reset of the session builds its next engine there too
 
+    def restore(
+        self,
+        state: Any,
+        step: int,
+        epoch: int,
+        history: dict[str, list[float]],
+        steps: dict[str, list[float]],
+        timeline: list[dict[str, Any]],
+        epoch_ends: list[int],
+    ) -> None:
+        """Take up a saved run (``nbgen.load``): its training state (a tree shaped like this
+        engine's), step and epoch, and its record, added to this new engine's."""
+        self.state = state
+        self.step = int(step)
+        self.epoch = int(epoch)
+        self.history.update({k: list(v) for k, v in history.items()})
+        self.steps.update({k: list(v) for k, v in steps.items()})
+        self.timeline.extend(timeline)
+        self.epoch_ends.extend(int(e) for e in epoch_ends)
+
     def _fit_batch(self, batch_size: int) -> int:
         """With data parallelism, round a batch down to a multiple of the device count."""
         if self.mesh is None:

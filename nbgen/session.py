@@ -5,29 +5,22 @@ from __future__ import annotations
 import asyncio
 import atexit
 import html
-import io
-import json
 import os
-import secrets
 import threading
 import time
 import weakref
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import numpy as np
 
-from . import _config
+from . import _config, saving
 from . import models as _models
-from .data import NAMED, Dataset, from_split
+from .data import Dataset
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
-
-FORMAT = "nbgen-session"
-FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
 
 
 def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[Any, Any, Dataset, dict[str, Any]]:
@@ -571,91 +564,12 @@ class Session:
     def save(self, path: str | os.PathLike) -> str:
         """Write weights, optimizer state, config, history and timeline to ``path``.
 
-        The file is a zip of JSON and ``.npz`` (no pickle). The write is atomic: a
-        failure leaves any previous file intact.
+        The file is a zip of JSON and ``.npz`` (no pickle; see :mod:`nbgen.saving`). The write
+        is atomic: a failure leaves any previous file intact.
         """
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            raise IsADirectoryError(
-                f"path={path!r} is a folder: give a file name, for example {os.path.join(path, self.kind + '.nbgen')!r}"
-            )
-        if not path.endswith(".nbgen"):
-            path += ".nbgen"
-        if os.path.isdir(path):
-            raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-        leaves = jax.tree_util.tree_leaves(self.engine.state)
-        arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
-        config = dict(self.config)
-        data = config.pop("data")
-        networks: dict[str, bytes] = {}
-        if self._spec.user_defined:  # the user's networks, in Keras's own format
-            config["model"] = self.kind
-            networks = self._network_files()
-        ds = self.dataset
-        if isinstance(data, str) and data.lower().replace("-", "_") in NAMED:
-            data_meta: dict[str, Any] = {"name": data}
-        elif ds.raw is not None:  # in memory: the split as the user gave it (dtype and units), no second split
-            arrays["data_x_train"], arrays["data_x_val"] = ds.raw()
-            if ds.has_labels:
-                arrays["data_y_train"], arrays["data_y_val"] = ds.y_train, ds.y_val
-            data_meta = {"split": True, "labels": ds.has_labels, "dataset_name": ds.name}
-        elif isinstance(data, str):  # a large .npy file, streamed: the file stays where it is
-            data_meta = {"path": os.path.abspath(data)}
-        else:  # a streamed array-like
-            arrays["data_x"] = np.asarray(ds.info["source"])
-            data_meta = {"array": True, "labels": False}
-        meta = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "config": config,
-            "data": data_meta,
-            "step": self.engine.step,
-            "epoch": self.engine.epoch,
-            "history": self.engine.history,
-            "steps": self.engine.steps,
-            "timeline": self.engine.timeline,
-            "epoch_ends": self.engine.epoch_ends,
-            "networks": sorted(networks),
-        }
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        directory = os.path.dirname(os.path.abspath(path))
-        # not mkstemp, whose files are always 0600: the file gets the permissions the umask gives
-        for _ in range(100):
-            tmp = os.path.join(directory, f".nbgen-{secrets.token_hex(6)}.tmp")
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise FileExistsError(f"could not create a temporary file in {directory!r}")
-        try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
-                z.writestr("state.npz", buf.getvalue())
-                for role, blob in networks.items():
-                    z.writestr(f"networks/{role}.keras", blob)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        path = saving.save(self, path)
         self._refresh_view()
         return path
-
-    def _network_files(self) -> dict[str, bytes]:
-        import tempfile
-
-        self.sync_weights()
-        out = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for role in self._spec.network_names:
-                f = os.path.join(tmp, f"{role}.keras")
-                self._model.networks[role].save(f)
-                with open(f, "rb") as fh:
-                    out[role] = fh.read()
-        return out
 
     # -- pictures ----------------------------------------------------------------------------
     def _static_figure(self):
@@ -789,109 +703,16 @@ class Session:
         return {"text/plain": repr(self)}
 
 
-def _json_default(obj: Any):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (tuple, np.ndarray)):
-        return list(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in a session file")
-
-
 def load(path: str | os.PathLike) -> Session:
     """Restore a session written by ``Session.save``: weights, config, history, timeline.
 
-    Refuses files that are not nbgen sessions; never unpickles anything.
+    Refuses files that are not nbgen sessions; never unpickles anything (see :mod:`nbgen.saving`).
     """
-    path = os.fspath(path)
-    if not os.path.exists(path) and os.path.exists(path + ".nbgen"):
-        path += ".nbgen"
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"path={path!r}: no such file")
-    try:
-        with zipfile.ZipFile(path) as z:
-            meta = json.loads(z.read("nbgen.json"))
-            state_bytes = z.read("state.npz")
-            network_blobs = {role: z.read(f"networks/{role}.keras") for role in meta.get("networks", [])}
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)")
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"path={path!r} was written by a newer nbgen (format {meta['version']}); upgrade nbgen")
-    with np.load(io.BytesIO(state_bytes), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    config = dict(meta["config"])
-    if "hidden" in config:
-        config["hidden"] = tuple(config["hidden"])
-    data_meta = meta["data"]
-    if "name" in data_meta:
-        data = data_meta["name"]
-    elif "path" in data_meta:
-        data = data_meta["path"]
-    elif data_meta.get("split"):
-        labels = bool(data_meta.get("labels"))
-        data = from_split(
-            arrays["data_x_train"],
-            arrays["data_y_train"] if labels else None,
-            arrays["data_x_val"],
-            arrays["data_y_val"] if labels else None,
-            name=data_meta.get("dataset_name", "array"),
-        )
-    else:
-        data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
-    model = config.pop("model")
-    if network_blobs and model == _models.KerasModel.name:  # your compiled model, with its compile config
-        model = _models.KerasModel(_load_networks(path, network_blobs, compile=True)["model"])
-    elif network_blobs:
-        model = _models.resolve(model)
-        model = type(model)(**_load_networks(path, network_blobs))
-    session = Session(model, data, **config)
-    if meta.get("version", 1) < 2 and session.dataset.scaling.kind != "none":
-        raise ValueError(
-            f"path={path!r} was written by nbgen 0.1, whose models trained on this data in its raw units; "
-            f"nbgen now trains in {session.dataset.scaling.kind} units (see Session.dataset), so these weights "
-            "do not fit: train the session again"
-        )
-    treedef = jax.tree_util.tree_structure(session.engine.state)
-    leaves = jax.tree_util.tree_leaves(session.engine.state)
-    saved = [arrays[f"state_{i:04d}"] for i in range(len(leaves)) if f"state_{i:04d}" in arrays]
-    if len(saved) != len(leaves) or any(a.shape != b.shape for a, b in zip(saved, leaves)):
-        raise ValueError(f"path={path!r}: the stored weights do not match the stored config")
-    session.engine.state = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in saved])
-    session.engine.step = int(meta["step"])
-    session.engine.epoch = int(meta["epoch"])
-    session.engine.history.update({k: list(v) for k, v in meta["history"].items()})
-    session.engine.steps.update({k: list(v) for k, v in meta["steps"].items()})
-    session.engine.timeline.extend(meta["timeline"])
-    session.engine.epoch_ends.extend(int(e) for e in meta.get("epoch_ends", []))
+    saved = saving.read(path)
+    session = Session(saved.model, saved.data, **saved.config)
+    session.engine.restore(**saved.restoration(session))
     session._status = "finished" if session.engine.step else "idle"
     return session
-
-
-def _load_networks(path: str, blobs: dict[str, bytes], compile: bool = False) -> dict[str, Any]:
-    """Networks from a session file, through Keras's safe mode (no code from files)."""
-    import tempfile
-
-    import keras
-
-    nets = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for role, blob in blobs.items():
-            f = os.path.join(tmp, f"{role}.keras")
-            with open(f, "wb") as fh:
-                fh.write(blob)
-            try:
-                nets[role] = keras.saving.load_model(f, compile=compile, safe_mode=True)
-            except Exception as exc:
-                raise ValueError(
-                    f"path={path!r}: the {role} network could not be rebuilt from its Keras file "
-                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). nbgen loads networks in Keras's safe "
-                    "mode (no code from files): a custom layer or model class must be decorated with "
-                    "@keras.saving.register_keras_serializable() and defined (imported) before nbgen.load()"
-                ) from exc
-    return nets
 
 
 def replay(path: str | os.PathLike, block: bool = True) -> Session:
