@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import html
 import os
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from . import _config, saving
+from . import _config, _hooks, saving
 from . import models as _models
 from .data import Dataset
 from .data import load as load_data
@@ -571,18 +570,7 @@ class Session:
         self._refresh_view()
         return path
 
-    # -- pictures ----------------------------------------------------------------------------
-    def _static_figure(self):
-        """A drawn SessionFigure of the current state (the shown widget's, else a temporary one)."""
-        from .ui.plots import SessionFigure
-
-        if self.widget is not None and hasattr(self.widget, "figure"):
-            self.widget.draw_now()
-            return self.widget.figure, False
-        sf = SessionFigure(self)
-        sf.draw(force=True)
-        return sf, True
-
+    # -- pictures (drawn by the ui: nbgen/ui/pictures.py, found through nbgen._hooks) --------
     def figure(self):
         """A static Plotly figure of the current views (loss curves with change markers,
         latent space, images, data): for ``fig.write_html``, docs and papers.
@@ -592,14 +580,7 @@ class Session:
             >>> len(s.figure().data) > 0
             True
         """
-        from .ui.snapshot import static_figure
-
-        sf, temporary = self._static_figure()
-        try:
-            return static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
-        finally:
-            if temporary:
-                sf.widget.close()
+        return _hooks.get("pictures").figure(self)
 
     def snapshot(self, path: str | os.PathLike | None = None) -> str:
         """A picture of the current views, drawn without a browser.
@@ -612,35 +593,7 @@ class Session:
         Returns:
             The path written, or the SVG text when ``path`` is None.
         """
-        from .ui import snapshot as pictures
-
-        if path is not None:
-            path = os.fspath(path)
-            kind = os.path.splitext(path)[1].lower()
-            if kind not in (".png", ".svg", ".html"):
-                raise ValueError(f"path={path!r} must end in .png, .svg or .html")
-            if os.path.isdir(path):
-                raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-        sf, temporary = self._static_figure()
-        try:
-            if path is None:
-                return pictures.svg(sf)
-            if kind == ".png":
-                data = pictures.png(sf)
-            elif kind == ".svg":
-                data = pictures.svg(sf).encode("utf-8")
-            else:
-                title = html.escape(pictures.describe(self))
-                data = (
-                    f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-                    f"<body>{pictures.svg(sf)}</body></html>"
-                ).encode()
-        finally:
-            if temporary:
-                sf.widget.close()
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
+        return _hooks.get("pictures").snapshot(self, path)
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, block: bool = True) -> Session:

@@ -1,0 +1,74 @@
+"""``session.figure()`` and ``session.snapshot()``: static pictures of a session's views.
+
+The session's methods ask for these functions through :mod:`nbgen._hooks` (this module is the
+ui's answer; ``nbgen/__init__.py`` registers it), so that the session never imports the ui:
+the views import the session's layer, not the reverse. The drawing itself is
+:mod:`nbgen.ui.snapshot`'s; here a session's current views become a figure, an SVG, a PNG or
+an HTML page.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from . import snapshot as _snapshot
+from .plots import SessionFigure
+
+
+def _drawn_figure(session: Any) -> tuple[SessionFigure, bool]:
+    """A drawn SessionFigure of ``session``'s current state (its shown widget's, else a
+    temporary one), and whether it is temporary (the caller closes it)."""
+    view = session.widget
+    if view is not None and hasattr(view, "figure"):
+        view.draw_now()
+        return view.figure, False
+    sf = SessionFigure(session)
+    sf.draw(force=True)
+    return sf, True
+
+
+def figure(session: Any):
+    """A static Plotly figure of ``session``'s current views: see ``Session.figure``."""
+    sf, temporary = _drawn_figure(session)
+    try:
+        return _snapshot.static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
+    finally:
+        if temporary:
+            sf.widget.close()
+
+
+def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
+    """A picture of ``session``'s current views, written to ``path`` (``.png``, ``.svg`` or
+    ``.html``), or the SVG text when ``path`` is None: see ``Session.snapshot``."""
+    if path is not None:
+        path = os.fspath(path)
+        kind = os.path.splitext(path)[1].lower()
+        if kind not in (".png", ".svg", ".html"):
+            raise ValueError(f"path={path!r} must end in .png, .svg or .html")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
+    sf, temporary = _drawn_figure(session)
+    try:
+        if path is None:
+            return _snapshot.svg(sf)
+        if kind == ".png":
+            data = _snapshot.png(sf)
+        elif kind == ".svg":
+            data = _snapshot.svg(sf).encode("utf-8")
+        else:
+            title = html.escape(_snapshot.describe(session))
+            data = (
+                f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+                f"<body>{_snapshot.svg(sf)}</body></html>"
+            ).encode()
+    finally:
+        if temporary:
+            sf.widget.close()
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+__all__ = ["figure", "snapshot"]
