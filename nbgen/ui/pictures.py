@@ -4,15 +4,18 @@ The session's methods ask for these functions through :mod:`nbgen._hooks` (this 
 ui's answer; ``nbgen/__init__.py`` registers it), so that the session never imports the ui:
 the views import the session's layer, not the reverse. The drawing itself is
 :mod:`nbgen.ui.snapshot`'s; here a session's current views become a figure, an SVG, a PNG or
-an HTML page.
+an HTML page. :class:`StaticView` shows that picture where the live widget cannot render
+(see :mod:`nbgen.ui.frontends`).
 """
 
 from __future__ import annotations
 
 import html
 import os
+import sys
 from typing import Any
 
+from ..progress import ProgressLine, headline
 from . import snapshot as _snapshot
 from .plots import SessionFigure
 
@@ -71,4 +74,63 @@ def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
     return path
 
 
-__all__ = ["figure", "snapshot"]
+_OPEN: set[StaticView] = set()  # sessions hold their views weakly: open static views live here
+
+
+class StaticView:
+    """The fallback view: the static snapshot (updated when a run ends) and a progress line.
+
+    It stands where a SessionWidget would (``session.widget``), so that blocking runs,
+    Stop and Save refresh its picture the same way.
+    """
+
+    def __init__(self, session: Any):
+        import uuid
+
+        self.session = session
+        self.display_id = uuid.uuid4().hex
+        self._displayed = False
+        self._closed = False
+        self._line: ProgressLine | None = None
+        self._unsubscribe = session.subscribe(self._on_event)
+        _OPEN.add(self)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
+            remaining = max(int(self.session.hyperparameters["epochs"]), 1)
+            names = headline(self.session.generative_model.metric_names) or None
+            self._line = ProgressLine(remaining, stream=sys.stdout, metrics=names)
+        elif self._line is not None:
+            self._line(event)
+            if event.get("type") == "status" and event.get("final"):
+                self._line.close(event.get("status", "finished"))
+                self._line = None
+                self.refresh_snapshot()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        sf = SessionFigure(self.session)
+        try:
+            sf.draw(force=True)
+            return _snapshot.bundle(sf)
+        finally:
+            sf.widget.close()
+
+    def draw_now(self) -> None:
+        """Nothing to draw live: the snapshot is drawn on demand."""
+
+    def refresh_snapshot(self) -> None:
+        if not self._displayed or self._closed:
+            return
+        from IPython.display import update_display
+
+        update_display(self._repr_mimebundle_(), display_id=self.display_id, raw=True)
+
+    def close(self) -> None:
+        self._closed = True
+        self._unsubscribe()
+        _OPEN.discard(self)
+        if self.session.widget is self:
+            self.session.widget = None
+
+
+__all__ = ["StaticView", "figure", "snapshot"]

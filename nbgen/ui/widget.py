@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
-from . import frontends, plotly_bundle, snapshot
+from . import frontends, pictures, plotly_bundle, snapshot
 from .labels import timeline_line
 from .pacing import ThrottledDrawer
 from .plots import SessionFigure
@@ -806,7 +806,7 @@ def show(
         plotly_bundle.preload()  # the page starts loading Plotly while the session is built
     session = Session(model, data, **hyperparameters)
     if not live:  # e.g. Colab without its widget manager
-        view: Any = frontends.StaticView(session)
+        view: Any = pictures.StaticView(session)
         session.widget = view
         if autostart:
             session.train(block=False)
