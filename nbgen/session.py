@@ -11,15 +11,13 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import numpy as np
-
 from . import _config, _hooks, saving
 from . import models as _models
 from .data import Dataset
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
+from .inference import Inference
 
 
 def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[Any, Any, Dataset, dict[str, Any]]:
@@ -27,12 +25,6 @@ def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[An
     spec = _models.resolve(model)
     dataset = load_data(data)
     return spec, data, dataset, spec.resolve(dataset, hyperparameters)
-
-
-def _needs(capability: str) -> str:
-    """The built-in models that can do ``capability``, for error messages."""
-    names = [c.name for c in dict.fromkeys(_models.REGISTRY.values()) if capability in c.capabilities]
-    return " or ".join(repr(n) for n in names)
 
 
 _RUNS: list[weakref.ref] = []  # every session made in this process, in order (weakly held)
@@ -69,7 +61,7 @@ def _stop_runs_at_exit(timeout: float = 60.0) -> None:
 atexit.register(_stop_runs_at_exit)
 
 
-class Session:
+class Session(Inference):
     """A generative model, its data and its training state.
 
     Args:
@@ -107,7 +99,6 @@ class Session:
         self._error: BaseException | None = None
         self._status = "idle"
         self._listeners: list[Callable[[dict], None]] = []
-        self._fns: dict[str, Callable] = {}
         self._sample_calls = 0
         self._view: weakref.ref | None = None  # the view holds the session, not the reverse
         # held while reset/rebind swap the model, data and engine, and by views while they
@@ -128,7 +119,6 @@ class Session:
         if placed is not None:
             self.engine.place_on(placed)
         self.engine.listeners = self._listeners
-        self._fns = {}
         self._weights_synced_at = -1
 
     @property
@@ -453,111 +443,7 @@ class Session:
             view.close()
         self._listeners.clear()
 
-    # -- using the model ---------------------------------------------------------------
-    def _fn(self, name: str, build: Callable[[], Callable]) -> Callable:
-        if name not in self._fns:
-            self._fns[name] = jax.jit(build())
-        return self._fns[name]
-
-    def _require(self, method: str, ok: bool, what: str) -> None:
-        if not ok:
-            raise TypeError(f"{method}() is not available for the {self.kind} model: it needs {what}")
-
-    def _params(self):
-        return self.engine.state["params"]
-
-    def encode(self, x: Any, label: Any = None) -> np.ndarray:
-        """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE; a conditional VAE
-        also needs each row's ``label``)."""
-        self._require("encode", self._model.can("encode"), f"an encoder (use {_needs('encode')})")
-        xf = self.dataset.flatten(x)
-        kw = self._model.labels_given(len(xf), label, "encode")
-        return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf, **kw))
-
-    def decode(self, z: Any, label: Any = None) -> np.ndarray:
-        """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE; a
-        conditional VAE also needs the ``label`` of each row to make)."""
-        self._require("decode", self._model.can("decode"), f"a decoder of latent vectors (use {_needs('decode')})")
-        d = self._hp["latent_dim"]
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim == 1 and z.shape[0] == d:
-            z = z[None]
-        if z.ndim != 2 or z.shape[1] != d or not np.all(np.isfinite(z)):
-            raise ValueError(f"z must be a finite array shaped (n, {d}) (latent_dim={d}), got shape {z.shape}")
-        kw = self._model.labels_given(len(z), label, "decode")
-        out = self._fn("decode", lambda: self._model.decode)(self._params(), z, **kw)
-        return self.dataset.to_rows(np.asarray(out))
-
-    def reconstruct(self, x: Any, label: Any = None) -> np.ndarray:
-        """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE; a
-        conditional VAE also needs each row's ``label``)."""
-        self._require("reconstruct", self._model.can("reconstruct"), f"an encoder (use {_needs('reconstruct')})")
-        xf = self.dataset.flatten(x)
-        kw = self._model.labels_given(len(xf), label, "reconstruct")
-        out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf, **kw)
-        return self.dataset.to_rows(np.asarray(out))
-
-    def sample(self, n: int = 16, seed: int | None = None, **options: Any) -> np.ndarray:
-        """Draw ``n`` new rows from the model (VAE, GAN, diffusion), shaped like the data's rows.
-
-        ``seed`` fixes the draw (default: a new one each call). The diffusion model also
-        takes ``steps`` (default: the ``sample_steps`` hyperparameter). A conditional model
-        (``conditional=True``) takes ``label`` (an int, or ``n`` ints; default: drawn in the
-        training data's class proportions) and, for diffusion, ``guidance``. A GAN with a
-        categorical code (``code_classes > 0``, the default for images) takes ``code`` (an int,
-        or ``n`` ints; default: drawn uniformly): on digits each value tends to one digit.
-        """
-        self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
-        n = _config._int("n", n, 1, 10_000_000)
-        seed = self._seed(seed)
-        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, **options)
-        return self.dataset.to_rows(self._sample(seed, n, kwargs))
-
-    def _seed(self, seed: int | None) -> int:
-        if seed is None:
-            self._sample_calls += 1
-            return 1_000_003 * (self._hp["seed"] + 1) + self._sample_calls
-        return _config._int("seed", seed, 0, 2**31 - 1)
-
-    def _sample(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> np.ndarray:
-        if "sample_static" not in self._fns:
-            self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
-        return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n, **(kwargs or {})))
-
-    def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None, **options: Any) -> np.ndarray:
-        """The path of ``n`` samples from noise to data (diffusion): an array
-        ``(steps + 1, n, *row_shape)``, noise first, the samples last (``steps`` defaults to
-        the ``sample_steps`` hyperparameter); ``trajectory(n, seed=s)[-1]`` equals
-        ``sample(n, seed=s)``."""
-        self._require("trajectory", self._model.can("trajectory"), f"a sampling path (use {_needs('trajectory')})")
-        n = _config._int("n", n, 1, 100_000)
-        seed = self._seed(seed)
-        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, steps=steps, **options)
-        steps = int(kwargs.pop("steps"))
-        if "trajectory" not in self._fns:
-            self._fns["trajectory"] = jax.jit(self._model.trajectory, static_argnums=(2, 3))
-        path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(seed), n, steps, **kwargs))
-        return self.dataset.to_rows(path.reshape(-1, path.shape[-1])).reshape(steps + 1, n, *self.dataset.row_shape)
-
-    def discriminate(self, x: Any, label: Any = None) -> np.ndarray:
-        """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN;
-        a conditional GAN judges each row as of class ``label``: an int or one int per row)."""
-        self._require(
-            "discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})"
-        )
-        xf = self.dataset.flatten(x)
-        m = self._model
-        if m.conditional and label is None:
-            raise ValueError("label= is needed: a conditional GAN's discriminator judges a row as of a class")
-        kwargs = m.sample_arguments(self.engine.hp, len(xf), 0, label=label) if label is not None else {}
-        logits = self._fn("logits", lambda: m.logits)(self._params(), xf, **kwargs)
-        return np.asarray(jax.nn.sigmoid(logits))
-
-    def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
-        """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""
-        from . import metrics
-
-        return metrics.evaluate(self, x, **options)
+    # -- using the model: encode, decode, sample, evaluate... are nbgen.inference.Inference's --
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> str:
