@@ -202,6 +202,13 @@ class Session(Inference):
         self.sync_weights()
         return self._model.keras_model()
 
+    def restore(self, state: Any, **record: Any) -> None:
+        """Take up a saved run in this new session (``nbgen.load`` does): the training state and
+        the record that ``Engine.restore`` takes. The session is then "finished" (or "idle", when
+        the run had no step)."""
+        self.engine.restore(state, **record)
+        self._status = "finished" if self.engine.step else "idle"
+
     def sync_weights(self) -> None:
         """Write the training state into the Keras variables (what ``model`` and callbacks read)."""
         if self._weights_synced_at != self.engine.step or self.running:
@@ -542,63 +549,4 @@ class Session(Inference):
         return {"text/plain": repr(self)}
 
 
-def load(path: str | os.PathLike) -> Session:
-    """Restore a session written by ``Session.save``: weights, config, history, timeline.
-
-    Refuses files that are not nbgen sessions; never unpickles anything (see :mod:`nbgen.saving`).
-    """
-    saved = saving.read(path)
-    session = Session(saved.model, saved.data, **saved.config)
-    session.engine.restore(**saved.restoration(session))
-    session._status = "finished" if session.engine.step else "idle"
-    return session
-
-
-def replay(path: str | os.PathLike, block: bool = True) -> Session:
-    """Load the session at ``path`` and replay its run: see :meth:`Session.replay`."""
-    return load(path).replay(block=block)
-
-
-def train(
-    model: str = "vae",
-    data: Any = "digits",
-    *,
-    epochs: int | None = None,
-    seed: int = 0,
-    progress: bool | None = None,
-    **hyperparameters: Any,
-) -> Session:
-    """Build a session, train it headless (blocking) and return it.
-
-    Args:
-        model, data, **hyperparameters: as for :class:`Session`.
-        epochs: how long to train; also the session's ``epochs`` (which ``anneal`` plans for).
-        seed: the random seed (weights, shuffling, sampling).
-        progress: a one-line progress bar on standard error (epoch, loss, samples/s, ETA).
-            Default: on in a terminal and in a notebook, off under ``CI=true`` or when
-            output goes to a pipe or a file.
-
-    Example:
-        >>> s = train("autoencoder", "digits", epochs=20, latent_dim=8, progress=False)
-        >>> s.evaluate()["mse"] < s.evaluate()["pca_mse"]
-        True
-    """
-    from . import progress as _progress
-
-    if epochs is not None:  # the run's length is the session's ``epochs`` (and anneal's plan)
-        hyperparameters["epochs"] = epochs
-    session = Session(model, data, seed=seed, **hyperparameters)
-    show = _progress.default_enabled() if progress is None else bool(progress)
-    if not show:
-        session.train()
-        return session
-    line, unsubscribe = _progress.attach(session, session.hyperparameters["epochs"])
-    try:
-        session.train()
-    finally:
-        unsubscribe()
-        line.close(session.status)
-    return session
-
-
-__all__ = ["Session", "TrainingDiverged", "load", "replay", "train"]
+__all__ = ["Session", "TrainingDiverged", "runs"]
