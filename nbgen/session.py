@@ -301,29 +301,20 @@ class Session(Inference):
             raise self._error
 
     def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None) -> None:
-        bridge = unsubscribe = None
+        def run(epochs: int) -> None:
+            self._status = self.engine.run(epochs)
+
         try:
             if callbacks:
                 from .callbacks import Bridge
 
-                bridge = Bridge(self, callbacks, self.engine.epoch + epochs)
-                epochs = bridge.begin(epochs)
-                unsubscribe = self.subscribe(bridge.on_event)
-            self._status = self.engine.run(epochs)
-            if bridge is not None and bridge.error is not None:
-                raise bridge.error
-            if bridge is not None:
-                unsubscribe()
-                unsubscribe, done_bridge, bridge = None, bridge, None
-                done_bridge.end()
+                Bridge(self, callbacks, self.engine.epoch + epochs).run(epochs, run)
+            else:
+                run(epochs)
         except BaseException as exc:  # surfaced by wait(), the widget and status
             self._error = exc
             self._status = "error"
         finally:
-            if unsubscribe is not None:
-                unsubscribe()
-            if bridge is not None:  # the run ended in an error: the callbacks still hear of its end
-                bridge.engine.hold_at_epoch_ends = False
             # a change requested after the last dispatch (say, during the first compile,
             # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
             self.engine.apply_pending(epoch_boundary=True)
