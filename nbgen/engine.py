@@ -377,6 +377,13 @@ class Engine:
                     self._record_change(name, old, value, self._pending_by.pop(name, "set"))
             self._pending = keep
 
+    def follow(self, timeline: list[dict[str, Any]], epoch_ends: list[int]) -> None:
+        """Replay: make this new engine's runs repeat another's, re-applying ``timeline``'s
+        changes at their steps (but the anneal drop, which this engine makes itself) and ending
+        each epoch at the step ``epoch_ends`` gives."""
+        self.schedule = [dict(r) for r in timeline if r.get("by") != "anneal"]
+        self.planned_epoch_ends = list(epoch_ends)
+
     def _apply_scheduled(self) -> None:
         """Replay: queue the recorded changes made at this step (they apply right after)."""
         due = [r for r in self.schedule if r["step"] <= self.step]

@@ -511,8 +511,7 @@ class Session(Inference):
         config = {**self.config, **initial}
         model, data = config.pop("model"), config.pop("data")
         replica = Session(model, self.dataset if not isinstance(data, str) else data, **config)
-        replica.engine.schedule = [dict(r) for r in self.timeline if r.get("by") != "anneal"]
-        replica.engine.planned_epoch_ends = list(self.engine.epoch_ends)
+        replica.engine.follow(self.timeline, self.engine.epoch_ends)
         if self.epoch:
             replica.train(self.epoch, block=block)
         else:  # nothing trained: only the changes
