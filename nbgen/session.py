@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +15,7 @@ from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
 from .inference import Inference
+from .training import Training, track
 
 
 def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[Any, Any, Dataset, dict[str, Any]]:
@@ -27,41 +25,7 @@ def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[An
     return spec, data, dataset, spec.resolve(dataset, hyperparameters)
 
 
-_RUNS: list[weakref.ref] = []  # every session made in this process, in order (weakly held)
-
-
-def runs() -> list[Session]:
-    """The sessions of this kernel that are still alive, oldest first (the widget's Compare tab)."""
-    alive = [r() for r in _RUNS]
-    _RUNS[:] = [r for r, s in zip(_RUNS, alive) if s is not None]
-    return [s for s in alive if s is not None]
-
-
-def _stop_runs_at_exit(timeout: float = 60.0) -> None:
-    """At interpreter exit, stop background runs and wait for their threads.
-
-    Without this, a script that ends (or raises) while a run trains in the background
-    aborts: at finalization CPython ends daemon threads with ``pthread_exit``, whose
-    unwinding through JAX's C++ frames is caught there and not rethrown, so glibc kills the
-    process ("FATAL: exception not rethrown", status 134) instead of exiting with the
-    script's status and traceback. atexit hooks run before that, while threads still run.
-    """
-    sessions = [s for s in runs() if s.running]
-    for s in sessions:
-        s.engine.stop()
-    deadline = time.monotonic() + timeout
-    for s in sessions:
-        s._join(max(deadline - time.monotonic(), 0.0))
-    for s in runs():  # a view's last draw may be sampling from the model
-        flush = getattr(s.widget, "flush", None)
-        if flush is not None:
-            flush(max(deadline - time.monotonic(), 0.0))
-
-
-atexit.register(_stop_runs_at_exit)
-
-
-class Session(Inference):
+class Session(Training, Inference):
     """A generative model, its data and its training state.
 
     Args:
@@ -93,11 +57,7 @@ class Session(Inference):
         self.callbacks = check(callbacks)  # Keras callbacks that every run calls (nbgen.callbacks)
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
-        self._thread: threading.Thread | None = None
-        self._done = threading.Event()
-        self._done.set()  # no run in flight
-        self._error: BaseException | None = None
-        self._status = "idle"
+        self._init_training()
         self._listeners: list[Callable[[dict], None]] = []
         self._sample_calls = 0
         self._view: weakref.ref | None = None  # the view holds the session, not the reverse
@@ -105,7 +65,7 @@ class Session(Inference):
         # read them, so that a view never pairs the new data with the old model
         self.lock = threading.RLock()
         self._build()
-        _RUNS.append(weakref.ref(self))
+        track(self)
 
     # -- construction ----------------------------------------------------------
     def _build(self) -> None:
@@ -166,22 +126,6 @@ class Session(Inference):
         return self.engine.epoch
 
     @property
-    def status(self) -> str:
-        """One of "idle", "running", "paused", "stopped", "finished", "error"."""
-        if self._status == "running" and self.engine.paused:
-            return "paused"
-        return self._status
-
-    @property
-    def error(self) -> BaseException | None:
-        """The exception that ended the last run, if any."""
-        return self._error
-
-    @property
-    def running(self) -> bool:
-        return not self._done.is_set()
-
-    @property
     def hyperparameters(self) -> dict[str, Any]:
         return dict(self.engine.hp)
 
@@ -234,133 +178,9 @@ class Session(Inference):
     def _emit(self, event: dict) -> None:
         self.engine.emit(event)
 
-    # -- training control ------------------------------------------------------------
-    def train(self, epochs: int | None = None, block: bool = True, callbacks: Any = None) -> None:
-        """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter).
+    # -- training control: train, wait, pause, resume, stop are nbgen.training.Training's --
 
-        With ``block=True`` the call returns when training ends and re-raises an error
-        that ended it; with ``block=False`` it returns at once (training runs in a
-        background thread; use ``wait()``). Ctrl-C / kernel interrupt while blocking
-        stops the run cleanly. ``callbacks``: Keras callbacks for this run, besides the
-        session's own ``callbacks`` (see :mod:`nbgen.callbacks`).
-
-        On a session already training in the background (``show(autostart=True)``,
-        ``train(block=False)``), ``train()`` with ``block=True`` and no ``epochs`` waits for
-        that run, as ``wait()`` does; anything else raises (the run is not changed).
-        """
-        from .callbacks import check
-
-        run_callbacks = [*self.callbacks, *check(callbacks)]
-        if self.running:
-            if block and epochs is None and self.status == "running":
-                try:  # the run in flight is the run asked for: block on it
-                    self.wait()
-                finally:
-                    self._refresh_view()
-                return
-            asked = f"train(epochs={epochs!r}, block={block!r})"
-            if self.status == "paused":
-                advice = "its run is paused: resume() it, then wait() for it to end, or stop() it"
-            elif epochs is not None:
-                advice = f"wait() for the run to end, then train({epochs}) more; or stop() it first"
-            else:
-                advice = "wait() for the run to end, or pause(), resume() or stop() it"
-            raise RuntimeError(f"this session is already training: {advice} ({asked} was not started)")
-        epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
-        self._error = None
-        self._status = "running"
-        self.engine.arm()  # a stop() from now on ends this run, even before it starts
-        self._done = threading.Event()
-        self._thread = threading.Thread(
-            target=self._worker, args=(epochs, self._done, run_callbacks), name="nbgen-train", daemon=True
-        )
-        self._thread.start()
-        if block:
-            try:
-                self.wait()
-            finally:
-                self._refresh_view()
-
-    def _refresh_view(self) -> None:
-        """After a blocking run (in the caller's thread, so a notebook being executed sees
-        it), bring a shown widget's views and static snapshot up to date."""
-        view = self.widget
-        if view is None:
-            return
-        try:
-            view.draw_now()
-            view.refresh_snapshot()
-        except Exception:  # noqa: BLE001 - the view must never break training's result
-            pass
-
-    async def train_async(self, epochs: int | None = None) -> None:
-        """``await session.train_async()``: blocks the cell, keeps widgets responsive."""
-        self.train(epochs, block=False)
-        await asyncio.get_running_loop().run_in_executor(None, self._join)
-        if self._error is not None:
-            raise self._error
-
-    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None) -> None:
-        def run(epochs: int) -> None:
-            self._status = self.engine.run(epochs)
-
-        try:
-            if callbacks:
-                from .callbacks import Bridge
-
-                Bridge(self, callbacks, self.engine.epoch + epochs).run(epochs, run)
-            else:
-                run(epochs)
-        except BaseException as exc:  # surfaced by wait(), the widget and status
-            self._error = exc
-            self._status = "error"
-        finally:
-            # a change requested after the last dispatch (say, during the first compile,
-            # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
-            self.engine.apply_pending(epoch_boundary=True)
-            done.set()
-            self._emit(
-                {
-                    "type": "status",
-                    "status": self._status,
-                    "step": self.engine.step,
-                    "error": self._error,
-                    "final": True,
-                }
-            )
-
-    def _join(self, timeout: float | None = None) -> None:
-        # Poll an Event rather than Thread.join: a KeyboardInterrupt inside join() can
-        # leave CPython believing a live thread has ended (python/cpython#90882).
-        done = self._done
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not done.wait(0.05):
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for the background run to end; re-raise the error that ended it."""
-        try:
-            self._join(timeout)
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        if self._error is not None and not self.running:
-            raise self._error
-
-    def pause(self) -> None:
-        """Pause after the current step; ``resume()`` continues."""
-        self.engine.pause()
-
-    def resume(self) -> None:
-        self.engine.resume()
-
-    def stop(self, wait: bool = True) -> None:
-        """Stop after the current step; weights and history are kept."""
-        self.engine.stop()
-        if wait:
-            self._join()
-
+    # -- live changes ----------------------------------------------------------------------
     def set(self, **hyperparameters: Any) -> None:
         """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``,
         ``sample_steps``, ``guidance``; and ``batch_size`` and ``anneal`` at the next epoch,
@@ -539,4 +359,4 @@ class Session(Inference):
         return {"text/plain": repr(self)}
 
 
-__all__ = ["Session", "TrainingDiverged", "runs"]
+__all__ = ["Session", "TrainingDiverged"]

@@ -618,7 +618,7 @@ class SessionWidget(widgets.VBox):
 
     def refresh_runs(self) -> None:
         """List this kernel's sessions that have trained (this one included) in the Compare tab."""
-        from ..session import runs
+        from ..training import runs
 
         chosen = set(self.compare_runs.value)
         options = []
