@@ -145,6 +145,21 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return [_path(edges, set(group)) for group in sorted(groups)]
 
 
+def groups(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The modules tied together by cycles, group by group (each a sorted list)."""
+    reach = {}
+    for v in edges:
+        seen, todo = set(), [v]
+        while todo:
+            for w in edges.get(todo.pop(), ()):
+                if w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        reach[v] = seen
+    found = {tuple(sorted(w for w in edges if w in reach[v] and v in reach[w])) for v in edges if v in reach[v]}
+    return sorted(list(g) for g in found)
+
+
 def _path(edges: dict[str, set[str]], group: set[str]) -> list[str]:
     """A cycle inside ``group``, from its first module back to it (breadth first: a shortest one)."""
     start = min(group)
@@ -177,9 +192,13 @@ def test_the_walk_sees_imports_inside_functions():
 def test_a_cycle_is_found():
     found = cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}})
     assert found == [["a", "b", "c", "a"]]
+    assert groups({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
 def test_no_import_cycle():
-    found = cycles(graph())
-    assert not found, "import cycles among nbgen's modules:\n" + "\n".join(" -> ".join(c) for c in found)
+    edges = graph()
+    found = cycles(edges)
+    assert not found, "import cycles among nbgen's modules:\n" + "\n".join(
+        f"{' -> '.join(c)}  (tied together: {', '.join(g)})" for c, g in zip(found, groups(edges))
+    )
