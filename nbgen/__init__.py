@@ -13,10 +13,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import _hooks
 from ._backend import BackendError, ensure_jax_backend
 from ._settings import config
 
 ensure_jax_backend()
+
+
+def _pictures() -> Any:
+    """``session.figure()`` and ``session.snapshot()``: the ui draws them (see nbgen._hooks)."""
+    from .ui import pictures
+
+    return pictures
+
+
+_hooks.provide("pictures", _pictures)
 
 __version__ = "0.1.0"
 
@@ -34,9 +45,9 @@ _LAZY = {
     "callbacks": (".callbacks", None),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
-    "load": (".session", "load"),
-    "replay": (".session", "replay"),
-    "train": (".session", "train"),
+    "load": (".api", "load"),
+    "replay": (".api", "replay"),
+    "train": (".api", "train"),
     "Comparison": ("._compare", "Comparison"),
     "compare": ("._compare", "compare"),
     "sweep": ("._compare", "sweep"),

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from . import progress as _progress
-from .session import Session, load
+from .api import load
+from .session import Session
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 _SKIP = {"data"}  # shown through the data set's name

@@ -25,6 +25,7 @@ While callbacks are attached, each epoch ends a dispatch, so that they act at it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -107,6 +108,24 @@ class Bridge:
             self.engine.stop()
 
     # -- the run ------------------------------------------------------------------------------------
+    def run(self, epochs: int, train: Callable[[int], object]) -> None:
+        """The run with its callbacks: :meth:`begin`, ``train(epochs)`` (the engine's run) while
+        the bridge hears the engine's events, then :meth:`end`. A callback's error ends the run
+        and is raised here."""
+        try:
+            epochs = self.begin(epochs)
+            unsubscribe = self.session.subscribe(self.on_event)
+            try:
+                train(epochs)
+            finally:
+                unsubscribe()
+            if self.error is not None:
+                raise self.error
+        except BaseException:
+            self.engine.hold_at_epoch_ends = False  # the run ended in an error: no end() to do it
+            raise
+        self.end()
+
     def begin(self, epochs: int) -> int:
         """``on_train_begin`` and the first ``on_epoch_begin``; returns the epochs left to run."""
         self.engine.hold_at_epoch_ends = True

@@ -540,6 +540,19 @@ def feistel_shuffle(positions: np.ndarray, n: int, key: int) -> np.ndarray:
     return out.astype(np.int64)
 
 
+class ShuffledBatches:
+    """``steps x batch`` shuffled positions of a streamed data set (an epoch's batches, as the
+    engine slices them), made per slice with :func:`feistel_shuffle`: no O(n) index array."""
+
+    def __init__(self, n: int, steps: int, batch: int, key: int):
+        self.n, self.steps, self.batch, self.key = n, steps, batch, key
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.steps)
+        positions = np.arange(start * self.batch, stop * self.batch)
+        return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
+
+
 class RowSource:
     """Rows of an array-like that stays on disk (``numpy.memmap``, h5py, zarr...).
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -38,28 +37,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._settings import config
-from .data import Dataset
+from .compiled import compiled_steps
+from .data import Dataset, ShuffledBatches
 from .events import Event
 from .models.base import GenerativeModel
 
 Listener = Callable[["Event"], None]  # nbgen.events: one typed description of the events
 EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
 DISPATCH_SECONDS = 0.1  # a dispatch runs about this long (at most steps_per_dispatch steps)
-
-
-class _LazyShuffle:
-    """``steps x batch`` shuffled positions of a streamed data set, made per slice."""
-
-    def __init__(self, n: int, steps: int, batch: int, key: int):
-        self.n, self.steps, self.batch, self.key = n, steps, batch, key
-
-    def __getitem__(self, rows: slice) -> np.ndarray:
-        from .data import feistel_shuffle
-
-        start, stop, _ = rows.indices(self.steps)
-        positions = np.arange(start * self.batch, stop * self.batch)
-        return feistel_shuffle(positions, self.n, self.key).reshape(-1, self.batch)
 
 
 class _Epoch:
@@ -69,112 +54,6 @@ class _Epoch:
         self.index, self.steps, self.end, self.idx = index, steps, end, idx
         self.done = 0
         self.sums: dict[str, float] = {}  # per metric, filled by the engine
-
-
-config.apply()  # the persistent compilation cache, before the first jit
-
-# -- compiled steps, shared -----------------------------------------------------------------------
-# Sessions whose networks have the same architecture (a Reset, a second show(), a sweep's runs)
-# share one jitted step: the weights, the seed's key and the live values are arguments, so the
-# traced computation is the same and JAX's in-memory cache hits; a new shape (batch size,
-# data) only adds an entry to that function's cache. The few most recent are kept.
-_COMPILED: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
-COMPILED_KEEP = 8
-
-
-def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable, bool]:
-    """The jitted training chunk and validation pass for ``model`` (shared between models of
-    the same architecture in this process), and whether the chunk is one step (see
-    ``one_step_per_dispatch``, decided once here)."""
-    sig = model.signature()
-    if sig in _COMPILED:
-        _COMPILED.move_to_end(sig)
-        return _COMPILED[sig]
-
-    def evaluate(params, x, live, key):
-        return {k: jnp.mean(v) for k, v in model.eval_batch(params, x, live, key).items()}
-
-    names = model.val_metric_names
-
-    def run_chunk(state, data, idx, live, step, seed_key, val_x, val_key, n_active, epoch_of, epoch_end):
-        """The first ``n_active`` of the ``idx.shape[0]`` steps that ``idx`` holds rows for (a
-        loop with a traced trip count: one compiled shape whatever the count). Step ``i`` is
-        global step ``step + i + 1`` and draws its randomness from ``fold_in(seed_key, step +
-        i)``, so how steps are grouped into dispatches never changes a result. A step flagged
-        in ``epoch_end`` ends an epoch: the validation metrics of the weights after it are
-        computed there, in the same dispatch (``epoch_of``: each step's epoch, for the
-        validation draw). Returns the state and per-step metrics and validation metrics
-        (zero past ``n_active`` and, for validation, off epoch ends)."""
-        length = idx.shape[0]
-        shapes = jax.eval_shape(lambda st: model.train_step(st, data, idx[0], live, seed_key)[1], state)
-        metrics = {k: jnp.zeros((length, *a.shape), a.dtype) for k, a in shapes.items()}
-        val = {k: jnp.zeros((length,), jnp.float32) for k in names}
-
-        def validate(params, ep):
-            out = evaluate(params, val_x, live, jax.random.fold_in(val_key, ep))
-            return {k: out[k].astype(jnp.float32) for k in names}
-
-        def body(i, carry):
-            st, metrics, val = carry
-            st, m = model.train_step(st, data, idx[i], live, jax.random.fold_in(seed_key, step + i))
-            metrics = {k: metrics[k].at[i].set(m[k]) for k in metrics}
-            if names:
-                v = jax.lax.cond(
-                    epoch_end[i],
-                    validate,
-                    lambda p, ep: {k: jnp.zeros((), jnp.float32) for k in names},
-                    st["params"],
-                    epoch_of[i],
-                )
-                val = {k: val[k].at[i].set(v[k]) for k in names}
-            return st, metrics, val
-
-        state, metrics, val = jax.lax.fori_loop(0, n_active, body, (state, metrics, val))
-        return state, (metrics, val)
-
-    def run_one(state, data, idx, live, step, seed_key, val_x, val_key, n_active, epoch_of, epoch_end):
-        """``run_chunk`` for exactly one step, compiled without a loop around it (see
-        ``one_step_per_dispatch``); the same arguments and results (of length 1)."""
-        state, m = model.train_step(state, data, idx[0], live, jax.random.fold_in(seed_key, step))
-        metrics = {k: v[None] for k, v in m.items()}
-        if not names:
-            return state, (metrics, {})
-        v = jax.lax.cond(
-            epoch_end[0],
-            lambda p, ep: {
-                k: out.astype(jnp.float32)
-                for k, out in evaluate(p, val_x, live, jax.random.fold_in(val_key, ep)).items()
-                if k in names
-            },
-            lambda p, ep: {k: jnp.zeros((), jnp.float32) for k in names},
-            state["params"],
-            epoch_of[0],
-        )
-        return state, (metrics, {k: v[k][None] for k in names})
-
-    one = one_step_per_dispatch(model)
-    fns = (jax.jit(run_one if one else run_chunk), jax.jit(evaluate), one)
-    _COMPILED[sig] = fns
-    while len(_COMPILED) > COMPILED_KEEP:
-        _COMPILED.popitem(last=False)
-    return fns
-
-
-def one_step_per_dispatch(model: GenerativeModel) -> bool:
-    """Whether ``model`` trains one step per dispatch, compiled without a loop: on a CPU,
-    for networks with convolutions. XLA's CPU convolutions run about 3.8x slower inside a
-    compiled loop than at the top level of a program (nbgen's conv VAE on mnist5k: 3.6 s
-    per step in a ``lax.scan`` or ``fori_loop``, 0.95 s as a jitted step, an ad hoc timing of
-    its own ``train_step``; benchmarks/throughput.py --conv --conv-scan shows the same for a
-    pure-JAX version: ~40 samples/s in a scan, ~130 one step per call), while a conv step is long enough that one dispatch
-    per step costs nothing. Dense networks keep the loop (same speed, less overhead)."""
-    if jax.default_backend() != "cpu":
-        return False
-    for net in model.networks.values():
-        for layer in net._flatten_layers(include_self=False, recursive=True):
-            if "Conv" in type(layer).__name__:
-                return True
-    return False
 
 
 class DistributedError(RuntimeError):
@@ -283,6 +162,26 @@ class Engine:
         self._val = jax.device_put(self._val, device)
         self.device = device  # a Reset of the session builds its next engine there too
 
+    def restore(
+        self,
+        state: Any,
+        step: int,
+        epoch: int,
+        history: dict[str, list[float]],
+        steps: dict[str, list[float]],
+        timeline: list[dict[str, Any]],
+        epoch_ends: list[int],
+    ) -> None:
+        """Take up a saved run (``nbgen.load``): its training state (a tree shaped like this
+        engine's), step and epoch, and its record, added to this new engine's."""
+        self.state = state
+        self.step = int(step)
+        self.epoch = int(epoch)
+        self.history.update({k: list(v) for k, v in history.items()})
+        self.steps.update({k: list(v) for k, v in steps.items()})
+        self.timeline.extend(timeline)
+        self.epoch_ends.extend(int(e) for e in epoch_ends)
+
     def _fit_batch(self, batch_size: int) -> int:
         """With data parallelism, round a batch down to a multiple of the device count."""
         if self.mesh is None:
@@ -357,6 +256,13 @@ class Engine:
                     self._record_change(name, old, value, self._pending_by.pop(name, "set"))
             self._pending = keep
 
+    def follow(self, timeline: list[dict[str, Any]], epoch_ends: list[int]) -> None:
+        """Replay: make this new engine's runs repeat another's, re-applying ``timeline``'s
+        changes at their steps (but the anneal drop, which this engine makes itself) and ending
+        each epoch at the step ``epoch_ends`` gives."""
+        self.schedule = [dict(r) for r in timeline if r.get("by") != "anneal"]
+        self.planned_epoch_ends = list(epoch_ends)
+
     def _apply_scheduled(self) -> None:
         """Replay: queue the recorded changes made at this step (they apply right after)."""
         due = [r for r in self.schedule if r["step"] <= self.step]
@@ -384,15 +290,21 @@ class Engine:
         self.timeline.append(record)
         self.emit({"type": "change", **record})
 
-    def _anneal_if_due(self) -> None:
-        """The learning-rate drop of ``anneal``: once the session's epoch count reaches
-        ``epochs - round(anneal * epochs)``, learning_rate becomes a tenth of its value,
-        recorded in the timeline (``by="anneal"``) like a change made with ``set``."""
+    def _anneal_due(self, epoch: int) -> bool:
+        """Whether the learning-rate drop of ``anneal`` is due at the start of epoch ``epoch``:
+        once the session's epoch count reaches ``epochs - round(anneal * epochs)``, and once per
+        session (also after load)."""
         fraction = self.hp.get("anneal") or 0.0
         epochs = int(self.hp["epochs"])
-        if not fraction or self.epoch < epochs - round(fraction * epochs):
-            return
-        if any(r.get("by") == "anneal" for r in self.timeline):  # once per session (also after load)
+        if not fraction or epoch < epochs - round(fraction * epochs):
+            return False
+        return not any(r.get("by") == "anneal" for r in self.timeline)
+
+    def _anneal_if_due(self) -> None:
+        """The learning-rate drop of ``anneal`` (see ``_anneal_due``): learning_rate becomes a
+        tenth of its value, recorded in the timeline (``by="anneal"``) like a change made with
+        ``set``."""
+        if not self._anneal_due(self.epoch):
             return
         old = self.live["learning_rate"]
         self.live["learning_rate"] = self.hp["learning_rate"] = old / 10
@@ -472,7 +384,7 @@ class Engine:
         n = len(self.dataset.x_train)
         steps = n // self.batch_size
         if self.dataset.streaming:  # shuffled chunk by chunk: no O(n) index array
-            idx = _LazyShuffle(n, steps, self.batch_size, key=self.seed * 1_000_003 + index)
+            idx = ShuffledBatches(n, steps, self.batch_size, key=self.seed * 1_000_003 + index)
         else:
             rng = np.random.default_rng([self.seed, index])
             idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
@@ -490,10 +402,8 @@ class Engine:
         the anneal drop, a replayed change, a pause or a stop."""
         if epoch >= target or self._stop.is_set() or self.paused or self.pending() or self.hold_at_epoch_ends:
             return False
-        fraction = self.hp.get("anneal") or 0.0
-        if fraction and not any(r.get("by") == "anneal" for r in self.timeline):
-            if epoch >= int(self.hp["epochs"]) - round(fraction * int(self.hp["epochs"])):
-                return False
+        if self._anneal_due(epoch):
+            return False
         return self.planned_epoch_ends is None and not self.schedule
 
     def _dispatch_size(self) -> int:

@@ -1,33 +1,29 @@
-"""The public Session: one model, one data set, one engine, any number of views."""
+"""The public Session: one model, one data set, one engine, any number of views.
+
+This module holds what a session is (its model, data and engine, built and rebuilt: ``reset``,
+``rebind``), its state as the user reads it and its live changes (``set``). Its other jobs
+have their own modules: running the engine in a thread (:mod:`nbgen.training`), using the
+trained model (:mod:`nbgen.inference`), the session file (:mod:`nbgen.saving`; ``nbgen.load``
+is in :mod:`nbgen.api`) and its pictures (``nbgen/ui/pictures.py``, found through
+:mod:`nbgen._hooks`, so that this module never imports the ui).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import html
-import io
-import json
 import os
-import secrets
 import threading
-import time
 import weakref
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import numpy as np
-
-from . import _config
+from . import _config, _hooks, saving
 from . import models as _models
-from .data import NAMED, Dataset, from_split
+from .data import Dataset
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
-
-FORMAT = "nbgen-session"
-FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
+from .inference import Inference
+from .training import Training, track
 
 
 def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[Any, Any, Dataset, dict[str, Any]]:
@@ -37,47 +33,7 @@ def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[An
     return spec, data, dataset, spec.resolve(dataset, hyperparameters)
 
 
-def _needs(capability: str) -> str:
-    """The built-in models that can do ``capability``, for error messages."""
-    names = [c.name for c in dict.fromkeys(_models.REGISTRY.values()) if capability in c.capabilities]
-    return " or ".join(repr(n) for n in names)
-
-
-_RUNS: list[weakref.ref] = []  # every session made in this process, in order (weakly held)
-
-
-def runs() -> list[Session]:
-    """The sessions of this kernel that are still alive, oldest first (the widget's Compare tab)."""
-    alive = [r() for r in _RUNS]
-    _RUNS[:] = [r for r, s in zip(_RUNS, alive) if s is not None]
-    return [s for s in alive if s is not None]
-
-
-def _stop_runs_at_exit(timeout: float = 60.0) -> None:
-    """At interpreter exit, stop background runs and wait for their threads.
-
-    Without this, a script that ends (or raises) while a run trains in the background
-    aborts: at finalization CPython ends daemon threads with ``pthread_exit``, whose
-    unwinding through JAX's C++ frames is caught there and not rethrown, so glibc kills the
-    process ("FATAL: exception not rethrown", status 134) instead of exiting with the
-    script's status and traceback. atexit hooks run before that, while threads still run.
-    """
-    sessions = [s for s in runs() if s.running]
-    for s in sessions:
-        s.engine.stop()
-    deadline = time.monotonic() + timeout
-    for s in sessions:
-        s._join(max(deadline - time.monotonic(), 0.0))
-    for s in runs():  # a view's last draw may be sampling from the model
-        flush = getattr(s.widget, "flush", None)
-        if flush is not None:
-            flush(max(deadline - time.monotonic(), 0.0))
-
-
-atexit.register(_stop_runs_at_exit)
-
-
-class Session:
+class Session(Training, Inference):
     """A generative model, its data and its training state.
 
     Args:
@@ -109,20 +65,15 @@ class Session:
         self.callbacks = check(callbacks)  # Keras callbacks that every run calls (nbgen.callbacks)
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
-        self._thread: threading.Thread | None = None
-        self._done = threading.Event()
-        self._done.set()  # no run in flight
-        self._error: BaseException | None = None
-        self._status = "idle"
+        self._init_training()
         self._listeners: list[Callable[[dict], None]] = []
-        self._fns: dict[str, Callable] = {}
         self._sample_calls = 0
         self._view: weakref.ref | None = None  # the view holds the session, not the reverse
         # held while reset/rebind swap the model, data and engine, and by views while they
         # read them, so that a view never pairs the new data with the old model
         self.lock = threading.RLock()
         self._build()
-        _RUNS.append(weakref.ref(self))
+        track(self)
 
     # -- construction ----------------------------------------------------------
     def _build(self) -> None:
@@ -136,7 +87,6 @@ class Session:
         if placed is not None:
             self.engine.place_on(placed)
         self.engine.listeners = self._listeners
-        self._fns = {}
         self._weights_synced_at = -1
 
     @property
@@ -184,22 +134,6 @@ class Session:
         return self.engine.epoch
 
     @property
-    def status(self) -> str:
-        """One of "idle", "running", "paused", "stopped", "finished", "error"."""
-        if self._status == "running" and self.engine.paused:
-            return "paused"
-        return self._status
-
-    @property
-    def error(self) -> BaseException | None:
-        """The exception that ended the last run, if any."""
-        return self._error
-
-    @property
-    def running(self) -> bool:
-        return not self._done.is_set()
-
-    @property
     def hyperparameters(self) -> dict[str, Any]:
         return dict(self.engine.hp)
 
@@ -219,6 +153,13 @@ class Session:
         diffusion: ``.denoiser``; a conditional VAE: ``.encoder``, ``.decoder``). Weights are current."""
         self.sync_weights()
         return self._model.keras_model()
+
+    def restore(self, state: Any, **record: Any) -> None:
+        """Take up a saved run in this new session (``nbgen.load`` does): the training state and
+        the record that ``Engine.restore`` takes. The session is then "finished" (or "idle", when
+        the run had no step)."""
+        self.engine.restore(state, **record)
+        self._status = "finished" if self.engine.step else "idle"
 
     def sync_weights(self) -> None:
         """Write the training state into the Keras variables (what ``model`` and callbacks read)."""
@@ -245,142 +186,9 @@ class Session:
     def _emit(self, event: dict) -> None:
         self.engine.emit(event)
 
-    # -- training control ------------------------------------------------------------
-    def train(self, epochs: int | None = None, block: bool = True, callbacks: Any = None) -> None:
-        """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter).
+    # -- training control: train, wait, pause, resume, stop are nbgen.training.Training's --
 
-        With ``block=True`` the call returns when training ends and re-raises an error
-        that ended it; with ``block=False`` it returns at once (training runs in a
-        background thread; use ``wait()``). Ctrl-C / kernel interrupt while blocking
-        stops the run cleanly. ``callbacks``: Keras callbacks for this run, besides the
-        session's own ``callbacks`` (see :mod:`nbgen.callbacks`).
-
-        On a session already training in the background (``show(autostart=True)``,
-        ``train(block=False)``), ``train()`` with ``block=True`` and no ``epochs`` waits for
-        that run, as ``wait()`` does; anything else raises (the run is not changed).
-        """
-        from .callbacks import check
-
-        run_callbacks = [*self.callbacks, *check(callbacks)]
-        if self.running:
-            if block and epochs is None and self.status == "running":
-                try:  # the run in flight is the run asked for: block on it
-                    self.wait()
-                finally:
-                    self._refresh_view()
-                return
-            asked = f"train(epochs={epochs!r}, block={block!r})"
-            if self.status == "paused":
-                advice = "its run is paused: resume() it, then wait() for it to end, or stop() it"
-            elif epochs is not None:
-                advice = f"wait() for the run to end, then train({epochs}) more; or stop() it first"
-            else:
-                advice = "wait() for the run to end, or pause(), resume() or stop() it"
-            raise RuntimeError(f"this session is already training: {advice} ({asked} was not started)")
-        epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
-        self._error = None
-        self._status = "running"
-        self.engine.arm()  # a stop() from now on ends this run, even before it starts
-        self._done = threading.Event()
-        self._thread = threading.Thread(
-            target=self._worker, args=(epochs, self._done, run_callbacks), name="nbgen-train", daemon=True
-        )
-        self._thread.start()
-        if block:
-            try:
-                self.wait()
-            finally:
-                self._refresh_view()
-
-    def _refresh_view(self) -> None:
-        """After a blocking run (in the caller's thread, so a notebook being executed sees
-        it), bring a shown widget's views and static snapshot up to date."""
-        view = self.widget
-        if view is None:
-            return
-        try:
-            view.draw_now()
-            view.refresh_snapshot()
-        except Exception:  # noqa: BLE001 - the view must never break training's result
-            pass
-
-    async def train_async(self, epochs: int | None = None) -> None:
-        """``await session.train_async()``: blocks the cell, keeps widgets responsive."""
-        self.train(epochs, block=False)
-        await asyncio.get_running_loop().run_in_executor(None, self._join)
-        if self._error is not None:
-            raise self._error
-
-    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None) -> None:
-        bridge = unsubscribe = None
-        try:
-            if callbacks:
-                from .callbacks import Bridge
-
-                bridge = Bridge(self, callbacks, self.engine.epoch + epochs)
-                epochs = bridge.begin(epochs)
-                unsubscribe = self.subscribe(bridge.on_event)
-            self._status = self.engine.run(epochs)
-            if bridge is not None and bridge.error is not None:
-                raise bridge.error
-            if bridge is not None:
-                unsubscribe()
-                unsubscribe, done_bridge, bridge = None, bridge, None
-                done_bridge.end()
-        except BaseException as exc:  # surfaced by wait(), the widget and status
-            self._error = exc
-            self._status = "error"
-        finally:
-            if unsubscribe is not None:
-                unsubscribe()
-            if bridge is not None:  # the run ended in an error: the callbacks still hear of its end
-                bridge.engine.hold_at_epoch_ends = False
-            # a change requested after the last dispatch (say, during the first compile,
-            # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
-            self.engine.apply_pending(epoch_boundary=True)
-            done.set()
-            self._emit(
-                {
-                    "type": "status",
-                    "status": self._status,
-                    "step": self.engine.step,
-                    "error": self._error,
-                    "final": True,
-                }
-            )
-
-    def _join(self, timeout: float | None = None) -> None:
-        # Poll an Event rather than Thread.join: a KeyboardInterrupt inside join() can
-        # leave CPython believing a live thread has ended (python/cpython#90882).
-        done = self._done
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not done.wait(0.05):
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for the background run to end; re-raise the error that ended it."""
-        try:
-            self._join(timeout)
-        except KeyboardInterrupt:
-            self.stop()
-            raise
-        if self._error is not None and not self.running:
-            raise self._error
-
-    def pause(self) -> None:
-        """Pause after the current step; ``resume()`` continues."""
-        self.engine.pause()
-
-    def resume(self) -> None:
-        self.engine.resume()
-
-    def stop(self, wait: bool = True) -> None:
-        """Stop after the current step; weights and history are kept."""
-        self.engine.stop()
-        if wait:
-            self._join()
-
+    # -- live changes ----------------------------------------------------------------------
     def set(self, **hyperparameters: Any) -> None:
         """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``,
         ``sample_steps``, ``guidance``; and ``batch_size`` and ``anneal`` at the next epoch,
@@ -461,214 +269,20 @@ class Session:
             view.close()
         self._listeners.clear()
 
-    # -- using the model ---------------------------------------------------------------
-    def _fn(self, name: str, build: Callable[[], Callable]) -> Callable:
-        if name not in self._fns:
-            self._fns[name] = jax.jit(build())
-        return self._fns[name]
-
-    def _require(self, method: str, ok: bool, what: str) -> None:
-        if not ok:
-            raise TypeError(f"{method}() is not available for the {self.kind} model: it needs {what}")
-
-    def _params(self):
-        return self.engine.state["params"]
-
-    def encode(self, x: Any, label: Any = None) -> np.ndarray:
-        """Latent means of rows ``x``, shape ``(n, latent_dim)`` (AE, VAE; a conditional VAE
-        also needs each row's ``label``)."""
-        self._require("encode", self._model.can("encode"), f"an encoder (use {_needs('encode')})")
-        xf = self.dataset.flatten(x)
-        kw = self._model.labels_given(len(xf), label, "encode")
-        return np.asarray(self._fn("encode", lambda: self._model.encode)(self._params(), xf, **kw))
-
-    def decode(self, z: Any, label: Any = None) -> np.ndarray:
-        """Decode latent vectors ``(n, latent_dim)`` to rows shaped like the data (AE, VAE; a
-        conditional VAE also needs the ``label`` of each row to make)."""
-        self._require("decode", self._model.can("decode"), f"a decoder of latent vectors (use {_needs('decode')})")
-        d = self._hp["latent_dim"]
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim == 1 and z.shape[0] == d:
-            z = z[None]
-        if z.ndim != 2 or z.shape[1] != d or not np.all(np.isfinite(z)):
-            raise ValueError(f"z must be a finite array shaped (n, {d}) (latent_dim={d}), got shape {z.shape}")
-        kw = self._model.labels_given(len(z), label, "decode")
-        out = self._fn("decode", lambda: self._model.decode)(self._params(), z, **kw)
-        return self.dataset.to_rows(np.asarray(out))
-
-    def reconstruct(self, x: Any, label: Any = None) -> np.ndarray:
-        """Encode and decode rows ``x``; returns arrays shaped like ``x``'s rows (AE, VAE; a
-        conditional VAE also needs each row's ``label``)."""
-        self._require("reconstruct", self._model.can("reconstruct"), f"an encoder (use {_needs('reconstruct')})")
-        xf = self.dataset.flatten(x)
-        kw = self._model.labels_given(len(xf), label, "reconstruct")
-        out = self._fn("reconstruct", lambda: self._model.reconstruct)(self._params(), xf, **kw)
-        return self.dataset.to_rows(np.asarray(out))
-
-    def sample(self, n: int = 16, seed: int | None = None, **options: Any) -> np.ndarray:
-        """Draw ``n`` new rows from the model (VAE, GAN, diffusion), shaped like the data's rows.
-
-        ``seed`` fixes the draw (default: a new one each call). The diffusion model also
-        takes ``steps`` (default: the ``sample_steps`` hyperparameter). A conditional model
-        (``conditional=True``) takes ``label`` (an int, or ``n`` ints; default: drawn in the
-        training data's class proportions) and, for diffusion, ``guidance``. A GAN with a
-        categorical code (``code_classes > 0``, the default for images) takes ``code`` (an int,
-        or ``n`` ints; default: drawn uniformly): on digits each value tends to one digit.
-        """
-        self._require("sample", self._model.can("sample"), f"a generative prior (use {_needs('sample')})")
-        n = _config._int("n", n, 1, 10_000_000)
-        seed = self._seed(seed)
-        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, **options)
-        return self.dataset.to_rows(self._sample(seed, n, kwargs))
-
-    def _seed(self, seed: int | None) -> int:
-        if seed is None:
-            self._sample_calls += 1
-            return 1_000_003 * (self._hp["seed"] + 1) + self._sample_calls
-        return _config._int("seed", seed, 0, 2**31 - 1)
-
-    def _sample(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> np.ndarray:
-        if "sample_static" not in self._fns:
-            self._fns["sample_static"] = jax.jit(self._model.sample, static_argnums=2)
-        return np.asarray(self._fns["sample_static"](self._params(), jax.random.key(seed), n, **(kwargs or {})))
-
-    def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None, **options: Any) -> np.ndarray:
-        """The path of ``n`` samples from noise to data (diffusion): an array
-        ``(steps + 1, n, *row_shape)``, noise first, the samples last (``steps`` defaults to
-        the ``sample_steps`` hyperparameter); ``trajectory(n, seed=s)[-1]`` equals
-        ``sample(n, seed=s)``."""
-        self._require("trajectory", self._model.can("trajectory"), f"a sampling path (use {_needs('trajectory')})")
-        n = _config._int("n", n, 1, 100_000)
-        seed = self._seed(seed)
-        kwargs = self._model.sample_arguments(self.engine.hp, n, seed, steps=steps, **options)
-        steps = int(kwargs.pop("steps"))
-        if "trajectory" not in self._fns:
-            self._fns["trajectory"] = jax.jit(self._model.trajectory, static_argnums=(2, 3))
-        path = np.asarray(self._fns["trajectory"](self._params(), jax.random.key(seed), n, steps, **kwargs))
-        return self.dataset.to_rows(path.reshape(-1, path.shape[-1])).reshape(steps + 1, n, *self.dataset.row_shape)
-
-    def discriminate(self, x: Any, label: Any = None) -> np.ndarray:
-        """The discriminator's probability that each row of ``x`` is real, shape ``(n,)`` (GAN;
-        a conditional GAN judges each row as of class ``label``: an int or one int per row)."""
-        self._require(
-            "discriminate", self._model.can("discriminate"), f"a discriminator (use {_needs('discriminate')})"
-        )
-        xf = self.dataset.flatten(x)
-        m = self._model
-        if m.conditional and label is None:
-            raise ValueError("label= is needed: a conditional GAN's discriminator judges a row as of a class")
-        kwargs = m.sample_arguments(self.engine.hp, len(xf), 0, label=label) if label is not None else {}
-        logits = self._fn("logits", lambda: m.logits)(self._params(), xf, **kwargs)
-        return np.asarray(jax.nn.sigmoid(logits))
-
-    def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
-        """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""
-        from . import metrics
-
-        return metrics.evaluate(self, x, **options)
+    # -- using the model: encode, decode, sample, evaluate... are nbgen.inference.Inference's --
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> str:
         """Write weights, optimizer state, config, history and timeline to ``path``.
 
-        The file is a zip of JSON and ``.npz`` (no pickle). The write is atomic: a
-        failure leaves any previous file intact.
+        The file is a zip of JSON and ``.npz`` (no pickle; see :mod:`nbgen.saving`). The write
+        is atomic: a failure leaves any previous file intact.
         """
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            raise IsADirectoryError(
-                f"path={path!r} is a folder: give a file name, for example {os.path.join(path, self.kind + '.nbgen')!r}"
-            )
-        if not path.endswith(".nbgen"):
-            path += ".nbgen"
-        if os.path.isdir(path):
-            raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-        leaves = jax.tree_util.tree_leaves(self.engine.state)
-        arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(leaves)}
-        config = dict(self.config)
-        data = config.pop("data")
-        networks: dict[str, bytes] = {}
-        if self._spec.user_defined:  # the user's networks, in Keras's own format
-            config["model"] = self.kind
-            networks = self._network_files()
-        ds = self.dataset
-        if isinstance(data, str) and data.lower().replace("-", "_") in NAMED:
-            data_meta: dict[str, Any] = {"name": data}
-        elif ds.raw is not None:  # in memory: the split as the user gave it (dtype and units), no second split
-            arrays["data_x_train"], arrays["data_x_val"] = ds.raw()
-            if ds.has_labels:
-                arrays["data_y_train"], arrays["data_y_val"] = ds.y_train, ds.y_val
-            data_meta = {"split": True, "labels": ds.has_labels, "dataset_name": ds.name}
-        elif isinstance(data, str):  # a large .npy file, streamed: the file stays where it is
-            data_meta = {"path": os.path.abspath(data)}
-        else:  # a streamed array-like
-            arrays["data_x"] = np.asarray(ds.info["source"])
-            data_meta = {"array": True, "labels": False}
-        meta = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "config": config,
-            "data": data_meta,
-            "step": self.engine.step,
-            "epoch": self.engine.epoch,
-            "history": self.engine.history,
-            "steps": self.engine.steps,
-            "timeline": self.engine.timeline,
-            "epoch_ends": self.engine.epoch_ends,
-            "networks": sorted(networks),
-        }
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        directory = os.path.dirname(os.path.abspath(path))
-        # not mkstemp, whose files are always 0600: the file gets the permissions the umask gives
-        for _ in range(100):
-            tmp = os.path.join(directory, f".nbgen-{secrets.token_hex(6)}.tmp")
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise FileExistsError(f"could not create a temporary file in {directory!r}")
-        try:
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
-                z.writestr("state.npz", buf.getvalue())
-                for role, blob in networks.items():
-                    z.writestr(f"networks/{role}.keras", blob)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        path = saving.save(self, path)
         self._refresh_view()
         return path
 
-    def _network_files(self) -> dict[str, bytes]:
-        import tempfile
-
-        self.sync_weights()
-        out = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for role in self._spec.network_names:
-                f = os.path.join(tmp, f"{role}.keras")
-                self._model.networks[role].save(f)
-                with open(f, "rb") as fh:
-                    out[role] = fh.read()
-        return out
-
-    # -- pictures ----------------------------------------------------------------------------
-    def _static_figure(self):
-        """A drawn SessionFigure of the current state (the shown widget's, else a temporary one)."""
-        from .ui.plots import SessionFigure
-
-        if self.widget is not None and hasattr(self.widget, "figure"):
-            self.widget.draw_now()
-            return self.widget.figure, False
-        sf = SessionFigure(self)
-        sf.draw(force=True)
-        return sf, True
-
+    # -- pictures (drawn by the ui: nbgen/ui/pictures.py, found through nbgen._hooks) --------
     def figure(self):
         """A static Plotly figure of the current views (loss curves with change markers,
         latent space, images, data): for ``fig.write_html``, docs and papers.
@@ -678,14 +292,7 @@ class Session:
             >>> len(s.figure().data) > 0
             True
         """
-        from .ui.snapshot import static_figure
-
-        sf, temporary = self._static_figure()
-        try:
-            return static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
-        finally:
-            if temporary:
-                sf.widget.close()
+        return _hooks.get("pictures").figure(self)
 
     def snapshot(self, path: str | os.PathLike | None = None) -> str:
         """A picture of the current views, drawn without a browser.
@@ -698,35 +305,7 @@ class Session:
         Returns:
             The path written, or the SVG text when ``path`` is None.
         """
-        from .ui import snapshot as pictures
-
-        if path is not None:
-            path = os.fspath(path)
-            kind = os.path.splitext(path)[1].lower()
-            if kind not in (".png", ".svg", ".html"):
-                raise ValueError(f"path={path!r} must end in .png, .svg or .html")
-            if os.path.isdir(path):
-                raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-        sf, temporary = self._static_figure()
-        try:
-            if path is None:
-                return pictures.svg(sf)
-            if kind == ".png":
-                data = pictures.png(sf)
-            elif kind == ".svg":
-                data = pictures.svg(sf).encode("utf-8")
-            else:
-                title = html.escape(pictures.describe(self))
-                data = (
-                    f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-                    f"<body>{pictures.svg(sf)}</body></html>"
-                ).encode()
-        finally:
-            if temporary:
-                sf.widget.close()
-        with open(path, "wb") as f:
-            f.write(data)
-        return path
+        return _hooks.get("pictures").snapshot(self, path)
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, block: bool = True) -> Session:
@@ -760,8 +339,7 @@ class Session:
         config = {**self.config, **initial}
         model, data = config.pop("model"), config.pop("data")
         replica = Session(model, self.dataset if not isinstance(data, str) else data, **config)
-        replica.engine.schedule = [dict(r) for r in self.timeline if r.get("by") != "anneal"]
-        replica.engine.planned_epoch_ends = list(self.engine.epoch_ends)
+        replica.engine.follow(self.timeline, self.engine.epoch_ends)
         if self.epoch:
             replica.train(self.epoch, block=block)
         else:  # nothing trained: only the changes
@@ -789,156 +367,4 @@ class Session:
         return {"text/plain": repr(self)}
 
 
-def _json_default(obj: Any):
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, (tuple, np.ndarray)):
-        return list(obj)
-    raise TypeError(f"cannot store {type(obj).__name__} in a session file")
-
-
-def load(path: str | os.PathLike) -> Session:
-    """Restore a session written by ``Session.save``: weights, config, history, timeline.
-
-    Refuses files that are not nbgen sessions; never unpickles anything.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path) and os.path.exists(path + ".nbgen"):
-        path += ".nbgen"
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"path={path!r}: no such file")
-    try:
-        with zipfile.ZipFile(path) as z:
-            meta = json.loads(z.read("nbgen.json"))
-            state_bytes = z.read("state.npz")
-            network_blobs = {role: z.read(f"networks/{role}.keras") for role in meta.get("networks", [])}
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"path={path!r} is not an nbgen session file (written by Session.save)")
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"path={path!r} was written by a newer nbgen (format {meta['version']}); upgrade nbgen")
-    with np.load(io.BytesIO(state_bytes), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    config = dict(meta["config"])
-    if "hidden" in config:
-        config["hidden"] = tuple(config["hidden"])
-    data_meta = meta["data"]
-    if "name" in data_meta:
-        data = data_meta["name"]
-    elif "path" in data_meta:
-        data = data_meta["path"]
-    elif data_meta.get("split"):
-        labels = bool(data_meta.get("labels"))
-        data = from_split(
-            arrays["data_x_train"],
-            arrays["data_y_train"] if labels else None,
-            arrays["data_x_val"],
-            arrays["data_y_val"] if labels else None,
-            name=data_meta.get("dataset_name", "array"),
-        )
-    else:
-        data = (arrays["data_x"], arrays["data_labels"]) if data_meta.get("labels") else arrays["data_x"]
-    model = config.pop("model")
-    if network_blobs and model == _models.KerasModel.name:  # your compiled model, with its compile config
-        model = _models.KerasModel(_load_networks(path, network_blobs, compile=True)["model"])
-    elif network_blobs:
-        model = _models.resolve(model)
-        model = type(model)(**_load_networks(path, network_blobs))
-    session = Session(model, data, **config)
-    if meta.get("version", 1) < 2 and session.dataset.scaling.kind != "none":
-        raise ValueError(
-            f"path={path!r} was written by nbgen 0.1, whose models trained on this data in its raw units; "
-            f"nbgen now trains in {session.dataset.scaling.kind} units (see Session.dataset), so these weights "
-            "do not fit: train the session again"
-        )
-    treedef = jax.tree_util.tree_structure(session.engine.state)
-    leaves = jax.tree_util.tree_leaves(session.engine.state)
-    saved = [arrays[f"state_{i:04d}"] for i in range(len(leaves)) if f"state_{i:04d}" in arrays]
-    if len(saved) != len(leaves) or any(a.shape != b.shape for a, b in zip(saved, leaves)):
-        raise ValueError(f"path={path!r}: the stored weights do not match the stored config")
-    session.engine.state = jax.tree_util.tree_unflatten(treedef, [jax.numpy.asarray(a) for a in saved])
-    session.engine.step = int(meta["step"])
-    session.engine.epoch = int(meta["epoch"])
-    session.engine.history.update({k: list(v) for k, v in meta["history"].items()})
-    session.engine.steps.update({k: list(v) for k, v in meta["steps"].items()})
-    session.engine.timeline.extend(meta["timeline"])
-    session.engine.epoch_ends.extend(int(e) for e in meta.get("epoch_ends", []))
-    session._status = "finished" if session.engine.step else "idle"
-    return session
-
-
-def _load_networks(path: str, blobs: dict[str, bytes], compile: bool = False) -> dict[str, Any]:
-    """Networks from a session file, through Keras's safe mode (no code from files)."""
-    import tempfile
-
-    import keras
-
-    nets = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for role, blob in blobs.items():
-            f = os.path.join(tmp, f"{role}.keras")
-            with open(f, "wb") as fh:
-                fh.write(blob)
-            try:
-                nets[role] = keras.saving.load_model(f, compile=compile, safe_mode=True)
-            except Exception as exc:
-                raise ValueError(
-                    f"path={path!r}: the {role} network could not be rebuilt from its Keras file "
-                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). nbgen loads networks in Keras's safe "
-                    "mode (no code from files): a custom layer or model class must be decorated with "
-                    "@keras.saving.register_keras_serializable() and defined (imported) before nbgen.load()"
-                ) from exc
-    return nets
-
-
-def replay(path: str | os.PathLike, block: bool = True) -> Session:
-    """Load the session at ``path`` and replay its run: see :meth:`Session.replay`."""
-    return load(path).replay(block=block)
-
-
-def train(
-    model: str = "vae",
-    data: Any = "digits",
-    *,
-    epochs: int | None = None,
-    seed: int = 0,
-    progress: bool | None = None,
-    **hyperparameters: Any,
-) -> Session:
-    """Build a session, train it headless (blocking) and return it.
-
-    Args:
-        model, data, **hyperparameters: as for :class:`Session`.
-        epochs: how long to train; also the session's ``epochs`` (which ``anneal`` plans for).
-        seed: the random seed (weights, shuffling, sampling).
-        progress: a one-line progress bar on standard error (epoch, loss, samples/s, ETA).
-            Default: on in a terminal and in a notebook, off under ``CI=true`` or when
-            output goes to a pipe or a file.
-
-    Example:
-        >>> s = train("autoencoder", "digits", epochs=20, latent_dim=8, progress=False)
-        >>> s.evaluate()["mse"] < s.evaluate()["pca_mse"]
-        True
-    """
-    from . import progress as _progress
-
-    if epochs is not None:  # the run's length is the session's ``epochs`` (and anneal's plan)
-        hyperparameters["epochs"] = epochs
-    session = Session(model, data, seed=seed, **hyperparameters)
-    show = _progress.default_enabled() if progress is None else bool(progress)
-    if not show:
-        session.train()
-        return session
-    line, unsubscribe = _progress.attach(session, session.hyperparameters["epochs"])
-    try:
-        session.train()
-    finally:
-        unsubscribe()
-        line.close(session.status)
-    return session
-
-
-__all__ = ["Session", "TrainingDiverged", "load", "replay", "train"]
+__all__ = ["Session", "TrainingDiverged"]

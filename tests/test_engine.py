@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import nbgen
+from nbgen import compiled
 from nbgen.ui.plots import timeline_line
 
 
@@ -122,13 +123,13 @@ def test_conv_networks_on_a_cpu_run_one_step_per_dispatch_without_a_loop(monkeyp
     s = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
     assert s.engine.one_step and s.engine.dispatches == s.step == 2 * (1437 // s.hyperparameters["batch_size"])
     # the same steps through the loop program: the same results, up to float rounding
-    monkeypatch.setattr(nbgen.engine, "one_step_per_dispatch", lambda model: False)
-    nbgen.engine._COMPILED.clear()
+    monkeypatch.setattr(compiled, "one_step_per_dispatch", lambda model: False)
+    compiled._COMPILED.clear()
     looped = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
     assert not looped.engine.one_step and looped.engine.dispatches < looped.step
     np.testing.assert_allclose(looped.history["loss"], s.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(looped.history["val_loss"], s.history["val_loss"], rtol=1e-4)
-    nbgen.engine._COMPILED.clear()
+    compiled._COMPILED.clear()
 
 
 def test_pause_takes_effect_within_a_dispatch_at_the_default_size():

@@ -115,7 +115,7 @@ def test_save_failure_leaves_the_previous_file_intact(vae, tmp_path, monkeypatch
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("nbgen.session.os.replace", boom)
+    monkeypatch.setattr("nbgen.saving.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         vae.save(path)
     assert open(path, "rb").read() == before

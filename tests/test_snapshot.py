@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import nbgen
+from nbgen.ui.pictures import StaticView
 from nbgen.ui.widget import show
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -269,7 +270,7 @@ def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(mon
     )
     try:
         s = show("ae", "moons", display=False, hidden=(16,), epochs=3)
-        assert isinstance(s.widget, frontends.StaticView)
+        assert isinstance(s.widget, StaticView)
         bundle = s._repr_mimebundle_()
         assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
         assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
@@ -284,9 +285,7 @@ def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(mon
 
 
 def test_static_display_can_be_forced(monkeypatch):
-    from nbgen.ui import frontends
-
     monkeypatch.setenv("NBGEN_DISPLAY", "static")
     s = show("ae", "moons", display=False, hidden=(16,))
-    assert isinstance(s.widget, frontends.StaticView)
+    assert isinstance(s.widget, StaticView)
     s.close()

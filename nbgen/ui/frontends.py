@@ -5,6 +5,9 @@
   enabled; nbgen enables it itself (what anywidget does) and adds the manager's URL to
   the display's metadata. If that fails, ``show()`` falls back to :class:`StaticView`.
 - ``NBGEN_DISPLAY=static`` forces the fallback anywhere (a front end without widgets).
+
+The fallback view itself is :class:`nbgen.ui.pictures.StaticView`: this module only tells
+what the front end can do, so that the modules that draw can ask it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import os
 import sys
 from functools import cache
 from typing import Any
-
-from ..progress import ProgressLine, headline
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -62,66 +63,4 @@ def display_metadata() -> dict[str, Any]:
     return {WIDGET_MIME: {"colab": {"custom_widget_manager": {"url": url}}}} if url else {}
 
 
-_OPEN: set[StaticView] = set()  # sessions hold their views weakly: open static views live here
-
-
-class StaticView:
-    """The fallback view: the static snapshot (updated when a run ends) and a progress line.
-
-    It stands where a SessionWidget would (``session.widget``), so that blocking runs,
-    Stop and Save refresh its picture the same way.
-    """
-
-    def __init__(self, session: Any):
-        import uuid
-
-        self.session = session
-        self.display_id = uuid.uuid4().hex
-        self._displayed = False
-        self._closed = False
-        self._line: ProgressLine | None = None
-        self._unsubscribe = session.subscribe(self._on_event)
-        _OPEN.add(self)
-
-    def _on_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
-            remaining = max(int(self.session.hyperparameters["epochs"]), 1)
-            names = headline(self.session.generative_model.metric_names) or None
-            self._line = ProgressLine(remaining, stream=sys.stdout, metrics=names)
-        elif self._line is not None:
-            self._line(event)
-            if event.get("type") == "status" and event.get("final"):
-                self._line.close(event.get("status", "finished"))
-                self._line = None
-                self.refresh_snapshot()
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from . import snapshot
-        from .plots import SessionFigure
-
-        sf = SessionFigure(self.session)
-        try:
-            sf.draw(force=True)
-            return snapshot.bundle(sf)
-        finally:
-            sf.widget.close()
-
-    def draw_now(self) -> None:
-        """Nothing to draw live: the snapshot is drawn on demand."""
-
-    def refresh_snapshot(self) -> None:
-        if not self._displayed or self._closed:
-            return
-        from IPython.display import update_display
-
-        update_display(self._repr_mimebundle_(), display_id=self.display_id, raw=True)
-
-    def close(self) -> None:
-        self._closed = True
-        self._unsubscribe()
-        _OPEN.discard(self)
-        if self.session.widget is self:
-            self.session.widget = None
-
-
-__all__ = ["StaticView", "display_metadata", "in_colab", "in_ipython", "widgets_available"]
+__all__ = ["display_metadata", "in_colab", "in_ipython", "widgets_available"]

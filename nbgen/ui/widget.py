@@ -24,7 +24,7 @@ import ipywidgets as widgets
 from .. import _config
 from ..engine import TrainingDiverged
 from ..session import Session
-from . import frontends, plotly_bundle, snapshot
+from . import frontends, pictures, plotly_bundle, snapshot
 from .labels import timeline_line
 from .lean import lean_models
 from .pacing import ThrottledDrawer
@@ -619,7 +619,7 @@ class SessionWidget(widgets.VBox):
 
     def refresh_runs(self) -> None:
         """List this kernel's sessions that have trained (this one included) in the Compare tab."""
-        from ..session import runs
+        from ..training import runs
 
         chosen = set(self.compare_runs.value)
         options = []
@@ -807,7 +807,7 @@ def show(
         plotly_bundle.preload()  # the page starts loading Plotly while the session is built
     session = Session(model, data, **hyperparameters)
     if not live:  # e.g. Colab without its widget manager
-        view: Any = frontends.StaticView(session)
+        view: Any = pictures.StaticView(session)
         session.widget = view
         if autostart:
             session.train(block=False)
