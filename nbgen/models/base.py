@@ -147,7 +147,11 @@ def output_shapes(net: keras.Model, in_shape: tuple[int, ...], role: str, *more:
     return [tuple(int(s) for s in o.shape[1:]) for o in outs]
 
 
-_SHAPE_ONLY = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Cropping3D", "Identity")
+# layers that pass values through (reshape, crop, pad, drop): the activation is before them
+_SHAPE_ONLY = ("Reshape", "Flatten", "Permute", "Cropping1D", "Cropping2D", "Cropping3D", "Identity", "Dropout",
+               "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+               "AlphaDropout", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")  # fmt: skip
+_ACTIVATION_LAYERS = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "PReLU": "prelu"}
 
 
 def last_activation(net: keras.Model) -> str | None:
@@ -158,6 +162,8 @@ def last_activation(net: keras.Model) -> str | None:
     def of_layer(layer: Any) -> str | None:
         if isinstance(layer, keras.Model):
             return last_activation(layer)
+        if type(layer).__name__ in _ACTIVATION_LAYERS:
+            return _ACTIVATION_LAYERS[type(layer).__name__]
         act = getattr(layer, "activation", None)
         return None if act is None else getattr(act, "__name__", str(act))
 
