@@ -232,3 +232,16 @@ def test_views_come_from_the_models_parts():
     assert c.generative_model.panels == ("loss",)
     with pytest.raises(TypeError, match="sample\\(\\) is not available for the keras model"):
         c.sample(2)
+
+
+def test_a_categorical_loss_gets_one_hot_targets_and_a_sparse_one_class_ids():
+    model = keras.Sequential(
+        [keras.Input((8, 8)), layers.Flatten(), layers.Dense(10, activation="softmax")], name="one_hot"
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    s = nbgen.train(model, "digits", epochs=10, progress=False)
+    assert s.history["val_accuracy"][-1] > 0.75  # it learns from one-hot rows: 0.867-0.886 measured (inits 0-2)
+    model = keras.Sequential([keras.Input((8, 8)), layers.Flatten(), layers.Dense(10)], name="wrong_loss")
+    model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    with pytest.raises(KerasModelError, match=r"targets of shape \(None,\) \(the labels as class ids: use a sparse_"):
+        nbgen.Session(model, "digits")

@@ -69,6 +69,19 @@ def _scalar_variables(model: keras.Model) -> dict[str, keras.Variable]:
     return out
 
 
+ONE_HOT_LOSSES = ("categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge")
+
+
+def _wants_one_hot(model: keras.Model) -> bool:
+    """Whether the model's compiled loss compares outputs with one-hot targets (Keras's
+    ``categorical_crossentropy`` and kin, not the ``sparse_`` ones that take class ids)."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        return loss in ONE_HOT_LOSSES
+    name = getattr(loss, "name", None) or getattr(getattr(loss, "fn", None), "__name__", "")
+    return name in ONE_HOT_LOSSES or type(loss).__name__ in ("CategoricalCrossentropy", "CategoricalFocalCrossentropy")
+
+
 def _variable_row(name: str, value: float, integer: bool) -> _config.HParam:
     """A live control for a model variable: a slider around its starting value."""
     top = max(10.0 * abs(value), 1.0)
@@ -249,6 +262,9 @@ class KerasModel(GenerativeModel):
             return {"latent_dim": int(shape[0])}
         return {}
 
+    def check_activations(self, dataset: Dataset) -> None:
+        """Nothing to check: the model's own loss reads its outputs (a softmax classifier is fine)."""
+
     # -- binding ----------------------------------------------------------------------------------
     def _passes_labels(self, dataset: Dataset) -> bool:
         wanted = self.labels if self.labels is not None else self.keras._compile_loss is not None
@@ -270,6 +286,7 @@ class KerasModel(GenerativeModel):
         model = self.keras
         m._with_y = m._passes_labels(dataset)
         m._in_shape = tuple(int(s) for s in dataset.row_shape)
+        m._y_width = 0 if not m._with_y else (m.n_classes if _wants_one_hot(model) else 1)
         m._build(dataset)
         if not self._initial:  # the starting weights: every reset starts from them
             self._initial = {
@@ -298,13 +315,23 @@ class KerasModel(GenerativeModel):
         model = self.keras
         shape = tuple(int(s) for s in dataset.row_shape)
         x0 = np.asarray(dataset.x_train[:2], np.float32).reshape((2, *shape))
-        batch = (x0, np.asarray(dataset.y_train[:2], np.int32)) if self._passes_labels(dataset) else (x0,)
+        labels = self._passes_labels(dataset)
+        if labels:
+            y0 = self.one_hot(dataset.y_train[:2]) if _wants_one_hot(model) else np.asarray(dataset.y_train[:2], np.int32)
+        batch = (x0, y0) if labels else (x0,)
         try:
             model._symbolic_build(data_batch=batch)
         except Exception as exc:
+            targets = (
+                f" and targets of shape {(None, *y0.shape[1:])} (the labels as "
+                + ("one-hot rows, for its categorical loss)" if y0.ndim == 2 else "class ids: use a sparse_ loss)")
+                if labels
+                else ""
+            )
             raise KerasModelError(
-                f"model {model.name!r} could not be built on rows of shape {(None, *shape)} "
+                f"model {model.name!r} could not be built on rows of shape {(None, *shape)}{targets} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
+                + (" and its loss must take those targets" if labels else "")
             ) from exc
 
     def _check_step(self) -> None:
@@ -312,7 +339,7 @@ class KerasModel(GenerativeModel):
         cannot train (a non-scalar loss, no loss at all) is refused before training."""
         model = self.keras
         state = self.init_state()
-        rows = jax.ShapeDtypeStruct((2, self.features + int(self._with_y)), jnp.float32)
+        rows = jax.ShapeDtypeStruct((2, self.features + self._y_width), jnp.float32)
         live = {n: jnp.float32(0) for n in self.live_names}
         try:
             shapes = jax.eval_shape(lambda st, r: self._keras_step(st, r, live)[1], state, rows)
@@ -347,6 +374,8 @@ class KerasModel(GenerativeModel):
         x = rows[:, : self.features].reshape((rows.shape[0], *self._in_shape))
         if not self._with_y:
             return x
+        if self._y_width > 1:  # one-hot targets, for a categorical loss
+            return x, rows[:, self.features :]
         return x, rows[:, self.features].astype(jnp.int32)
 
     def _with_live(self, ntv: list, opt: list | None, live: dict) -> tuple[list, list | None]:
@@ -369,11 +398,13 @@ class KerasModel(GenerativeModel):
         return new, _flat(logs)
 
     def training_rows(self, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        """The rows in the data's own units (what fit gets), and the label as a last column."""
+        """The rows in the data's own units (what fit gets), and the label as a last column (one-hot
+        columns for a categorical loss)."""
         user = np.asarray(self.dataset.scaling.to_user(np.asarray(x)), np.float32)
         if not self._with_y:
             return user
-        return np.concatenate([user, np.asarray(y, np.float32)[:, None]], axis=1)
+        target = self.one_hot(y) if self._y_width > 1 else np.asarray(y, np.float32)[:, None]
+        return np.concatenate([user, target], axis=1)
 
     def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
         new, logs = self._keras_step(state, data[rows], live)
@@ -433,7 +464,7 @@ class KerasModel(GenerativeModel):
         return self.keras
 
     def signature(self) -> tuple:
-        return (*super().signature(), self._with_y, self.metric_names)
+        return (*super().signature(), self._y_width, self.metric_names)
 
     def __repr__(self) -> str:
         return f"nbgen.KerasModel({self.keras.name!r})"
