@@ -91,10 +91,8 @@ class Bridge:
     def _from_model(self) -> None:
         """Weights a callback set become the run's (the engine's state is read back)."""
         import jax
-        import jax.numpy as jnp
 
-        # copies: the Keras variables' own buffers may be replaced (and freed) by the next assign
-        state = jax.tree_util.tree_map(lambda a: jnp.array(a, copy=True), self.session.generative_model.init_state())
+        state = self.session.generative_model.init_state()  # copies of the variables (see init_state)
         if any(not np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(self.engine.state))):
             self.engine.state = state
 

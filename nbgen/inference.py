@@ -125,6 +125,13 @@ class Inference:
         logits = m.jitted("logits")(self._params(), xf, **kwargs)
         return np.asarray(jax.nn.sigmoid(logits))
 
+    def classify(self, x: Any) -> np.ndarray:
+        """The class a classifier gives each row of ``x`` (your Keras classifier: the argmax of its
+        output), int class ids ``(n,)``."""
+        self._require("classify", "a classifier of the data's labels")
+        xf = self.dataset.flatten(x)
+        return np.asarray(self.generative_model.jitted("classify")(self._params(), xf))
+
     def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
         """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""
         from . import metrics

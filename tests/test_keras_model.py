@@ -227,9 +227,9 @@ def test_views_come_from_the_models_parts():
     assert s.sample(4, seed=0).shape == (4, 8, 8)
     assert s.reconstruct(s.dataset.x_val[:2]).shape == (2, 8, 8)
     assert s.replay().history == s.history
-    # a classifier has none of these parts: its views are its curves, and sample() says why not
+    # a classifier has none of these parts: its views are its curves and its confusion matrix
     c = nbgen.train(classifier(), "digits", epochs=1, progress=False)
-    assert c.generative_model.panels == ("loss",)
+    assert c.generative_model.panels == ("loss", "confusion")
     with pytest.raises(TypeError, match="sample\\(\\) is not available for the keras model"):
         c.sample(2)
 
@@ -245,3 +245,20 @@ def test_a_categorical_loss_gets_one_hot_targets_and_a_sparse_one_class_ids():
     model.compile(optimizer="adam", loss=keras.losses.BinaryCrossentropy(from_logits=True))
     with pytest.raises(KerasModelError, match=r"targets of shape \(None,\) \(the labels as class ids: use a sparse_"):
         nbgen.Session(model, "digits")
+
+
+def test_a_classifier_gets_classify_and_a_confusion_matrix_of_its_validation_rows():
+    s = nbgen.train(classifier(), "digits", epochs=5, progress=False)
+    assert s.generative_model.panels == ("loss", "confusion")
+    x, y = s.dataset.x_val, s.dataset.y_val
+    predicted = s.classify(x)
+    assert np.array_equal(predicted, np.argmax(s.model.predict(x.reshape(-1, 8, 8), verbose=0), -1))
+    assert np.mean(predicted == y) == pytest.approx(s.history["val_accuracy"][-1], abs=1e-6)
+    fig = s.figure()
+    (heat,) = [t for t in fig.data if t.name == "confusion"]
+    matrix = np.asarray(heat.z)[::-1]  # drawn bottom-up: true class 0 at the top
+    assert matrix.shape == (10, 10) and np.allclose(matrix.sum(1), 1)
+    per_class = [np.mean(predicted[y == k] == k) for k in range(10)]
+    assert np.allclose(np.diag(matrix), per_class)
+    svg = s.snapshot()
+    assert svg.count("<image") >= 1  # the matrix is in the picture

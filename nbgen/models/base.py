@@ -623,15 +623,18 @@ class GenerativeModel:
         return self._keras_model
 
     # -- state helpers -------------------------------------------------------------------------------
+    # The training state and the Keras variables never share a buffer: Keras's own fit, predict and
+    # evaluate donate the variables' buffers to their compiled steps (JAX then deletes them), so a
+    # user's model.predict() on ``session.model`` would otherwise destroy the session's weights.
     def init_state(self) -> State:
         params = {
             name: {
-                "tv": [jnp.asarray(v.value) for v in net.trainable_variables],
-                "ntv": [jnp.asarray(v.value) for v in net.non_trainable_variables],
+                "tv": [jnp.array(v.value, copy=True) for v in net.trainable_variables],
+                "ntv": [jnp.array(v.value, copy=True) for v in net.non_trainable_variables],
             }
             for name, net in self.networks.items()
         }
-        opt = {g: [jnp.asarray(v.value) for v in o.variables] for g, (o, _) in self.optimizers.items()}
+        opt = {g: [jnp.array(v.value, copy=True) for v in o.variables] for g, (o, _) in self.optimizers.items()}
         return {"params": params, "opt": opt}
 
     def write_back(self, state: State) -> None:
@@ -639,12 +642,12 @@ class GenerativeModel:
         for name, net in self.networks.items():
             p = state["params"][name]
             for var, val in zip(net.trainable_variables, p["tv"]):
-                var.assign(val)
+                var.assign(jnp.array(val, copy=True))
             for var, val in zip(net.non_trainable_variables, p["ntv"]):
-                var.assign(val)
+                var.assign(jnp.array(val, copy=True))
         for g, (opt, _) in self.optimizers.items():
             for var, val in zip(opt.variables, state["opt"][g]):
-                var.assign(val)
+                var.assign(jnp.array(val, copy=True))
 
     @contextlib.contextmanager
     def training_mode(self, record: bool = True):

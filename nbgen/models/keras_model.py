@@ -184,12 +184,14 @@ class KerasModel(GenerativeModel):
             can.add("reconstruct")
         if "generator" in parts:
             can.add("sample")
+        if getattr(self, "_classes_out", 0):
+            can.add("classify")
         return frozenset(can)
 
     @property
     def panels(self) -> tuple[str, ...]:  # type: ignore[override]
         can = self.capabilities
-        shown = [("latent", "encode"), ("reconstructions", "reconstruct"), ("samples", "sample")]
+        shown = [("latent", "encode"), ("reconstructions", "reconstruct"), ("samples", "sample"), ("confusion", "classify")]
         return ("loss", *(p for p, c in shown if c in can))
 
     @property
@@ -307,8 +309,26 @@ class KerasModel(GenerativeModel):
         ntv_ids = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
         m._variable_index = {n: ntv_ids[id(v)] for n, v in _scalar_variables(model).items()}
         m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
+        m._classes_out = m._class_outputs()
         m._check_step()
         return m
+
+    def _class_outputs(self) -> int:
+        """k when the model is a classifier of the data's labels: it trains on them and outputs one
+        array ``(n, k)`` with k their number of classes (logits or probabilities); else 0."""
+        if not self._with_y:
+            return 0
+        out = self.keras.compute_output_spec(keras.KerasTensor((2, *self._in_shape)))
+        if isinstance(out, (list, tuple)) or len(out.shape) != 2 or out.shape[1] != self.n_classes:
+            return 0
+        return int(out.shape[1])
+
+    def classify(self, params: dict, x: jax.Array) -> jax.Array:
+        """The class the model gives each row ``x`` (model units), the argmax of its output."""
+        x = self._to_user(x).reshape((x.shape[0], *self._in_shape))
+        p = params["model"]
+        out, _ = self.keras.stateless_call(p["tv"], p["ntv"], x, training=False)
+        return jnp.argmax(out, axis=-1)
 
     def _build(self, dataset: Dataset) -> None:
         """What fit() does first: build the layers, the compiled loss and metrics, the optimizer."""

@@ -47,6 +47,7 @@ from .panels import (
     N_SAMPLES_SIDE,
     SAMPLE_SEED,
     SURFACE_GRID,
+    ConfusionPanel,
     DataPanel,
     DecodedPanel,
     LatentPanel,
@@ -102,6 +103,7 @@ ROW_HEIGHT = 320
 TITLES = {
     LossPanel.name: LossPanel.title,
     LatentPanel.name: LatentPanel.title,
+    ConfusionPanel.name: ConfusionPanel.title,
     **{name: cls.title for name, cls in IMAGE_PANELS.items()},
 }
 
@@ -114,16 +116,17 @@ def panel_names(panels: tuple[str, ...], is_image: bool) -> list[list[str]]:
     A name repeated to the right spans that many columns.
     """
     latent = "latent" in panels
+    confusion = ["confusion"] if "confusion" in panels else []  # a classifier's, beside its curves
     if not is_image:
         shown = ["loss", "latent"] if latent else ["loss"]
-        return [[*shown, "data"]]
-    top = ["loss", "loss", "latent"] if latent else ["loss"]
+        return [[*shown, *confusion, "data"]]
+    top = ["loss", "loss", "latent"] if latent else ["loss", *confusion]
     images = [p for p in ("reconstructions", "samples", "trajectory") if p in panels]
     if latent:
         images = images * (2 // len(images)) if len(images) == 1 else images
         images = [*images[:2], "decoded"]
-    if len(top) == 1:
-        return [["loss", *images]]
+    if not latent:
+        return [[*top, *images]]
     return [top, images]
 
 
@@ -196,6 +199,8 @@ class SessionFigure:
             return LatentPanel(self._dataset)
         if name == "data":
             return DataPanel(self._model, self._dataset)
+        if name == "confusion":
+            return ConfusionPanel(self._dataset)
         return IMAGE_PANELS[name](self._dataset)
 
     def _template(self) -> tuple[go.Figure, dict[str, Panel]]:

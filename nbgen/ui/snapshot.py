@@ -208,6 +208,21 @@ def _rdbu(z: np.ndarray) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
+def _blues(z: np.ndarray) -> np.ndarray:
+    """White at 0 to blue at 1 (a classifier's confusion matrix)."""
+    z = np.clip(np.nan_to_num(np.asarray(z, dtype=np.float64)), 0, 1)[..., None]
+    white, blue = np.array([247, 251, 255]), np.array([8, 48, 107])
+    return (white + (blue - white) * z).astype(np.uint8)
+
+
+def _heat(trace: Any, z: np.ndarray) -> tuple[np.ndarray, int]:
+    """A heatmap's colours and opacity (0-255): its own palette when it names one, else RdBu at half
+    opacity (the GAN's D(x) behind its samples)."""
+    if (trace.meta or {}).get("palette") == "blues":
+        return _blues(z), 255
+    return _rdbu(z), 128
+
+
 def _png_rgba(rgba: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     h, w, _ = rgba.shape
     raw = np.concatenate([np.zeros((h, 1), np.uint8), rgba.reshape(h, 4 * w)], 1)
@@ -315,7 +330,8 @@ def _svg_trace(t: Any, box: _Box, index: int) -> list[str]:
         if surface is None:
             return []
         z, xr, yr = surface
-        rgba = np.concatenate([_rdbu(z[::-1]), np.full((*z.shape, 1), 128, np.uint8)], -1)
+        colours, alpha = _heat(t, z[::-1])
+        rgba = np.concatenate([colours, np.full((*z.shape, 1), alpha, np.uint8)], -1)
         uri = "data:image/png;base64," + base64.b64encode(_png_rgba(rgba)).decode("ascii")
         x0, x1 = box.px(np.array(xr))
         y1, y0 = box.py(np.array(yr))
@@ -410,8 +426,8 @@ def _png_trace(t: Any, box: _Box, index: int, canvas: np.ndarray, blend, bounds)
             if surface is None:
                 return
             z, xr, yr = surface
-            rgb = _rdbu(z[::-1])
-            opacity = np.full(z.shape, 0.5)
+            rgb, alpha = _heat(t, z[::-1])
+            opacity = np.full(z.shape, alpha / 255)
             left, right = box.px(np.array(xr))
             bottom, top = box.py(np.array(yr))
             width, height_px = right - left, bottom - top
