@@ -20,26 +20,22 @@ from . import snapshot as _snapshot
 from .plots import SessionFigure
 
 
-def _drawn_figure(session: Any) -> tuple[SessionFigure, bool]:
-    """A drawn SessionFigure of ``session``'s current state (its shown widget's, else a
-    temporary one), and whether it is temporary (the caller closes it)."""
+def _drawn_figure(session: Any) -> SessionFigure:
+    """A drawn SessionFigure of ``session``'s current state: its shown widget's, else a static
+    one (a plain Figure: a picture needs no widget, and Colab may refuse to make one)."""
     view = session.widget
     if view is not None and hasattr(view, "figure"):
         view.draw_now()
-        return view.figure, False
-    sf = SessionFigure(session)
+        return view.figure
+    sf = SessionFigure(session, static=True)
     sf.draw(force=True)
-    return sf, True
+    return sf
 
 
 def figure(session: Any):
     """A static Plotly figure of ``session``'s current views: see ``Session.figure``."""
-    sf, temporary = _drawn_figure(session)
-    try:
-        return _snapshot.static_figure(sf)[0]  # no blank cell: a panel waiting for a click is left out
-    finally:
-        if temporary:
-            sf.widget.close()
+    # no blank cell: a panel waiting for a click is left out
+    return _snapshot.static_figure(_drawn_figure(session))[0]
 
 
 def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
@@ -52,23 +48,19 @@ def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
             raise ValueError(f"path={path!r} must end in .png, .svg or .html")
         if os.path.isdir(path):
             raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-    sf, temporary = _drawn_figure(session)
-    try:
-        if path is None:
-            return _snapshot.svg(sf)
-        if kind == ".png":
-            data = _snapshot.png(sf)
-        elif kind == ".svg":
-            data = _snapshot.svg(sf).encode("utf-8")
-        else:
-            title = html.escape(_snapshot.describe(session))
-            data = (
-                f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-                f"<body>{_snapshot.svg(sf)}</body></html>"
-            ).encode()
-    finally:
-        if temporary:
-            sf.widget.close()
+    sf = _drawn_figure(session)
+    if path is None:
+        return _snapshot.svg(sf)
+    if kind == ".png":
+        data = _snapshot.png(sf)
+    elif kind == ".svg":
+        data = _snapshot.svg(sf).encode("utf-8")
+    else:
+        title = html.escape(_snapshot.describe(session))
+        data = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body>{_snapshot.svg(sf)}</body></html>"
+        ).encode()
     with open(path, "wb") as f:
         f.write(data)
     return path
@@ -108,12 +100,9 @@ class StaticView:
                 self.refresh_snapshot()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        sf = SessionFigure(self.session)
-        try:
-            sf.draw(force=True)
-            return _snapshot.bundle(sf)
-        finally:
-            sf.widget.close()
+        sf = SessionFigure(self.session, static=True)  # the fallback's picture: no widget to refuse
+        sf.draw(force=True)
+        return _snapshot.bundle(sf)
 
     def draw_now(self) -> None:
         """Nothing to draw live: the snapshot is drawn on demand."""

@@ -153,11 +153,14 @@ class SessionFigure:
         >>> fig.draw(); fig.trace("latent").x[:2]  # doctest: +SKIP
     """
 
-    def __init__(self, session: Session, on_error: Callable[[str], None] | None = None):
+    def __init__(self, session: Session, on_error: Callable[[str], None] | None = None, static: bool = False):
         self.session = session
         self.on_error = on_error
-        self.widget = figure_widget()  # Plotly's JavaScript once per kernel, not per figure
-        self.widget.add_class("nbgen-plot")
+        if static:  # for pictures only: a plain Figure, no widget (none is opened in the front end)
+            self.widget = go.Figure()
+        else:
+            self.widget = figure_widget()  # Plotly's JavaScript once per kernel, not per figure
+            self.widget.add_class("nbgen-plot")
         # the session's lock: one lock for "the session's model and data" and "this figure", so that
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
         self.lock = self._lock = session.lock  # public: views that draw beside it take it too
