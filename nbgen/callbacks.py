@@ -154,14 +154,13 @@ class Bridge:
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "steps" and self._batch_hooks:
-            for i, step in enumerate(np.asarray(event["steps"])):
+            for i in range(len(event["steps"])):
                 self.list.on_train_batch_begin(self._batch)
                 for name, values in event["metrics"].items():
                     self._sums[name] = self._sums.get(name, 0.0) + float(values[i])
                 self._count += 1
                 self.list.on_train_batch_end(self._batch, {k: v / self._count for k, v in self._sums.items()})
                 self._batch += 1
-                del step
             self._after_hook()
         elif kind == "epoch":
             self._sums, self._count, self._batch = {}, 0, 0

@@ -500,8 +500,3 @@ def _flat(logs: dict) -> dict:
         else:
             out[k] = v
     return out
-
-
-def wrap(model: keras.Model) -> KerasModel:
-    """``model`` as an nbgen model (``nbgen.models.resolve`` calls this for a ``keras.Model``)."""
-    return KerasModel(model)
