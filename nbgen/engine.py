@@ -369,7 +369,7 @@ class Engine:
     def _data_scale_hint(self) -> str:
         """A sentence on the data's scale when it may be why the loss blew up."""
         ds = self.dataset
-        big = ds.info.get("max_abs", 0.0)
+        big = ds.max_abs
         if big <= OUTLIER_HINT:
             return ""
         units = "after standardising, " if ds.scaling.kind == "standardise" else ""

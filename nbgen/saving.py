@@ -74,7 +74,7 @@ def save(session: Any, path: str | os.PathLike) -> str:
     elif isinstance(data, str):  # a large .npy file, streamed: the file stays where it is
         data_meta = {"path": os.path.abspath(data)}
     else:  # a streamed array-like
-        arrays["data_x"] = np.asarray(ds.info["source"])
+        arrays["data_x"] = np.asarray(ds.source)
         data_meta = {"array": True, "labels": False}
     meta = {
         "format": FORMAT,

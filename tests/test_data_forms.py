@@ -130,7 +130,7 @@ def test_npy_and_npz_paths(tmp_path, monkeypatch):
     np.save(tmp_path / "x.npy", x)
     ds = data.load(str(tmp_path / "x.npy"))
     assert not ds.streaming and ds.scaling.kind == "pixels" and ds.name == str(tmp_path / "x.npy")
-    monkeypatch.setattr(data, "STREAM_BYTES", 1000)  # a "large" file is memory-mapped and streamed
+    monkeypatch.setattr(data.files, "STREAM_BYTES", 1000)  # a "large" file is memory-mapped and streamed
     big = data.load(tmp_path / "x.npy")
     assert big.streaming and big.scaling.kind == "pixels" and big.model_train[np.arange(3)].max() <= 1.0
     monkeypatch.undo()
