@@ -35,8 +35,8 @@ import numpy as np
 
 import nbgen
 from nbgen import metrics
-from nbgen.models.base import _number_like
 from nbgen.models.gan import GAN
+from nbgen.models.introspect import number_like
 from nbgen.models.vae import VAE
 
 
@@ -127,7 +127,7 @@ def settings(model_cls, args, **fixed):
     for arg in args or ["{}"]:
         hp = {**fixed, **json.loads(arg)}
         seed = hp.pop("seed", 0)
-        attrs = {k: hp.pop(k) for k in list(hp) if _number_like(getattr(model_cls, k, None))}  # class settings
+        attrs = {k: hp.pop(k) for k in list(hp) if number_like(getattr(model_cls, k, None))}  # class settings
         cls = type(
             model_cls.__name__ + "".join(f"_{k}{v}" for k, v in attrs.items()).replace(".", "p"), (model_cls,), attrs
         )

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .autoencoder import Autoencoder
-from .base import GenerativeModel, NetworkError, Networks
+from .base import GenerativeModel
 from .diffusion import Diffusion
 from .gan import GAN
+from .introspect import NetworkError, Networks
 from .keras_model import KerasModel, KerasModelError
 from .vae import VAE
 

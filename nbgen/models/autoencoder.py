@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from .base import GenerativeModel, NetworkError, output_shapes
+from .base import GenerativeModel
+from .introspect import NetworkError, check_decoder, check_rows_in, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 
@@ -92,14 +93,14 @@ class Autoencoder(GenerativeModel):
 
     def check_networks(self, dataset):
         enc = self.user_networks["encoder"]
-        outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
+        outs = output_shapes(enc, check_rows_in(enc, "encoder", dataset), "encoder")
         if len(outs) != 1 or len(outs[0]) != 1:
             got = ", ".join(str((None, *o)) for o in outs)
             raise NetworkError(
                 f"encoder {enc.name!r} outputs {got}: an autoencoder's encoder must output one code (None, latent_dim)"
             )
         d = outs[0][0]
-        self.check_decoder("decoder", d, dataset)
+        check_decoder(self.user_networks["decoder"], "decoder", d, dataset)
         return {"latent_dim": d}
 
     def make_optimizers(self, hp):

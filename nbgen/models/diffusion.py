@@ -34,7 +34,8 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from .base import GenerativeModel, NetworkError, input_shapes, output_shapes
+from .base import GenerativeModel
+from .introspect import NetworkError, input_shapes, output_shapes
 from .networks import architecture, image_shape
 
 TIME_FREQUENCIES = 8  # sin/cos pairs of the time features
@@ -192,7 +193,7 @@ class Diffusion(GenerativeModel):
 
     def check_activations(self, dataset):
         super().check_activations(dataset)
-        from .base import last_activation
+        from .introspect import last_activation
 
         net = self.user_networks["denoiser"]
         act = last_activation(net)

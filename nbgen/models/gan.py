@@ -26,7 +26,8 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from .base import GenerativeModel, NetworkError, input_shape, input_shapes, output_shapes
+from .base import GenerativeModel
+from .introspect import NetworkError, check_rows_in, check_rows_out, input_shape, input_shapes, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk, mlp
 
 
@@ -190,8 +191,8 @@ class GAN(GenerativeModel):
             raise NetworkError(
                 f"generator {gen.name!r} takes inputs of shape {(None, *noise)}: it must take noise vectors (None, noise_dim)"
             )
-        self.check_rows_out("generator", dataset, noise)
-        outs = output_shapes(disc, self.check_rows_in("discriminator", dataset), "discriminator")
+        check_rows_out(self.user_networks["generator"], "generator", dataset, noise)
+        outs = output_shapes(disc, check_rows_in(disc, "discriminator", dataset), "discriminator")
         if len(outs) != 1 or outs[0] not in ((), (1,)):
             got = ", ".join(str((None, *o)) for o in outs)
             raise NetworkError(

@@ -39,7 +39,8 @@ import keras
 import numpy as np
 
 from .. import _config
-from .base import GenerativeModel, NetworkError, State
+from .base import GenerativeModel, State
+from .introspect import NetworkError
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -253,7 +254,7 @@ class KerasModel(GenerativeModel):
         parts = _parts(self.keras)
         source = parts.get("decoder") or parts.get("generator")
         if source is not None:
-            from .base import input_shape
+            from .introspect import input_shape
 
             shape = input_shape(source, "decoder" if "decoder" in parts else "generator")
             if len(shape) != 1:

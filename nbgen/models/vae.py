@@ -25,7 +25,8 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from .base import GenerativeModel, NetworkError, input_shapes, output_shapes
+from .base import GenerativeModel
+from .introspect import NetworkError, check_decoder, check_rows_in, input_shapes, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
@@ -170,7 +171,7 @@ class VAE(GenerativeModel):
         enc = self.user_networks["encoder"]
         if self.conditional:
             return self._check_conditional(dataset)
-        outs = output_shapes(enc, self.check_rows_in("encoder", dataset), "encoder")
+        outs = output_shapes(enc, check_rows_in(enc, "encoder", dataset), "encoder")
         if len(outs) in (2, 3) and all(o == outs[0] for o in outs) and len(outs[0]) == 1:
             d = outs[0][0]  # [z_mean, z_log_var] or Keras's example's [z_mean, z_log_var, z] (z unused)
         elif len(outs) == 1 and len(outs[0]) == 1 and outs[0][0] % 2 == 0:
@@ -182,7 +183,7 @@ class VAE(GenerativeModel):
                 "(None, latent_dim) (a third, z, as Keras's example's Sampling layer gives, is accepted and unused), "
                 "or one array (None, 2 * latent_dim) that nbgen splits in half (an even width)"
             )
-        self.check_decoder("decoder", d, dataset)
+        check_decoder(self.user_networks["decoder"], "decoder", d, dataset)
         return {"latent_dim": d}
 
     def _check_conditional(self, dataset):
