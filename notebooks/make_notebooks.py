@@ -941,13 +941,12 @@ print("every rate change came from the callback:", all(r["by"] == "callback" for
 ## 4. Keep your own `model.fit`
 
 `nbgen.FitView()` is a Keras callback: the loss and metric curves draw live in the cell, with a
-learning-rate slider and a Stop button. A plain `fit` blocks the cell, so the slider and Stop
-apply once the kernel hears the browser again; `await view.fit(model, ...)` runs the same
-`model.fit` in a worker thread and keeps them live while the cell waits.
+learning-rate slider and a Stop button, live while `fit` blocks the cell (ipykernel 7 handles
+the widgets' messages on a subshell; on ipykernel 6, `await view.fit(clf, x, y, ...)` instead).
 """),
         code("""
 view = nbgen.FitView()
-history = await view.fit(clf, x, y, epochs=3, validation_split=0.1, verbose=0)
+history = clf.fit(x, y, epochs=3, validation_split=0.1, verbose=0, callbacks=[view])
 """),
         code(
             CHECK

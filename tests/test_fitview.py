@@ -64,6 +64,45 @@ def test_the_slider_and_stop_work_while_await_view_fit_keeps_the_cell_waiting(ke
     assert facts["traces"] >= 2 and "stopped" in facts["status"]
 
 
+def test_the_slider_and_stop_work_while_a_plain_model_fit_blocks_the_cell(kernel):
+    """No await, no thread: model.fit(..., callbacks=[view]) as users call it; the browser's
+    slider move and Stop click arrive while fit still blocks the cell (a kernel subshell)."""
+    kernel.run(SETUP.replace("view = nbgen.FitView()", "view = nbgen.FitView(display=True)"))
+    ids = kernel.value(
+        "{'lr': view.learning_rate.model_id, 'stop': view.stop_button.model_id, 'live': view.live_while_blocked}"
+    )
+    assert ids["live"], "this kernel (ipykernel 7) has subshells: the view should be live while fit blocks"
+    msg_id = kernel.kc.execute("history = model.fit(x, y, epochs=5000, verbose=0, callbacks=[view])")
+    shown = False
+    deadline = time.monotonic() + 60
+    while not shown and time.monotonic() < deadline:
+        msg = kernel.kc.get_iopub_msg(timeout=60)
+        shown = msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "display_data"
+    assert shown, "the view was not displayed when fit began"
+    time.sleep(1.0)
+    kernel.set_value(ids["lr"], value=3e-4)  # the browser's slider, while fit blocks the cell
+    time.sleep(1.0)
+    kernel.click(ids["stop"])
+    ended = time.monotonic() + 60
+    while True:
+        try:
+            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, ended - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError("fit did not end within 60 s of Stop") from None
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        assert msg["msg_type"] != "error", "\n".join(msg["content"]["traceback"])
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    facts = kernel.value(
+        "{'epochs': len(history.epoch), 'stopped': view.stopped, 'timeline': view.timeline,"
+        " 'lr': float(np.asarray(model.optimizer.learning_rate))}"
+    )
+    assert facts["stopped"] and 0 < facts["epochs"] < 5000
+    assert [(r["name"], r["new"]) for r in facts["timeline"]] == [("learning_rate", 3e-4)]
+    assert facts["lr"] == pytest.approx(3e-4)
+
+
 def test_a_plain_blocking_fit_draws_its_curves_and_history_is_keras_own(kernel):
     kernel.run(SETUP.replace("view = nbgen.FitView()", "view = nbgen.FitView(display=True)"))
     kernel.run("history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.1, callbacks=[view])", timeout=120)

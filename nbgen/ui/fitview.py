@@ -6,17 +6,13 @@ Stop button. A slider move becomes the optimizer's learning rate at the next bat
 (``view.timeline`` records it with its step); Stop sets ``model.stop_training``, so ``fit``
 ends after that batch and keeps its weights and History.
 
-The curves update while ``fit`` blocks the cell (the kernel sends them as it goes). The
-slider and Stop need the kernel to receive widget messages, which a cell blocked in ``fit``
-does not do (ipywidgets issue 3468). So either run ``fit`` through the view, which keeps the
+The curves update while ``fit`` blocks the cell (the kernel sends them as it goes), and so do
+the slider and Stop: their messages are handled on a kernel subshell (ipykernel 7; see
+:mod:`nbgen.ui.subshell`) while the main shell runs ``fit``. On a kernel without subshells
+(ipykernel 6) they wait for the cell to end; there, run ``fit`` through the view, which keeps the
 cell waiting and the widgets live::
 
     history = await view.fit(model, x, y, epochs=20)     # model.fit(..., callbacks=[view]) in a thread
-
-or call ``model.fit(..., callbacks=[view])`` as usual and get the live curves, with the slider
-and Stop applied when the kernel next hears from the browser. (``jupyter-ui-poll``, the library
-for processing widget events inside a blocking cell, calls ``kernel.do_one_iteration``, which
-ipykernel 7 no longer has: with ipykernel 7.4 it processes nothing.)
 
 Outside a Jupyter kernel (a script, CI) it displays nothing. Its cost on ``fit``:
 ``benchmarks/keras_fit.py`` measures it.
@@ -30,6 +26,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from . import subshell
 from .arrays import downsample
 
 POLL_HZ = 10  # the batch hook does its work (logs read, changes applied) at most this often
@@ -56,6 +53,8 @@ class FitView(keras.callbacks.Callback):
         timeline: the learning-rate changes made with the slider: dicts with ``step``,
             ``epoch``, ``name``, ``old``, ``new``, ``by`` (as ``Session.timeline``).
         stopped: whether Stop was pressed.
+        live_while_blocked: whether the slider and Stop act while a plain ``model.fit`` blocks
+            the cell (a kernel with subshells: ipykernel 7).
 
     Example:
         >>> model.fit(x, y, epochs=20, callbacks=[nbgen.FitView()])  # doctest: +SKIP
@@ -107,6 +106,9 @@ class FitView(keras.callbacks.Callback):
         self.box = widgets.VBox([widgets.HBox([self.learning_rate, self.stop_button]), self.status, self.figure])
         self.box.add_class("nbgen")
         self._syncing = False
+        # their events arrive while fit blocks the cell (handled on a subshell's thread: the
+        # handlers only set values that fit's own thread reads)
+        self.live_while_blocked = _in_kernel() and subshell.route(self.learning_rate, self.stop_button)
 
     def _on_lr(self, change: dict) -> None:
         if not self._syncing:
