@@ -104,16 +104,15 @@ class Engine:
         self.batch_size = int(hp["batch_size"])
         self.chunk = int(hp["steps_per_dispatch"])
         self._data = (
-            None if dataset.streaming else jnp.asarray(model.training_rows(dataset.model_train, dataset.y_train))
+            None if dataset.streaming else jnp.asarray(model.training_rows(dataset.model_train, dataset.targets("train")))
         )
         self.mesh = None
         self._rows_sharding = None
         if hp.get("distribution") == "data_parallel":
             self._setup_data_parallel()
         n_eval = min(EVAL_ROWS, len(dataset.model_val))
-        self._val = jnp.asarray(
-            model.training_rows(dataset.model_val[:n_eval], None if dataset.y_val is None else dataset.y_val[:n_eval])
-        )
+        y_val = dataset.targets("val")
+        self._val = jnp.asarray(model.training_rows(dataset.model_val[:n_eval], None if y_val is None else y_val[:n_eval]))
         self._key = jax.random.key(self.seed)
         self._val_key = jax.random.key(self.seed + 1)  # folded with the epoch: each epoch's validation draw
         self._lock = threading.Lock()

@@ -68,9 +68,9 @@ def save(session: Any, path: str | os.PathLike) -> str:
         data_meta: dict[str, Any] = {"name": data}
     elif ds.raw is not None:  # in memory: the split as the user gave it (dtype and units), no second split
         arrays["data_x_train"], arrays["data_x_val"] = ds.raw()
-        if ds.has_labels:
-            arrays["data_y_train"], arrays["data_y_val"] = ds.y_train, ds.y_val
-        data_meta = {"split": True, "labels": ds.has_labels, "dataset_name": ds.name}
+        if ds.targets("train") is not None:  # class ids, or real-valued targets (read back as such)
+            arrays["data_y_train"], arrays["data_y_val"] = ds.targets("train"), ds.targets("val")
+        data_meta = {"split": True, "labels": ds.targets("train") is not None, "dataset_name": ds.name}
     elif isinstance(data, str):  # a large .npy file, streamed: the file stays where it is
         data_meta = {"path": os.path.abspath(data)}
     else:  # a streamed array-like

@@ -169,6 +169,10 @@ class Training:
             # a change requested after the last dispatch (say, during the first compile,
             # then Stop) is applied now, so that sliders, hyperparameters and timeline agree
             self.engine.apply_pending(epoch_boundary=True)
+            try:  # the user's Keras networks hold the trained weights when a run ends, as after fit()
+                self.sync_weights()
+            except Exception as exc:  # noqa: BLE001 - never hide the run's own outcome
+                self._error = self._error or exc
             done.set()
             self._emit(
                 {

@@ -200,7 +200,7 @@ def test_a_step_without_a_loss_or_with_a_vector_loss_is_refused_before_training(
 
 def test_a_compiled_loss_needs_labels_and_a_clashing_variable_name_is_refused():
     x = np.random.default_rng(0).random((100, 8, 8)).astype("float32")
-    with pytest.raises(KerasModelError, match="compiled with a loss.*has no labels: pass \\(x, y\\)"):
+    with pytest.raises(KerasModelError, match="compiled with a loss.*has no labels or targets: pass \\(x, y\\)"):
         nbgen.Session(classifier(), x)
 
     class Clash(BetaVAE):
@@ -262,3 +262,39 @@ def test_a_classifier_gets_classify_and_a_confusion_matrix_of_its_validation_row
     assert np.allclose(np.diag(matrix), per_class)
     svg = s.snapshot()
     assert svg.count("<image") >= 1  # the matrix is in the picture
+
+
+def _regression(n: int = 800, k: int = 1, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5)).astype("float32")
+    w = np.arange(5 * k, dtype="float32").reshape(5, k)
+    y = x @ w + 0.1 * rng.normal(size=(n, k)).astype("float32")
+    return x, (y[:, 0] if k == 1 else y)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_regression_trains_on_its_real_valued_targets_and_saves_them(tmp_path, k):
+    """(x, y) with real y is a regression, as fit takes it: the targets reach the compiled loss as
+    the user's values (not numbered as classes), and a saved session keeps them."""
+    x, y = _regression(k=k)
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(32, activation="relu"), layers.Dense(k)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    s = nbgen.train(model, (x, y), epochs=30)
+    assert s.dataset.y_train is None and s.dataset.t_train.shape == (640, *y.shape[1:])
+    assert "real-valued target" in repr(s.dataset)
+    assert not s.generative_model.can("classify")
+    # the noise's variance is 0.01, the targets' about 30 (k=1) to 500 (k=3): it learned the map
+    assert s.history["val_loss"][-1] < 0.05 * float(np.var(y))
+    pred = np.asarray(model.predict(s.dataset.x_val, verbose=0)).reshape(s.dataset.t_val.shape)
+    assert np.mean((pred - s.dataset.t_val) ** 2) < 0.05 * float(np.var(y))
+    path = s.save(tmp_path / "regression.nbgen")
+    again = nbgen.load(path)
+    assert np.array_equal(again.dataset.t_train, s.dataset.t_train)
+
+
+def test_whole_float_labels_stay_class_ids_and_mixed_splits_are_refused():
+    x, y = _regression()
+    ds = nbgen.datasets.load((x, (y > 0).astype("float32")))  # 0.0 / 1.0: classes
+    assert ds.t_train is None and set(np.unique(ds.y_train)) == {0, 1}
+    with pytest.raises(ValueError, match="y_train and y_test must both be class ids"):
+        nbgen.datasets.load(((x[:600], y[:600]), (x[600:], (y[600:] > 0).astype("float32"))))

@@ -10,7 +10,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .scaling import fit_scaling
-from .validate import as_numeric_array, check_rows, class_ids, label_array, label_ids
+from .validate import as_numeric_array, check_rows, class_ids, label_array, label_ids, real_targets
 
 VALIDATION_FRACTION = 0.2
 SPLIT_SEED = 0  # the split of anchors.md: test_size=0.2, random_state=0, stratify=y
@@ -23,6 +23,7 @@ def make(
     y_val: np.ndarray | None,
     name: str,
     raw: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+    targets: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Dataset:
     """A Dataset from validated arrays in the user's units (any numeric dtype)."""
     scaling = fit_scaling(x_train, x_val)
@@ -43,6 +44,8 @@ def make(
         unit_interval=scaling.unit_interval,
         scaling=scaling,
         raw=raw,
+        t_train=None if targets is None else targets[0],
+        t_val=None if targets is None else targets[1],
         max_abs=float(np.max(np.abs(tr))) if tr.size else 0.0,
     )
     return ds
@@ -53,7 +56,8 @@ def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPL
     arr = as_numeric_array(x, "data")
     check_rows(arr, "data", 4)
     n = arr.shape[0]
-    y = None if labels is None else label_ids(labels, n)
+    t = real_targets(labels, n)
+    y = None if labels is None or t is not None else label_ids(labels, n)
     idx_train, idx_val = split(n, y, seed)
     return make(
         arr[idx_train],
@@ -62,6 +66,7 @@ def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPL
         None if y is None else y[idx_val],
         name,
         raw=lambda: (arr[idx_train], arr[idx_val]),
+        targets=None if t is None else (t[idx_train], t[idx_val]),
     )
 
 
@@ -80,6 +85,17 @@ def from_split(
     if (y_train is None) != (y_test is None):
         raise ValueError("labels must be given for both x_train and x_test, or for neither")
     yt = yv = None
+    tt, tv = real_targets(y_train, len(xt), "y_train"), real_targets(y_test, len(xv), "y_test")
+    if (tt is None) != (tv is None) and y_train is not None:
+        raise ValueError(
+            "y_train and y_test must both be class ids (whole numbers or names) or both real-valued targets; "
+            f"got {'real values' if tt is not None else 'class ids'} in y_train and "
+            f"{'real values' if tv is not None else 'class ids'} in y_test"
+        )
+    if tt is not None:
+        if tt.shape[1:] != tv.shape[1:]:
+            raise ValueError(f"y_train's targets are shaped {tt.shape[1:]} but y_test's {tv.shape[1:]}: they must match")
+        return make(xt, None, xv, None, name, raw=lambda: (xt, xv), targets=(tt, tv))
     if y_train is not None:
         lt = label_array(y_train, len(xt), "y_train")
         lv = label_array(y_test, len(xv), "y_test")

@@ -28,6 +28,9 @@ class Dataset:
         model_train, model_val: the same rows in model units (what the engine trains
             on); the very same arrays when the scaling is ``"none"``.
         y_train, y_val: int labels or ``None``.
+        t_train, t_val: real-valued targets (float32 ``(n,)`` or ``(n, k)``, in the user's
+            units) when the second item of ``(x, y)`` holds numbers that are not all whole (a
+            regression: a Keras model's compiled loss trains on them); then ``y_*`` are None.
         row_shape: the shape of one row as the user gave it (``(8, 8)`` for digits).
         unit_interval: True when the model units lie in [0, 1] (Bernoulli decoder,
             sigmoid outputs); False for real-valued data (Gaussian decoder).
@@ -49,6 +52,8 @@ class Dataset:
     max_abs: float = 0.0
     source: Any = None
 
+    t_train: np.ndarray | None = None
+    t_val: np.ndarray | None = None
     streaming: bool = False
     scaling: Scaling = field(default_factory=lambda: Scaling("none"))
     # returns (x_train, x_val) in the user's units and dtype, for Session.save
@@ -73,6 +78,12 @@ class Dataset:
             return np.asarray(rows[np.arange(len(rows))]) if self.streaming else rows
         idx = np.sort(np.random.default_rng(0).choice(len(rows), n, replace=False))
         return rows[idx]
+
+    def targets(self, part: str) -> np.ndarray | None:
+        """What the rows of ``part`` ("train" or "val") train against: their class ids, or their
+        real-valued targets; None when the data has neither."""
+        labels, real = (self.y_train, self.t_train) if part == "train" else (self.y_val, self.t_val)
+        return labels if real is None else real
 
     @property
     def is_image(self) -> bool:
@@ -119,6 +130,9 @@ class Dataset:
     def __repr__(self) -> str:
         n_val = len(self.x_val)
         labels = f", {int(self.y_train.max()) + 1} classes" if self.has_labels and len(self.y_train) else ""
+        if self.t_train is not None:
+            width = int(np.prod(self.t_train.shape[1:], dtype=np.int64))
+            labels = ", a real-valued target per row" if width == 1 else f", {width} real-valued targets per row"
         stream = ", streamed" if self.streaming else ""
         return (
             f"<nbgen Dataset {self.name!r}: {len(self.x_train)} training + {n_val} validation rows of shape "

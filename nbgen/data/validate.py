@@ -94,6 +94,29 @@ def class_ids(arr: np.ndarray, name: str = "labels") -> np.ndarray:
     return ids.reshape(-1).astype(np.int64)
 
 
+def real_targets(y: Any, n: int, name: str = "labels") -> np.ndarray | None:
+    """``y`` as real-valued targets (float32, ``(n,)`` or ``(n, k)``: what a regression trains on)
+    when it holds numbers that are not all whole; None for class ids or names (whole numbers,
+    strings, one-hot rows), which :func:`label_ids` reads."""
+    if y is None or isinstance(y, (str, bytes)):
+        return None
+    if is_dataframe(y):
+        y = frame_to_array(y, name)
+    try:
+        arr = np.asarray(y)
+    except Exception:  # ragged: label_array names the problem
+        return None
+    if not np.issubdtype(arr.dtype, np.floating) or arr.ndim not in (1, 2) or arr.size == 0:
+        return None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds NaN or inf: every row needs a finite target")
+    if np.all(arr == np.round(arr)):
+        return None
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} entries but the data has {n} rows: they must match")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
 def label_ids(y: Any, n: int) -> np.ndarray:
     return class_ids(label_array(y, n))
 

@@ -271,13 +271,20 @@ class KerasModel(GenerativeModel):
     # -- binding ----------------------------------------------------------------------------------
     def _passes_labels(self, dataset: Dataset) -> bool:
         wanted = self.labels if self.labels is not None else self.keras._compile_loss is not None
-        if wanted and not dataset.has_labels:
+        if wanted and dataset.targets("train") is None:
             raise KerasModelError(
                 f"model {self.keras.name!r} was compiled with a loss, which compares outputs with targets, and the "
-                f"data {dataset.name!r} has no labels: pass (x, y), or write compute_loss for a model without "
-                "targets (or KerasModel(model, labels=False))"
+                f"data {dataset.name!r} has no labels or targets: pass (x, y), or write compute_loss for a model "
+                "without targets (or KerasModel(model, labels=False))"
             )
         return bool(wanted)
+
+    def _target_width(self, dataset: Dataset) -> int:
+        """Columns the targets take after a row's features: one-hot classes for a categorical loss,
+        one per real-valued target, else one (the class id)."""
+        if dataset.t_train is not None:
+            return int(np.prod(dataset.t_train.shape[1:], dtype=np.int64))
+        return self.n_classes if _wants_one_hot(self.keras) else 1
 
     def bind(self, dataset: Dataset, hp: dict[str, Any]) -> KerasModel:
         import copy
@@ -289,7 +296,8 @@ class KerasModel(GenerativeModel):
         model = self.keras
         m._with_y = m._passes_labels(dataset)
         m._in_shape = tuple(int(s) for s in dataset.row_shape)
-        m._y_width = 0 if not m._with_y else (m.n_classes if _wants_one_hot(model) else 1)
+        m._real_y = dataset.t_train is not None
+        m._y_width = 0 if not m._with_y else m._target_width(dataset)
         m._build(dataset)
         if not self._initial:  # the starting weights: every reset starts from them
             self._initial = {
@@ -317,7 +325,7 @@ class KerasModel(GenerativeModel):
     def _class_outputs(self) -> int:
         """k when the model is a classifier of the data's labels: it trains on them and outputs one
         array ``(n, k)`` with k their number of classes (logits or probabilities); else 0."""
-        if not self._with_y:
+        if not self._with_y or self._real_y:
             return 0
         out = self.keras.compute_output_spec(keras.KerasTensor((2, *self._in_shape)))
         if isinstance(out, (list, tuple)) or len(out.shape) != 2 or out.shape[1] != self.n_classes:
@@ -337,18 +345,22 @@ class KerasModel(GenerativeModel):
         shape = tuple(int(s) for s in dataset.row_shape)
         x0 = np.asarray(dataset.x_train[:2], np.float32).reshape((2, *shape))
         labels = self._passes_labels(dataset)
-        if labels:
+        if labels and dataset.t_train is not None:
+            y0 = dataset.t_train[:2]
+        elif labels:
             y0 = self.one_hot(dataset.y_train[:2]) if _wants_one_hot(model) else np.asarray(dataset.y_train[:2], np.int32)
         batch = (x0, y0) if labels else (x0,)
         try:
             model._symbolic_build(data_batch=batch)
         except Exception as exc:
-            targets = (
-                f" and targets of shape {(None, *y0.shape[1:])} (the labels as "
-                + ("one-hot rows, for its categorical loss)" if y0.ndim == 2 else "class ids: use a sparse_ loss)")
-                if labels
-                else ""
-            )
+            if not labels:
+                targets = ""
+            elif dataset.t_train is not None:
+                targets = f" and targets of shape {(None, *y0.shape[1:])} (the data's real-valued targets)"
+            else:
+                targets = f" and targets of shape {(None, *y0.shape[1:])} (the labels as " + (
+                    "one-hot rows, for its categorical loss)" if y0.ndim == 2 else "class ids: use a sparse_ loss)"
+                )
             raise KerasModelError(
                 f"model {model.name!r} could not be built on rows of shape {(None, *shape)}{targets} "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
@@ -395,6 +407,8 @@ class KerasModel(GenerativeModel):
         x = rows[:, : self.features].reshape((rows.shape[0], *self._in_shape))
         if not self._with_y:
             return x
+        if self._real_y:  # real-valued targets, shaped as the user gave them
+            return x, rows[:, self.features :].reshape((rows.shape[0], *self.dataset.t_train.shape[1:]))
         if self._y_width > 1:  # one-hot targets, for a categorical loss
             return x, rows[:, self.features :]
         return x, rows[:, self.features].astype(jnp.int32)
@@ -424,7 +438,10 @@ class KerasModel(GenerativeModel):
         user = np.asarray(self.dataset.scaling.to_user(np.asarray(x)), np.float32)
         if not self._with_y:
             return user
-        target = self.one_hot(y) if self._y_width > 1 else np.asarray(y, np.float32)[:, None]
+        if self._real_y:
+            target = np.asarray(y, np.float32).reshape(len(y), -1)
+        else:
+            target = self.one_hot(y) if self._y_width > 1 else np.asarray(y, np.float32)[:, None]
         return np.concatenate([user, target], axis=1)
 
     def train_step(self, state: State, data: jax.Array, rows: jax.Array, live: dict, key: jax.Array):
@@ -485,7 +502,7 @@ class KerasModel(GenerativeModel):
         return self.keras
 
     def signature(self) -> tuple:
-        return (*super().signature(), self._y_width, self.metric_names)
+        return (*super().signature(), self._y_width, self._real_y, self.metric_names)
 
     def __repr__(self) -> str:
         return f"nbgen.KerasModel({self.keras.name!r})"
