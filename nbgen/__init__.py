@@ -74,9 +74,18 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
     Training starts when Train is pressed, or at once with ``autostart=True``.
     See :class:`nbgen.Session` for the hyperparameters.
     """
-    from .ui.widget import show as _show
+    from .ui.launch import Launcher
 
-    return _show(model, data, autostart=autostart, display=display, **hyperparameters)
+    # in a notebook the panel's frame is on screen at once, before JAX, Keras and Plotly load
+    launcher = Launcher.open(model, data) if display else None
+    try:
+        from .ui.widget import show as _show
+
+        return _show(model, data, autostart=autostart, display=display, launcher=launcher, **hyperparameters)
+    except BaseException as exc:
+        if launcher is not None:
+            launcher.failed(exc)
+        raise
 
 
 __all__ = [

@@ -162,9 +162,10 @@ class SessionWidget(widgets.VBox):
         >>> view.train_button.click()  # doctest: +SKIP
     """
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, launcher: Any = None):
         super().__init__()
         self.session = session
+        self._launcher = launcher  # nbgen.ui.launch.Launcher: its buttons and status line become ours
         self._closed = False
         self._local = threading.local()  # marks observer calls caused by our own syncing
         self._lock = threading.Lock()
@@ -252,7 +253,8 @@ class SessionWidget(widgets.VBox):
         )
 
         def button(label: str, icon: str, css: str, handler: Callable[[Any], None]) -> widgets.Button:
-            b = widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="100px"))
+            shown = self._launcher.adopt(css.removeprefix("nbgen-")) if self._launcher is not None else None
+            b = shown or widgets.Button(description=label, icon=icon, layout=widgets.Layout(width="100px"))
             b.add_class(css)
             b.on_click(handler)
             return b
@@ -270,16 +272,9 @@ class SessionWidget(widgets.VBox):
             layout=widgets.Layout(width="240px"),
         )
         self.save_path.add_class("nbgen-save-path")
-        self._button_box = widgets.HBox(
-            [
-                self.train_button,
-                self.pause_button,
-                self.stop_button,
-                self.reset_button,
-                self.save_button,
-                self.save_path,
-            ]
-        )
+        buttons = [self.train_button, self.pause_button, self.stop_button, self.reset_button]
+        self._button_box = self._launcher.row if self._launcher is not None else widgets.HBox()
+        self._button_box.children = [*buttons, self.save_button, self.save_path]
 
         self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="320px"))
         self.progress.add_class("nbgen-progress-bar")
@@ -288,7 +283,7 @@ class SessionWidget(widgets.VBox):
             [self.progress, self.progress_text], layout=widgets.Layout(align_items="center")
         )
         self._progress_box.add_class("nbgen-progress")
-        self.status_line = widgets.HTML("")
+        self.status_line = self._launcher.status if self._launcher is not None else widgets.HTML("")
         self.status_line.add_class("nbgen-status")
         self.timeline_view = widgets.HTML("")
         self.timeline_view.add_class("nbgen-timeline")
@@ -785,7 +780,13 @@ def _duration(seconds: float) -> str:
 
 
 def show(
-    model: str = "vae", data: Any = "digits", *, autostart: bool = False, display: bool = True, **hyperparameters: Any
+    model: str = "vae",
+    data: Any = "digits",
+    *,
+    autostart: bool = False,
+    display: bool = True,
+    launcher: Any = None,
+    **hyperparameters: Any,
 ) -> Session:
     """Build a session, display its live widget and return the session.
 
@@ -794,6 +795,8 @@ def show(
         data: a data set name or arrays, as for :class:`nbgen.Session`.
         autostart: start training at once (in the background) rather than on Train.
         display: display the widget now (``False``: display ``session`` later).
+        launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
+            widget takes its place, and its buttons and status line.
         **hyperparameters: as for :class:`nbgen.Session`.
 
     Returns:
@@ -815,8 +818,10 @@ def show(
         if autostart:
             # start first: the step compiles (releasing the GIL) while the view is built
             session.train(block=False)
+        if launcher is not None:
+            launcher.say("drawing the views")
         with lean_models():  # a notebook saved with its widget state stays small
-            view = SessionWidget(session)
+            view = SessionWidget(session, launcher)
         session.widget = view
     if display and not frontends.in_ipython():
         # a plain ``python`` script: IPython's display() would print the widget's text and the
@@ -829,7 +834,11 @@ def show(
         from IPython.display import display as ipy_display
 
         if isinstance(view, SessionWidget):
-            ipy_display(view)
+            if launcher is not None:
+                view.figure.sync_state()
+                launcher.hand_over(view)
+            else:
+                ipy_display(view)
             ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
         else:
             ipy_display(view, display_id=view.display_id)
