@@ -99,7 +99,7 @@ def printed(text: str, tag: str) -> float:
     raise RuntimeError(f"the cell printed no {tag} line; its output was:\n{text[-2000:]}")
 
 
-def one(page, server, name: str, timeout: float) -> dict[str, float]:
+def one(page, server, name: str, timeout: float, screenshot: Path | None = None) -> dict[str, float]:
     from test_browser import wait_kernel_idle
 
     page.goto(f"{server.url}/lab/tree/{name}?reset", timeout=120_000)
@@ -107,6 +107,9 @@ def one(page, server, name: str, timeout: float) -> dict[str, float]:
     page.evaluate(WATCH_JS)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator("li[data-command='runmenu:run-all']").click()
+    if screenshot is not None:  # the frame, while the session is still being built
+        page.wait_for_function("() => window.__nbgen.controls !== null", timeout=timeout * 1000)
+        page.screenshot(path=str(screenshot))
     page.locator(".jp-OutputArea-output", has_text="RETURNED").first.wait_for(timeout=timeout * 1000)
     page.wait_for_function("() => window.__nbgen.loss !== null", timeout=timeout * 1000)
     seen = page.evaluate("() => window.__nbgen")
@@ -125,6 +128,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="vae")
     p.add_argument("--data", default="digits")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds per kernel")
+    p.add_argument("--screenshot", type=Path, help="save the page as the controls appear (first kernel) to this .png")
     args = p.parse_args(argv)
     from test_browser import Browser
 
@@ -142,8 +146,9 @@ def main(argv=None) -> int:
         try:
             server.wait_http("/api/status", timeout=120)
             browser = Browser(tmp / "profile")
-            for name in names:
-                rows.append(one(browser.page, server, name, args.timeout))
+            for i, name in enumerate(names):
+                shot = args.screenshot if i == 0 else None
+                rows.append(one(browser.page, server, name, args.timeout, shot))
                 browser.page.evaluate(SHUTDOWN_JS)  # the next kernel gets the CPU to itself
                 time.sleep(2)
         finally:
