@@ -79,7 +79,7 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
     # in a notebook the panel's frame is on screen at once, before JAX, Keras and Plotly load
     launcher = Launcher.open(model, data) if display else None
     try:
-        from .ui.widget import show as _show
+        from .ui.show import show as _show
 
         return _show(model, data, autostart=autostart, display=display, launcher=launcher, **hyperparameters)
     except BaseException as exc:

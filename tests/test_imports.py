@@ -202,3 +202,15 @@ def test_no_import_cycle():
     assert not found, "import cycles among nbgen's modules:\n" + "\n".join(
         f"{' -> '.join(c)}  (tied together: {', '.join(g)})" for c, g in zip(found, groups(edges))
     )
+
+
+MAX_LINES = 600  # issue 25: every module small enough to hold one job
+
+
+def test_no_module_is_over_600_lines():
+    sizes = {}
+    for name, path in _modules().items():
+        with open(path) as f:
+            sizes[name] = len(f.read().splitlines())
+    too_big = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert not too_big, f"split these modules (one job each): {too_big}"

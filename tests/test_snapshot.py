@@ -20,7 +20,7 @@ import pytest
 
 import nbgen
 from nbgen.ui.pictures import StaticView
-from nbgen.ui.widget import show
+from nbgen.ui.show import show
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"

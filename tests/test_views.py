@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import nbgen
+from nbgen.ui.controls import parse_hidden
 from nbgen.ui.plots import (
     CLICK_GRID,
     MAX_LATENT_POINTS,
@@ -33,7 +34,8 @@ from nbgen.ui.plots import (
     short_value,
     tile,
 )
-from nbgen.ui.widget import SessionWidget, parse_hidden, show
+from nbgen.ui.show import show
+from nbgen.ui.widget import SessionWidget
 
 # -- pacing ---------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ _LAZY = {
     "Throttle": ".plots",
     "ThrottledDrawer": ".plots",
     "SessionWidget": ".widget",
-    "show": ".widget",
+    "show": ".show",
 }
 
 

@@ -64,3 +64,13 @@ def display_metadata() -> dict[str, Any]:
 
 
 __all__ = ["display_metadata", "in_colab", "in_ipython", "widgets_available"]
+
+
+def execution_count() -> int | None:
+    """The IPython shell's execution count (which cell is running), or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    shell = get_ipython()
+    return None if shell is None else getattr(shell, "execution_count", None)

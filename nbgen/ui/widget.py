@@ -13,7 +13,6 @@ where the listener only records what happened and marks the view dirty; a
 from __future__ import annotations
 
 import html
-import math
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,93 +21,16 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import _config
-from ..engine import TrainingDiverged
 from ..session import Session
-from . import frontends, pictures, plotly_bundle, snapshot
+from . import frontends, snapshot
+from .compare_tab import CompareTab
+from .controls import DATA_OPTIONS, SETUP_FIELDS, YOURS, make_control, model_options, parse_hidden, widen
 from .labels import timeline_line
-from .lean import lean_models
 from .pacing import ThrottledDrawer
 from .plots import SessionFigure
-
-DATA_OPTIONS = ("digits", "mnist5k", "moons", "ring", "grid")
-
-
-def model_options() -> list[tuple[str, str]]:
-    """The model picker's entries: every registered model (``nbgen.models.register``)."""
-    from .. import models
-
-    return [(models.REGISTRY[name].label or name, name) for name in models.names()]
-
-
-YOURS = "yours"  # the model picker's value for a model with the user's own networks
-# the setup row (applied on Reset / Train): every non-live row of the table that has a control,
-# in the table's order; the live row is _config.LIVE
-SETUP_FIELDS = tuple(n for n, p in _config.TABLE.items() if p.kind != "live" and p.control)
-FIELD_WIDTH = {"hidden": "170px", "architecture": "170px", "seed": "110px"}
-
-
-def make_control(p: _config.HParam) -> widgets.ValueWidget:
-    """The widget control of one hyperparameter, from its row in the table."""
-    wide = {"description_width": "initial"}
-    common: dict[str, Any] = {"description": p.text, "tooltip": p.doc, "style": wide}
-    if p.control in ("log_slider", "slider"):
-        lo, hi, step = p.view
-        if p.control == "log_slider":
-            w = widgets.FloatLogSlider(base=10, min=lo, max=hi, step=step, readout_format=".1e", **common)
-        elif p.type == "int":
-            w = widgets.IntSlider(min=int(lo), max=int(hi), step=int(step), **common)
-        else:
-            w = widgets.FloatSlider(min=lo, max=hi, step=step, **common)
-        w.continuous_update = False
-    else:
-        # wide enough for the label and a few digits (about 7 px per label character)
-        layout = widgets.Layout(width=FIELD_WIDTH.get(p.name, f"{max(140, 70 + 7 * len(p.text))}px"))
-        if p.control == "dropdown":
-            w = widgets.Dropdown(options=[c for c in p.choices if c is not None], layout=layout, **common)
-        elif p.control == "checkbox":
-            common.pop("style")
-            w = widgets.Checkbox(indent=False, layout=widgets.Layout(width="auto"), **common)
-        elif p.control == "text":
-            w = widgets.Text(layout=layout, **common)
-        else:  # plain int fields: a bad value reaches validation and gets a clear message
-            w = widgets.IntText(layout=layout, **common)
-    w.add_class(p.css or "nbgen-" + p.name.replace("_", "-"))
-    return w
-
+from .status import RED, progress, span, status_text
 
 TIMELINE_LINES = 8  # most recent live changes listed under the figure
-RED = "#c62828"
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """Layer widths from text such as ``"256, 256"``.
-
-    Example:
-        >>> parse_hidden("256, 128")
-        (256, 128)
-    """
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
-    try:
-        widths = tuple(int(p) for p in parts if p)
-    except ValueError:
-        raise ValueError(f"hidden must be layer widths separated by commas, such as 256,256; got {text!r}") from None
-    if not widths:
-        raise ValueError(f"hidden must name at least one layer width, such as 256,256; got {text!r}")
-    return widths
-
-
-def _widen(slider: widgets.ValueWidget, value: float) -> None:
-    """Stretch a slider so that it shows ``value`` instead of clamping it (any value the
-    table allows can be set in code; the slider spans the useful part of that range)."""
-    import math
-
-    if isinstance(slider, widgets.FloatLogSlider):
-        if value > 0:
-            exp = math.log10(value)
-            slider.min, slider.max = min(slider.min, math.floor(exp)), max(slider.max, math.ceil(exp))
-    elif hasattr(slider, "max"):
-        slider.max = max(slider.max, value)
-        slider.min = min(slider.min, value)
 
 
 def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> None:
@@ -120,15 +42,6 @@ def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> N
     and leaves the session as it was.
     """
     session.rebind(model, data, **hyperparameters)
-
-
-def _execution_count() -> int | None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
-        return None
-    shell = get_ipython()
-    return None if shell is None else getattr(shell, "execution_count", None)
 
 
 def _close_tree(widget: widgets.Widget) -> None:
@@ -178,7 +91,6 @@ class SessionWidget(widgets.VBox):
         # the display this view was shown in: its static snapshot is refreshed there
         self.display_id = uuid.uuid4().hex
         self._displayed = False
-        self._run_index: dict[int, Session] = {}
         self._user_data = None if isinstance(session.config["data"], str) else session.config["data"]
         self._user_spec = None  # a model with the user's networks, once seen
         self._build_controls()
@@ -291,27 +203,11 @@ class SessionWidget(widgets.VBox):
         self.summary_view.add_class("nbgen-summary")
 
         # Compare: the runs of this kernel, overlaid (drawn as SVG: no second Plotly bundle)
-        self.compare_runs = widgets.SelectMultiple(options=[], rows=5, layout=widgets.Layout(width="520px"))
-        self.compare_runs.add_class("nbgen-compare-runs")
-        self.compare_refresh = button("Refresh", "refresh", "nbgen-compare-refresh", lambda _: self.refresh_runs())
-        self.compare_button = button("Compare", "line-chart", "nbgen-compare", self._on_compare)
-        self.compare_view = widgets.HTML("")
-        self.compare_view.add_class("nbgen-compare-view")
-        self.compare_box = widgets.Accordion(
-            children=[
-                widgets.VBox(
-                    [
-                        widgets.HBox([self.compare_runs, widgets.VBox([self.compare_refresh, self.compare_button])]),
-                        self.compare_view,
-                    ]
-                )
-            ],
-            selected_index=None,
-        )
-        self.compare_box.set_title(0, "Compare runs of this kernel")
+        self.compare = CompareTab(self.session, button, self._run_action)
+        self.compare_runs, self.compare_button = self.compare.runs, self.compare.compare_button
+        self.compare_view, self.compare_box = self.compare.view, self.compare.box
+        self.refresh_runs = self.compare.refresh
         self._hide_snapshot = widgets.HTML(snapshot.HIDE_WHEN_LIVE, layout=widgets.Layout(display="none"))
-        self.compare_box.add_class("nbgen-compare-box")
-        self.compare_box.observe(lambda change: self.refresh_runs() if change["new"] == 0 else None, "selected_index")
 
     def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
         """The live controls: one per live row of the table, and those a model adds (a Keras
@@ -400,7 +296,7 @@ class SessionWidget(widgets.VBox):
         pending = self.session.engine.pending()  # requested, not yet applied: keep the user's value
         for name, slider in self._live_sliders().items():
             if name in hp and name not in pending and slider.value != hp[name]:
-                _widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it
+                widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it
                 self._set_quietly(slider, hp[name])
         model = self.session.generative_model
         for name, slider in self._live_sliders().items():
@@ -458,64 +354,17 @@ class SessionWidget(widgets.VBox):
             self.summary_view.value = ""
 
     def _update_progress(self) -> None:
-        s = self.session
-        engine = s.engine
-        step = s.step
-        per_epoch = max(len(s.dataset.x_train) // max(engine.batch_size, 1), 1)
-        planned = int(engine.total_steps_planned)
-        if s.running or planned > step:  # a run going on, or one that was stopped early
-            total = max(planned, step)
-        elif step == 0:  # nothing yet: show what Train will do
-            total = int(s.hyperparameters["epochs"]) * per_epoch
-        else:  # finished
-            total = step
-        total = max(total, 1)
-        self.progress.max = total
-        self.progress.value = min(step, total)
-        target = s.epoch + math.ceil(max(total - step, 0) / per_epoch)
-        parts = [f"epoch {s.epoch}/{target}", f"step {step}/{total}"]
-        rate = engine.samples_per_sec
-        if s.running and math.isfinite(rate) and rate > 0:
-            left = (total - step) * engine.batch_size / rate
-            parts.append(f"{rate:,.0f} samples/s")
-            parts.append(f"~{_duration(left)} left")
-        self.progress_text.value = " &middot; ".join(parts)
+        self.progress.value, self.progress.max, self.progress_text.value = progress(self.session)
 
     def _status_html(self) -> str:
-        s = self.session
-        status = s.status
-        where = f"{s.kind} on {s.dataset.name}"
-        color = None
-        if status == "error":
-            err = s.error
-            color = RED
-            if isinstance(err, TrainingDiverged):
-                text = (
-                    f"Training diverged: {err} Lower the learning rate, then press Train to continue, "
-                    "or Reset to start over."
-                )
-            else:
-                text = (
-                    f"Training failed: {type(err).__name__}: {err}. Press Reset to rebuild the model, then "
-                    "Train (session.wait() re-raises this error)."
-                )
-        elif status == "running":
-            text = f"Training {where}..."
-        elif status == "paused":
-            text = f"Paused at step {s.step}: press Resume to continue or Stop to end the run."
-        elif status == "stopped":
-            text = f"Stopped at step {s.step}: press Train to continue or Reset to start over."
-        elif status == "finished":
-            text = f"Finished {s.epoch} epochs ({s.step} steps). Press Train to train more, or Save."
-        else:
-            text = f"Ready: {where}. Press Train." if s.step == 0 else f"Ready at step {s.step}: press Train."
-        out = [_span(text, color)]
+        text, color = status_text(self.session)
+        out = [span(text, color)]
         if self._notice:
-            out.append(_span(self._notice, None))
+            out.append(span(self._notice, None))
         if self._control_error:
-            out.append(_span(self._control_error, RED))
+            out.append(span(self._control_error, RED))
         if self._view_error:
-            out.append(_span(self._view_error, RED))
+            out.append(span(self._view_error, RED))
         return "<br>".join(out)
 
     # -- from the controls to the session -----------------------------------------------------
@@ -612,40 +461,6 @@ class SessionWidget(widgets.VBox):
         self._run_action(lambda: self.session.save(self.save_path.value), lambda path: f"Saved to {path}.")
         self.refresh_snapshot()
 
-    def refresh_runs(self) -> None:
-        """List this kernel's sessions that have trained (this one included) in the Compare tab."""
-        from ..training import runs
-
-        chosen = set(self.compare_runs.value)
-        options = []
-        for i, s in enumerate(runs()):
-            if s.epoch == 0 and s is not self.session:
-                continue
-            mark = " (this view)" if s is self.session else ""
-            options.append((f"#{i + 1} {s.kind} on {s.dataset.name}: {s.status}, epoch {s.epoch}{mark}", id(s)))
-        self._run_index = {id(s): s for s in runs()}
-        self.compare_runs.options = options
-        self.compare_runs.value = tuple(v for _, v in options if v in chosen)
-
-    def _on_compare(self, _: Any = None) -> None:
-        def action() -> None:
-            from .._compare import compare
-
-            chosen = [self._run_index[v] for v in self.compare_runs.value if v in self._run_index]
-            if not chosen:
-                raise ValueError("choose one or more runs in the list (Ctrl-click for several)")
-            result = compare(*chosen, evaluate=False)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(_short(row.get(k)))}</td>" for k in result.table[0]) + "</tr>"
-                for row in result.table
-            )
-            head = "".join(f"<th>{html.escape(k)}</th>" for k in result.table[0])
-            self.compare_view.value = (
-                snapshot.compare_svg(result) + f"<table style='font-size:12px'><tr>{head}</tr>{rows}</table>"
-            )
-
-        self._run_action(action)
-
     def _show_error(self, message: str) -> None:
         self._control_error = message
         self._update_controls()
@@ -708,7 +523,7 @@ class SessionWidget(widgets.VBox):
             return {"text/plain": repr(self.session)}
         # nbgen.show() already displayed this widget in this very cell: when the cell also
         # ends with the returned session, show text rather than a second copy of the widget
-        if self._shown_in_cell is not None and self._shown_in_cell == _execution_count():
+        if self._shown_in_cell is not None and self._shown_in_cell == frontends.execution_count():
             return {"text/plain": repr(self.session)}
         self.figure.sync_state()
         data = dict(super()._repr_mimebundle_(**kwargs) or {})
@@ -759,92 +574,4 @@ class SessionWidget(widgets.VBox):
         super().close()
 
 
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _span(text: str, color: str | None) -> str:
-    style = f" style='color:{color}'" if color else ""
-    return f"<span{style}>{html.escape(text)}</span>"
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def show(
-    model: str = "vae",
-    data: Any = "digits",
-    *,
-    autostart: bool = False,
-    display: bool = True,
-    launcher: Any = None,
-    **hyperparameters: Any,
-) -> Session:
-    """Build a session, display its live widget and return the session.
-
-    Args:
-        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"``, ``"gan"`` or ``"diffusion"``, or a model object.
-        data: a data set name or arrays, as for :class:`nbgen.Session`.
-        autostart: start training at once (in the background) rather than on Train.
-        display: display the widget now (``False``: display ``session`` later).
-        launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
-            widget takes its place, and its buttons and status line.
-        **hyperparameters: as for :class:`nbgen.Session`.
-
-    Returns:
-        The session; ``session.widget`` is the widget, ``session.close()`` ends both.
-
-    Example:
-        >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
-    """
-    live = frontends.widgets_available()
-    if live and display:
-        plotly_bundle.preload()  # the page starts loading Plotly while the session is built
-    session = Session(model, data, **hyperparameters)
-    if not live:  # e.g. Colab without its widget manager
-        view: Any = pictures.StaticView(session)
-        session.widget = view
-        if autostart:
-            session.train(block=False)
-    else:
-        if autostart:
-            # start first: the step compiles (releasing the GIL) while the view is built
-            session.train(block=False)
-        if launcher is not None:
-            launcher.say("drawing the views")
-        with lean_models():  # a notebook saved with its widget state stays small
-            view = SessionWidget(session, launcher)
-        session.widget = view
-    if display and not frontends.in_ipython():
-        # a plain ``python`` script: IPython's display() would print the widget's text and the
-        # whole SVG snapshot; say what to do instead, once
-        print(
-            f"nbgen.show(): the live widget needs Jupyter (an IPython kernel); here it returns the session "
-            f"({session.kind} on {session.dataset.name}): call session.train(), session.snapshot('run.png')"
-        )
-    elif display:
-        from IPython.display import display as ipy_display
-
-        if isinstance(view, SessionWidget):
-            if launcher is not None:
-                view.figure.sync_state()
-                launcher.hand_over(view)
-            else:
-                ipy_display(view)
-            ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
-        else:
-            ipy_display(view, display_id=view.display_id)
-        view._displayed = True
-        view._shown_in_cell = _execution_count()
-    return session
-
-
-__all__ = ["SessionWidget", "parse_hidden", "rebind", "show"]
+__all__ = ["SessionWidget", "rebind"]

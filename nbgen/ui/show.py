@@ -1,0 +1,79 @@
+"""``nbgen.show()``'s work in the ui: build the session, its live widget (or the static view where
+widgets cannot render), and display it, in the frame that ``nbgen.show()`` put on screen first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..session import Session
+from . import frontends, pictures, plotly_bundle
+from .lean import lean_models
+from .widget import SessionWidget
+
+
+def show(
+    model: str = "vae",
+    data: Any = "digits",
+    *,
+    autostart: bool = False,
+    display: bool = True,
+    launcher: Any = None,
+    **hyperparameters: Any,
+) -> Session:
+    """Build a session, display its live widget and return the session.
+
+    Args:
+        model: ``"autoencoder"`` (or ``"ae"``), ``"vae"``, ``"gan"`` or ``"diffusion"``, or a model object.
+        data: a data set name or arrays, as for :class:`nbgen.Session`.
+        autostart: start training at once (in the background) rather than on Train.
+        display: display the widget now (``False``: display ``session`` later).
+        launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
+            widget takes its place, and its buttons and status line.
+        **hyperparameters: as for :class:`nbgen.Session`.
+
+    Returns:
+        The session; ``session.widget`` is the widget, ``session.close()`` ends both.
+
+    Example:
+        >>> session = nbgen.show("vae", "digits", epochs=20)  # doctest: +SKIP
+    """
+    live = frontends.widgets_available()
+    if live and display:
+        plotly_bundle.preload()  # the page starts loading Plotly while the session is built
+    session = Session(model, data, **hyperparameters)
+    if not live:  # e.g. Colab without its widget manager
+        view: Any = pictures.StaticView(session)
+        session.widget = view
+        if autostart:
+            session.train(block=False)
+    else:
+        if autostart:
+            # start first: the step compiles (releasing the GIL) while the view is built
+            session.train(block=False)
+        if launcher is not None:
+            launcher.say("drawing the views")
+        with lean_models():  # a notebook saved with its widget state stays small
+            view = SessionWidget(session, launcher)
+        session.widget = view
+    if display and not frontends.in_ipython():
+        # a plain ``python`` script: IPython's display() would print the widget's text and the
+        # whole SVG snapshot; say what to do instead, once
+        print(
+            f"nbgen.show(): the live widget needs Jupyter (an IPython kernel); here it returns the session "
+            f"({session.kind} on {session.dataset.name}): call session.train(), session.snapshot('run.png')"
+        )
+    elif display:
+        from IPython.display import display as ipy_display
+
+        if isinstance(view, SessionWidget):
+            if launcher is not None:
+                view.figure.sync_state()
+                launcher.hand_over(view)
+            else:
+                ipy_display(view)
+            ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
+        else:
+            ipy_display(view, display_id=view.display_id)
+        view._displayed = True
+        view._shown_in_cell = frontends.execution_count()
+    return session
