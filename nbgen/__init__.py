@@ -42,6 +42,7 @@ _LAZY = {
     "Diffusion": (".models", "Diffusion"),
     "KerasModel": (".models", "KerasModel"),
     "FitView": (".ui.fitview", "FitView"),
+    "DrawPad": (".ui.drawpad", "DrawPad"),
     "callbacks": (".callbacks", None),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
     "Session": (".session", "Session"),
@@ -90,6 +91,7 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
 
 __all__ = [
     "Diffusion",
+    "DrawPad",
     "FitView",
     "GAN",
     "KerasModel",

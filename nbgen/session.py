@@ -138,6 +138,13 @@ class Session(Training, Inference):
         return dict(self.engine.hp)
 
     @property
+    def chosen(self) -> dict[str, Any]:
+        """The hyperparameters the user set (in the constructor, ``set`` or the controls), with their
+        values now; the others follow the model's and the data's defaults."""
+        hp = self.engine.hp
+        return {k: hp[k] for k in self._chosen if k in hp}
+
+    @property
     def config(self) -> dict[str, Any]:
         """Arguments such that ``nbgen.Session(**config)`` rebuilds an untrained copy."""
         hp = dict(self.engine.hp)

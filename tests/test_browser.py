@@ -309,7 +309,8 @@ def wait_populated(page, timeout_ms: int, what: str) -> None:
 
 def prepare_cell(page, code: str):
     """A new cell at the end of the open notebook holding ``code`` (not run); returns it."""
-    page.locator(".jp-Notebook .jp-Cell").last.click()
+    # the last cell's prompt, not its middle: that may be a widget that keeps the keyboard
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-prompt").last.click()
     page.keyboard.press("Escape")  # command mode
     page.keyboard.press("b")  # a new cell below, selected
     cells = page.locator(".jp-Notebook .jp-Cell")
@@ -726,4 +727,92 @@ def test_a_keras_model_in_jupyterlab_its_variable_slider_and_stop(keras_lab_serv
         log(f"screenshot {path}")
     except BaseException:
         report_failure("lab keras", page, browser, keras_lab_server, tmp_path)
+        raise
+
+
+# -- drawing data ----------------------------------------------------------------------------------
+DRAW_CELLS = ['import nbgen, numpy as np\ns = nbgen.show("gan", "draw", epochs=150)']
+DRAWN = [(-3.0, -2.0), (3.0, -2.0), (0.0, 3.0)]
+PAD = ".nbgen-draw.js-plotly-plot, .nbgen-draw .js-plotly-plot"
+
+
+@pytest.fixture
+def draw_lab_server(chromium, tmp_path):
+    import nbformat
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    notebook = nb_dir / "draw.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DRAW_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
+def click_pad(page, x: float, y: float) -> None:
+    """Click the draw pad at data coordinates (x, y), hovering first as a user's mouse does."""
+    box = page.evaluate(
+        "(sel) => { const r = document.querySelector(sel).querySelector(\".nsewdrag[data-subplot='xy']\");"
+        " const b = r.getBoundingClientRect(); return {x: b.x, y: b.y, width: b.width, height: b.height}; }",
+        PAD,
+    )
+    px = box["x"] + (x + 5.0) / 10.0 * box["width"]
+    py = box["y"] + (5.0 - y) / 10.0 * box["height"]
+    hovered = "(sel) => (document.querySelector(sel)._hoverdata || []).length > 0"
+    for wiggle in range(5):
+        page.mouse.move(px - 5 - wiggle, py - 5)
+        page.mouse.move(px, py, steps=3)
+        if page.evaluate(hovered, PAD):
+            break
+        page.wait_for_timeout(200)
+    page.mouse.click(px, py)
+
+
+def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_server, browser, tmp_path):
+    """GAN Lab's lesson in JupyterLab: draw three clusters on a blank pad with the mouse, use them
+    as the data, train the GAN: its samples land on all three."""
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[lab draw {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(f"{draw_lab_server.url}/lab/tree/{draw_lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=120)
+        page.locator(PAD).first.wait_for(timeout=60_000)
+        page.locator(".nbgen-drawpad select").first.select_option("blank")
+        status = page.locator(".nbgen-drawpad .widget-html").last
+        status.filter(has_text=re.compile(r"^0 points")).wait_for(timeout=30_000)
+        page.locator(PAD).first.scroll_into_view_if_needed()
+        for i, (x, y) in enumerate(DRAWN, 1):
+            click_pad(page, x, y)
+            status.filter(has_text=f"{100 * i} points").wait_for(timeout=30_000)
+        log(f"drew three clusters: {status.inner_text()!r}")
+        screenshot(page, tmp_path, "draw-three-clusters")
+        page.locator("button.nbgen-draw-use, .nbgen-draw-use button").first.click()
+        status.filter(has_text="now trains on these 300 points").wait_for(timeout=30_000)
+        cell = prepare_cell(
+            page,
+            f"s.train()\nx = s.sample(1000)\nc = np.array({DRAWN!r})\nd = np.linalg.norm(x[:, None] - c[None], axis=2)\n"
+            "print('per cluster', np.bincount(d.argmin(1)[d.min(1) < 1.2], minlength=3).tolist())",
+        )
+        page.keyboard.press("Shift+Enter")
+        out = cell.locator(".jp-OutputArea-output", has_text="per cluster")
+        out.wait_for(timeout=240_000)
+        counts = [int(v) for v in re.findall(r"\d+", out.inner_text().split("per cluster")[1])]
+        log(f"samples per drawn cluster: {counts}")
+        assert len(counts) == 3 and min(counts) >= 150, counts
+        screenshot(page, tmp_path, "draw-trained")
+    except BaseException:
+        report_failure("lab draw", page, browser, draw_lab_server, tmp_path)
         raise

@@ -93,10 +93,11 @@ class Launcher:
             button.on_click(self._handlers[name], remove=True)
         return button
 
-    def hand_over(self, view: Any) -> None:
-        """The session's widget takes the frame's place; clicks made before are passed on."""
+    def hand_over(self, view: Any, above: Any = None) -> None:
+        """The session's widget takes the frame's place (with ``above`` over it: a draw pad);
+        clicks made before are passed on."""
         self.view = view
-        self.box.children = (view,)
+        self.box.children = (view,) if above is None else (above, view)
         pending, self._pending = self._pending, []
         for name in pending:
             getattr(view, f"{name}_button").click()

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..session import Session
 from . import frontends, pictures, plotly_bundle
+from .drawpad import MIN_POINTS, DrawPad, drawn
 from .lean import lean_models
 from .widget import SessionWidget
 
@@ -24,7 +25,9 @@ def show(
 
     Args:
         model: ``"autoencoder"`` (or ``"ae"``), ``"vae"``, ``"gan"`` or ``"diffusion"``, or a model object.
-        data: a data set name or arrays, as for :class:`nbgen.Session`.
+        data: a data set name or arrays, as for :class:`nbgen.Session`; or ``"draw"`` (or a
+            :class:`~nbgen.ui.drawpad.DrawPad`): a pad to draw 2-D data on is shown above the
+            panel, and its "Use these points" makes the drawing the session's data.
         autostart: start training at once (in the background) rather than on Train.
         display: display the widget now (``False``: display ``session`` later).
         launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
@@ -40,6 +43,15 @@ def show(
     live = frontends.widgets_available()
     if live and display:
         plotly_bundle.preload()  # the page starts loading Plotly while the session is built
+    pad = None
+    if isinstance(data, str) and data == "draw" or isinstance(data, DrawPad):
+        pad = data if isinstance(data, DrawPad) else DrawPad()
+        if len(pad.points) < MIN_POINTS:
+            raise ValueError(
+                f"data: the pad holds {len(pad.points)} points; a data set needs at least {MIN_POINTS}: draw "
+                "some, or start from a preset (DrawPad(preset='three blobs'))"
+            )
+        data = drawn(pad.points)
     session = Session(model, data, **hyperparameters)
     if not live:  # e.g. Colab without its widget manager
         view: Any = pictures.StaticView(session)
@@ -55,6 +67,9 @@ def show(
         with lean_models():  # a notebook saved with its widget state stays small
             view = SessionWidget(session, launcher)
         session.widget = view
+        if pad is not None:
+            pad.bind(session)
+            view.drawpad = pad
     if display and not frontends.in_ipython():
         # a plain ``python`` script: IPython's display() would print the widget's text and the
         # whole SVG snapshot; say what to do instead, once
@@ -68,8 +83,10 @@ def show(
         if isinstance(view, SessionWidget):
             if launcher is not None:
                 view.figure.sync_state()
-                launcher.hand_over(view)
+                launcher.hand_over(view, above=None if pad is None else pad.box)
             else:
+                if pad is not None:
+                    ipy_display(pad.box)
                 ipy_display(view)
             ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
         else:
