@@ -105,3 +105,28 @@ def test_reset_to_conditional_drops_the_code_that_was_only_a_default():
     assert s.hyperparameters["conditional"] is False
     s.reset(conditional=True)  # the refused reset did not make code_classes a choice
     assert s.hyperparameters["code_classes"] == 0
+
+
+def test_the_field_is_where_the_generator_loss_pushes_a_fake_point_and_pictures_draw_it_as_lines(tmp_path):
+    """GAN Lab's arrows: on 2-D data the view draws, on a grid, minus the gradient of G's loss
+    softplus(-D(x)) at x (checked against finite differences); the picture draws each grid
+    point's line apart (a NaN between lines is a gap, not a segment)."""
+    import jax.numpy as jnp
+
+    from nbgen.ui.panels.data import FIELD_GRID
+
+    s = nbgen.train("gan", "ring", epochs=3)
+    model, params = s.generative_model, s.engine.state["params"]
+    assert "field" in model.panels
+    x = np.array([[0.3, -0.2], [1.5, 1.0], [-2.0, 0.5]], np.float32)
+    field = np.asarray(model.field(params, jnp.asarray(x)))
+    eps = 1e-3
+    for i in range(len(x)):
+        for j in range(2):
+            up, down = x.copy(), x.copy()
+            up[i, j] += eps
+            down[i, j] -= eps
+            loss = [float(np.asarray(jnp.logaddexp(0.0, -model.logits(params, jnp.asarray(r))))[i]) for r in (up, down)]
+            assert field[i, j] == pytest.approx(-(loss[0] - loss[1]) / (2 * eps), rel=2e-2, abs=1e-4)
+    svg_text = open(s.snapshot(tmp_path / "gan.svg")).read()
+    assert svg_text.count("<polyline") >= FIELD_GRID**2 // 2, "the field's lines were joined into one"

@@ -64,7 +64,20 @@ class GAN(GenerativeModel):
     @property
     def panels(self):
         # a conditional discriminator judges (row, label) pairs: there is no one surface to shade
-        return ("loss", "samples") if self.conditional else ("loss", "samples", "surface")
+        # (and the field: where the generator's loss pushes a fake point, drawn on 2-D data)
+        return ("loss", "samples") if self.conditional else ("loss", "samples", "surface", "field")
+
+    field_description = "where G's loss pushes a fake point"
+
+    def field(self, params, x):
+        """The direction in which the generator's loss moves a fake point at each row of ``x``
+        (model units): minus the gradient of softplus(-D(x)), D judging a pack of copies of the
+        row. What GAN Lab draws as arrows on the fake points, here on a grid behind them."""
+
+        def loss(rows):
+            return jnp.sum(jax.nn.softplus(-self.logits(params, rows)))
+
+        return -jax.grad(loss)(x)
 
     @property
     def metric_names(self):

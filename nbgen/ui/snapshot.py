@@ -346,11 +346,18 @@ def _svg_trace(t: Any, box: _Box, index: int) -> list[str]:
         return []
     mode = t.mode or "lines"
     if "lines" in mode:
+        # a NaN is a gap (Plotly's way of putting many lines in one trace): one polyline per run
         keep = np.isfinite(x) & np.isfinite(y)
-        px, py = box.px(x[keep]), box.py(y[keep])
-        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
+        runs = np.split(np.arange(len(x)), np.flatnonzero(~keep))
         colour = (t.line.color if t.line is not None and t.line.color else None) or COLORWAY[index % len(COLORWAY)]
-        return [f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>']
+        out = []
+        for run in runs:
+            run = run[keep[run]]
+            if len(run) < 2:
+                continue
+            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(box.px(x[run]), box.py(y[run])))
+            out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>')
+        return out
     idx = _thin(len(x))
     colours = _colours(t, len(x), index)
     size = float(t.marker.size) if t.marker is not None and isinstance(t.marker.size, (int, float)) else 5.0
@@ -447,8 +454,9 @@ def _png_trace(t: Any, box: _Box, index: int, canvas: np.ndarray, blend, bounds)
     keep = np.isfinite(x) & np.isfinite(y)
     if "lines" in (t.mode or "lines"):
         colour = (t.line.color if t.line is not None and t.line.color else None) or COLORWAY[index % len(COLORWAY)]
-        px, py = box.px(x[keep]), box.py(y[keep])
-        for a, b, c, d in zip(px[:-1], py[:-1], px[1:], py[1:]):
+        px, py = box.px(np.where(keep, x, 0.0)), box.py(np.where(keep, y, 0.0))
+        joined = keep[:-1] & keep[1:]  # a NaN is a gap between lines, never a segment
+        for a, b, c, d in zip(px[:-1][joined], py[:-1][joined], px[1:][joined], py[1:][joined]):
             n = int(max(abs(c - a), abs(d - b))) + 1
             xs = np.round(np.linspace(a, c, n)).astype(int)
             ys = np.round(np.linspace(b, d, n)).astype(int)
