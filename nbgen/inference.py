@@ -1,5 +1,6 @@
 """Using a trained model: ``encode``, ``decode``, ``reconstruct``, ``sample``, ``trajectory``,
-``discriminate`` and ``evaluate``, the methods of :class:`nbgen.Session` that read the model without training it.
+``discriminate``, ``classify``, the latent explorer's ``traverse``, ``interpolate`` and
+``neighbours``, and ``evaluate``, the methods of :class:`nbgen.Session` that read the model without training it.
 
 They are a mixin (as Keras's ``Model`` takes its training methods from ``Trainer``): the
 session's job is the run (its thread, live changes, resets); this one is the model's
@@ -131,6 +132,67 @@ class Inference:
         self._require("classify", "a classifier of the data's labels")
         xf = self.dataset.flatten(x)
         return np.asarray(self.generative_model.jitted("classify")(self._params(), xf))
+
+    # -- exploring the latent space (AE, VAE, a Keras model with an encoder and a decoder) -----
+    def _codes(self, label: Any = None) -> np.ndarray:
+        """The latent codes of the validation rows (up to 2,000)."""
+        x = self.dataset.x_val[:2000]
+        kw = {} if label is None else {"label": label if np.ndim(label) == 0 else np.asarray(label)[: len(x)]}
+        return self.encode(x, **kw)
+
+    def traverse(self, dim: int | str = 0, n: int = 9, span: float = 2.5, at: Any = None, label: Any = None) -> np.ndarray:
+        """Rows decoded along one direction of the latent space: ``n`` codes from ``at`` minus
+        ``span`` standard deviations to plus ``span`` (the spread of the validation rows' codes
+        along it), all else held at ``at`` (default: the codes' mean).
+
+        ``dim`` is a latent axis (an int) or ``"pc0"``, ``"pc1"``...: the principal directions
+        of the codes (for ``latent_dim > 2``, the ones that matter). Returns ``(n, *row_shape)``."""
+        self._require("decode", "an encoder and a decoder")
+        self._require("encode", "an encoder and a decoder")
+        n = _config._int("n", n, 2, 1000)
+        codes = self._codes(label)
+        d = codes.shape[1]
+        centre = codes.mean(0) if at is None else np.asarray(at, np.float32).reshape(-1)
+        if centre.shape != (d,):
+            raise ValueError(f"at must be a latent vector of {d} values (latent_dim={d}), got shape {centre.shape}")
+        if isinstance(dim, str) and dim.startswith("pc") and dim[2:].isdigit() and int(dim[2:]) < d:
+            _, _, vt = np.linalg.svd(codes - codes.mean(0), full_matrices=False)
+            direction = vt[int(dim[2:])]
+        elif isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) and 0 <= dim < d:
+            direction = np.eye(d, dtype=np.float32)[int(dim)]
+        else:
+            raise ValueError(f"dim must be a latent axis 0..{d - 1} or 'pc0'..'pc{d - 1}' (latent_dim={d}), got {dim!r}")
+        spread = float(np.std((codes - codes.mean(0)) @ direction)) or 1.0
+        steps = np.linspace(-span, span, n, dtype=np.float32) * spread
+        z = centre[None] + steps[:, None] * direction[None]
+        return self.decode(z.astype(np.float32), **({} if label is None else {"label": label}))
+
+    def interpolate(self, a: Any, b: Any, n: int = 8, label: Any = None) -> np.ndarray:
+        """Rows decoded along the straight line between the codes of rows ``a`` and ``b`` (both
+        ends included): ``(n, *row_shape)``; the first and last are ``a``'s and ``b``'s
+        reconstructions."""
+        self._require("decode", "an encoder and a decoder")
+        n = _config._int("n", n, 2, 1000)
+        kw = {} if label is None else {"label": label}
+        za, zb = self.encode(a, **kw), self.encode(b, **kw)
+        if len(za) != 1 or len(zb) != 1:
+            raise ValueError(f"a and b must be one row each, got {len(za)} and {len(zb)} rows")
+        t = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
+        return self.decode((1 - t) * za + t * zb, **kw)
+
+    def neighbours(self, x: Any, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` training rows whose codes lie nearest to the code of row ``x``: their indices
+        in ``dataset.x_train`` and the rows themselves ``(k, *row_shape)``, nearest first."""
+        self._require("encode", "an encoder")
+        k = _config._int("k", k, 1, 1000)
+        z = self.encode(x)
+        if len(z) != 1:
+            raise ValueError(f"x must be one row, got {len(z)} rows")
+        train = self.dataset.x_train
+        rows = np.asarray(train[np.arange(len(train))]) if self.dataset.streaming else train
+        codes = np.concatenate([self.encode(rows[i : i + 4096]) for i in range(0, len(rows), 4096)])
+        order = np.argsort(np.linalg.norm(codes - z, axis=1), kind="stable")[:k]
+        return order, self.dataset.to_rows(self.dataset.scaling.to_model(rows[order]))
 
     def evaluate(self, x: Any = None, **options: Any) -> dict[str, Any]:
         """Quality metrics on held-out rows (default: the validation split). See nbgen.metrics."""

@@ -166,6 +166,8 @@ class SessionFigure:
         self.lock = self._lock = session.lock  # public: views that draw beside it take it too
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
         self.shown_label: int | None = None  # a conditional model's samples: this class, or None: all
+        # called with each latent vector a click decodes (the latent explorer's interpolation)
+        self.decoded_listeners: list[Callable[[np.ndarray], None]] = []
         self.rebuild()
 
     # -- construction -----------------------------------------------------------

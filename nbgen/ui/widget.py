@@ -25,6 +25,7 @@ from ..session import Session
 from . import frontends, snapshot
 from .compare_tab import CompareTab
 from .controls import DATA_OPTIONS, SETUP_FIELDS, YOURS, make_control, model_options, parse_hidden, widen
+from .explorer import Explorer
 from .labels import timeline_line
 from .pacing import ThrottledDrawer
 from .plots import SessionFigure
@@ -96,6 +97,7 @@ class SessionWidget(widgets.VBox):
         self._build_controls()
         self.figure = SessionFigure(session, on_error=self._show_error)
         self.figure.draw()
+        self.explorer = Explorer(session, self.figure)
         self._drawer = ThrottledDrawer(self._draw, on_error=self._on_draw_error)
         self._unsubscribe = session.subscribe(self._on_event)
         self._sync_setup()
@@ -108,6 +110,7 @@ class SessionWidget(widgets.VBox):
             self._progress_box,
             self.status_line,
             self.figure.widget,
+            self.explorer.box,
             self.timeline_view,
             self.summary_view,
             self.compare_box,
@@ -485,6 +488,7 @@ class SessionWidget(widgets.VBox):
             flags, self._flags = self._flags, set()
         if "reset" in flags:
             self._sync_setup()
+            self.explorer.update_visibility()
         if flags & {"reset", "change"}:
             self._sync_live()
         self._view_error = None
@@ -494,6 +498,7 @@ class SessionWidget(widgets.VBox):
         if "final" in flags:
             self.figure.sync_state()
             self.refresh_snapshot()
+            self.explorer.refresh()
 
     def _on_draw_error(self, exc: BaseException) -> None:
         self._view_error = f"The live view failed to draw ({type(exc).__name__}: {exc}); training is unaffected."

@@ -149,6 +149,8 @@ class LatentPanel:
         """Decode the latent vector ``z`` and show the row in the decoded view."""
         out = session.decode(np.asarray(z, dtype=np.float32)[None])[0]
         self.last_decoded = (np.asarray(z), out)
+        for listener in figure.decoded_listeners:
+            listener(np.asarray(z))
         if self.decoded_view is not None:
             self.decoded_view.show_decoded(session, figure, out)
         return out
