@@ -955,6 +955,82 @@ print(len(history.epoch), sorted(history.history))
 """
         ),
     ],
+    "11_a_lab_to_teach_with.ipynb": [
+        md("""
+# A lab to teach with: draw the data, see the pull, explore the latent space
+
+GAN Lab and TensorFlow Playground teach generative models in a browser; this notebook does it
+in Jupyter. First a distribution drawn by hand, then what the generator's loss does to a fake
+point, then a VAE's latent space walked along its directions.
+
+In a live notebook, `nbgen.show("gan", "draw")` gives a pad to draw on with the mouse (a click
+drops a blob of points, a lasso fills an area, erase removes); here the same strokes are made
+in code so that the notebook runs headless too.
+"""),
+        code("""
+import numpy as np
+import nbgen
+
+pad = nbgen.DrawPad("blank", per_click=200, seed=0)
+for x, y in [(-3, -2), (3, -2), (0, 3)]:
+    pad.add(x, y)            # what a click on the pad does
+pad.add(0, -4, n=40)         # and a small fourth cluster: will the GAN find it?
+gan = nbgen.show("gan", pad, epochs=150)
+gan.train()
+"""),
+        md("""
+Where did the samples go? Each sample counts for the drawn cluster it lies nearest to (within
+1.2 units).
+"""),
+        code("""
+centres = np.array([(-3, -2), (3, -2), (0, 3), (0, -4)])
+x = gan.sample(2000, seed=0)
+d = np.linalg.norm(x[:, None] - centres[None], axis=2)
+counts = np.bincount(d.argmin(1)[d.min(1) < 1.2], minlength=4)
+print("samples per cluster:", counts.tolist(), "- drawn:", [200, 200, 200, 40])
+"""),
+        code(
+            CHECK
+            + """
+print(min(counts[:3]) > 200)
+"""
+        ),
+        md("""
+## The pull on a fake point
+
+Behind the samples the panel draws, on a grid, where the generator's loss pushes a fake point
+(minus the gradient of `softplus(-D(x))`): lines point up the discriminator's slope, towards
+the data it still tells apart from the fakes. `gan.figure()` is the panel as a static figure.
+"""),
+        code("""
+gan.figure()
+"""),
+        md("""
+## Walking a VAE's latent space
+
+`traverse` decodes along one direction of the codes (a latent axis, or a principal direction
+`"pc0"`, `"pc1"`... when the latent space has more than 2 dimensions); `interpolate` follows
+the straight line between two digits' codes; `neighbours` finds the training digits whose
+codes lie nearest. In the widget, "Explore the latent space" draws the same from your clicks.
+"""),
+        code("""
+import plotly.express as px
+
+vae = nbgen.train("vae", "digits", epochs=30, latent_dim=4, seed=0)
+a, b = vae.dataset.x_val[:1], vae.dataset.x_val[3:4]
+strips = [vae.traverse("pc0", n=9), vae.traverse("pc1", n=9), vae.interpolate(a, b, n=9),
+          vae.neighbours(a, k=9)[1]]
+picture = np.concatenate([np.concatenate(list(rows), 1) for rows in strips], 0)
+px.imshow(picture, color_continuous_scale="gray_r", height=330).update_layout(coloraxis_showscale=False)
+"""),
+        code(
+            CHECK
+            + """
+ends = vae.interpolate(a, b, n=9)
+print(np.allclose(ends[0], vae.reconstruct(a)[0], atol=1e-5), np.allclose(ends[-1], vae.reconstruct(b)[0], atol=1e-5))
+"""
+        ),
+    ],
 }
 
 
