@@ -179,3 +179,20 @@ def test_the_conv_denoiser_is_a_small_u_net_that_trains_on_images():
     assert {"down_1", "down_2", "up_1", "up_0", "skip_0", "skip_1", "label"} <= set(names)
     assert s.sample(3, seed=0, label=4).shape == (3, 8, 8)
     assert np.isfinite(s.history["loss"][-1])
+
+
+def test_sampling_integrates_the_velocity_that_training_regressed_up_to_t_1():
+    """The data-prediction preconditioning divides by max(1 - t, 0.05) in the loss; sampling
+    must integrate that same velocity (it divided by 1 - t: past t = 0.95 each Euler step went
+    0.05 / (1 - t) times too far)."""
+    import jax.numpy as jnp
+
+    s = nbgen.Session("diffusion", "digits", epochs=1)
+    m, params = s.generative_model, s.engine.state["params"]
+    assert m.predicts == "data"
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(4, m.features)), jnp.float32)
+    for t in (0.5, 0.96, 0.98, 0.999):
+        tt = jnp.full((4,), t, jnp.float32)
+        trained = np.asarray(m.velocity(params, x, tt, training=True))
+        sampled = np.asarray(m.velocity(params, x, tt, training=False))
+        np.testing.assert_allclose(sampled, trained, rtol=1e-6, atol=1e-6)

@@ -61,3 +61,27 @@ def test_bad_prior_components_are_refused_with_the_allowed_range():
         nbgen.Session("vae", "digits", prior_components=-1)
     with pytest.raises(TypeError, match=r"'prior_components' is not a hyperparameter of the autoencoder model"):
         nbgen.Session("autoencoder", "digits", prior_components=3)
+
+
+def test_the_gaussian_decoders_scale_has_a_floor_so_a_constant_feature_cannot_drive_the_loss_down():
+    """A feature the decoder gets exactly (here constant) pulls its learned log-scale down; the
+    floor keeps it at or above log(0.01) and the loss bounded."""
+    from nbgen.models.vae import MIN_LOG_SCALE
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=(600, 3)), np.full((600, 1), 5.0)], 1).astype("float32")
+    s = nbgen.train("vae", x, epochs=40, latent_dim=2, learning_rate=3e-3)
+    assert s.dataset.scaling.kind == "standardise"
+    log_scale = np.asarray(s.generative_model.call(s.engine.state["params"], "log_scale", np.zeros((1, 4), "float32")))
+    assert log_scale.min() >= MIN_LOG_SCALE - 1e-6
+    assert log_scale[0, 3] < log_scale[0, :3].min()  # the constant feature's scale went furthest down
+    assert np.isfinite(s.history["loss"]).all()
+    # however far its weight goes, the scale stops at the floor
+    from nbgen.models.vae import GaussianLogScale
+
+    layer = GaussianLogScale()
+    layer.build((None, 4))
+    layer.log_scale.assign(np.array([-50.0, -5.0, 0.0, 2.0], "float32"))
+    out = np.asarray(layer(np.zeros((1, 4), "float32")))[0]
+    assert out[0] == pytest.approx(MIN_LOG_SCALE, abs=1e-4) and out[1] > MIN_LOG_SCALE
+    assert out[2] == pytest.approx(0.0, abs=0.02) and out[3] == pytest.approx(2.0, abs=0.01)

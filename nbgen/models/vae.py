@@ -30,17 +30,22 @@ from .introspect import NetworkError, check_decoder, check_rows_in, input_shapes
 from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
+MIN_LOG_SCALE = math.log(0.01)  # the Gaussian decoder's scale stays above 1% of a standardised feature's std
 
 
 @keras.saving.register_keras_serializable(package="nbgen")
 class GaussianLogScale(keras.layers.Layer):
-    """A learned per-feature log standard deviation of a Gaussian decoder."""
+    """A learned per-feature log standard deviation of a Gaussian decoder, kept above
+    ``MIN_LOG_SCALE`` by a soft floor (``floor + softplus(w - floor)``): a feature the decoder
+    reconstructs exactly (a constant one) would otherwise drive its scale, and the loss, down
+    without bound. Standardised data have a std of 1 per feature: the floor is 1% of it."""
 
     def build(self, input_shape):
         self.log_scale = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="log_scale")
 
     def call(self, mean):
-        return keras.ops.zeros_like(mean) + self.log_scale
+        floor = MIN_LOG_SCALE
+        return keras.ops.zeros_like(mean) + floor + keras.ops.softplus(self.log_scale - floor)
 
 
 @keras.saving.register_keras_serializable(package="nbgen")
