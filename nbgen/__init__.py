@@ -47,6 +47,7 @@ _LAZY = {
     "Session": (".session", "Session"),
     "load": (".api", "load"),
     "replay": (".api", "replay"),
+    "resume": (".api", "resume"),
     "train": (".api", "train"),
     "Comparison": ("._compare", "Comparison"),
     "compare": ("._compare", "compare"),
@@ -72,7 +73,8 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.
-    See :class:`nbgen.Session` for the hyperparameters.
+    See :class:`nbgen.Session` for the hyperparameters, and for ``checkpoint=`` (a folder the
+    run is written to as it trains; ``nbgen.resume(folder)`` continues it after a crash).
     """
     from .ui.widget import show as _show
 
@@ -98,6 +100,7 @@ __all__ = [
     "metrics",
     "models",
     "replay",
+    "resume",
     "show",
     "sweep",
     "train",
