@@ -17,9 +17,12 @@ that is all a resumed run needs to repeat the steps the run would have made.
 How a write keeps training going and the files whole:
 
 - at a dispatch boundary, in the training thread, the session is *captured*: the state's
-  leaves are referenced (JAX arrays are never changed in place, a dispatch makes new ones)
-  and the record's lists copied; nothing is fetched or serialised there;
-- a writer thread fetches the state to the host, serialises, and writes atomically
+  leaves are referenced (JAX arrays are never changed in place, a dispatch makes new ones;
+  nbgen's compiled steps donate no buffer), the per-step lists too, with their length (they
+  only grow), and the history and timeline copied; nothing is fetched or serialised there
+  (benchmarks/checkpoint_cost.py measures this at about a millisecond);
+- a writer thread (one, kept between checkpoints) fetches the state to the host,
+  serialises, and writes atomically
   (:func:`nbgen.saving.write`: a temporary file in the folder, flushed, fsynced, renamed, the
   folder fsynced); while it writes, boundaries that fall due wait for the next one;
 - the latest ``KEEP`` checkpoints are kept, older ones deleted after a new one is complete;
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
 import re
 import secrets
 import threading
@@ -48,6 +52,7 @@ from ._settings import config
 
 DEFAULT_EVERY = 60.0  # seconds between checkpoints
 KEEP = 3  # checkpoints kept in a folder (the latest ones)
+WRITER_IDLE = 300.0  # seconds the writer thread waits for the next checkpoint before it ends
 NAME = re.compile(r"^ckpt-(\d+)-step(\d+)\.nbgen$")
 # what makes another folder's run another model (how steps are dispatched does not)
 STRUCTURAL_KEYS = tuple(k for k in _config.STRUCTURAL if k not in ("steps_per_dispatch", "distribution"))
@@ -191,11 +196,15 @@ class Checkpointer:
         self.folder = folder_for(checkpoint, session)
         self.session = session
         self.run = secrets.token_hex(8)  # the run's id, kept by nbgen.resume
+        self.started = time.time()
+        self.record_error: Exception | None = None  # the run history's last failure (nbgen.runlog)
         self.error: CheckpointError | None = None  # the last write's failure (None once one succeeds)
         self.written = 0
         self.last_path: str | None = None
         self._idle = threading.Event()
         self._idle.set()
+        self._jobs: queue.SimpleQueue | None = None  # to the writer thread
+        self._writer_lock = threading.Lock()
         self._due_from = time.monotonic()
         self._last_epoch = session.engine.epoch
         self._last_step = -1
@@ -243,12 +252,13 @@ class Checkpointer:
         engine.boundary_hooks.append(self._at_boundary)
         self._last_step, self._last_epoch, self._due_from = -1, engine.epoch, time.monotonic()
         if new_run:
-            self.run = secrets.token_hex(8)
+            self.run, self.started = secrets.token_hex(8), time.time()
 
     def continue_run(self, saved: saving.Saved) -> None:
         """Go on with the run that checkpoint ``saved`` is of (``nbgen.resume``): its id, and
         no checkpoint again until one falls due."""
         self.run = (saved.checkpoint or {}).get("run", self.run)
+        self.started = (saved.checkpoint or {}).get("started", self.started)
         self._last_step, self._last_epoch = saved.record["step"], saved.record["epoch"]
         self._due_from = time.monotonic()
 
@@ -271,7 +281,7 @@ class Checkpointer:
             elif self._idle.is_set() and self._due(engine):
                 cap = self._capture(engine, cur, final=False)
                 self._idle.clear()
-                threading.Thread(target=self._write, args=(cap,), name="nbgen-checkpoint", daemon=True).start()
+                self._submit(cap)
         except Exception as exc:  # noqa: BLE001 - a checkpoint must never break training
             self._idle.set()
             self._failed(exc, os.path.join(self.folder, "ckpt-...nbgen"))
@@ -291,6 +301,8 @@ class Checkpointer:
         seq = self._next_sequence()
         record = {
             "run": self.run,
+            "started": self.started,
+            "status": ("stopped" if engine.stop_requested else "finished") if final else "running",
             "seq": seq,
             "cursor": engine.cursor(cur),
             "target": engine.target,
@@ -312,6 +324,27 @@ class Checkpointer:
         last = int(NAME.match(os.path.basename(files[-1])).group(1)) if files else 0
         self._seq = max(getattr(self, "_seq", 0), last) + 1
         return self._seq
+
+    def _submit(self, job: tuple[str, saving.Capture]) -> None:
+        """Hand ``job`` to the writer thread (started when there is none: it stays a while, so
+        that a checkpoint does not wait for a thread to start)."""
+        with self._writer_lock:
+            if self._jobs is None:
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(target=self._writer, args=(self._jobs,), name="nbgen-checkpoint", daemon=True).start()
+            self._jobs.put(job)
+
+    def _writer(self, jobs: queue.SimpleQueue) -> None:
+        while True:
+            try:
+                job = jobs.get(timeout=WRITER_IDLE)
+            except queue.Empty:
+                with self._writer_lock:
+                    if jobs.empty():
+                        self._jobs = None
+                        return
+                continue
+            self._write(job)
 
     # -- in the writer thread (or the training thread, at a run's end) ------------------------------
     def _write(self, job: tuple[str, saving.Capture]) -> None:

@@ -2,12 +2,15 @@
 
 A session file is a zip of three kinds of member, and nothing in it is ever unpickled:
 
-- ``nbgen.json``: the format's name and version, the config (``nbgen.Session(**config)``
-  rebuilds an untrained copy), where the data come from, and the run's record (step, epoch,
-  history, per-step metrics, timeline, epoch ends);
+- ``nbgen.json``: the format's name and version, the nbgen that wrote it, the config
+  (``nbgen.Session(**config)`` rebuilds an untrained copy), where the data come from, and the
+  run's record (step, epoch, history, timeline, epoch ends; a checkpoint's position, see
+  :mod:`nbgen.checkpoint`);
 - ``state.npz``: the training state's leaves (weights and optimizer state, in the order of
-  the state's tree), and the data when they were given in memory (the split as given, in the
-  user's dtype and units, so that a loaded session trains on the same rows);
+  the state's tree), the per-step metrics (``steps_<name>``: a long run has millions, which
+  arrays hold cheaply and JSON does not; in ``nbgen.json`` before format 3), and the data
+  when they were given in memory (the split as given, in the user's dtype and units, so that
+  a loaded session trains on the same rows);
 - ``networks/<role>.keras``: the user's own networks (``nbgen.VAE(encoder, decoder)``, a
   compiled ``nbgen.KerasModel``), in Keras's format, rebuilt in Keras's safe mode.
 
@@ -38,7 +41,7 @@ from . import models as _models
 from .data import NAMED, from_split
 
 FORMAT = "nbgen-session"
-FORMAT_VERSION = 2  # 2: data scaled to model units (uint8 / 255, standardised reals)
+FORMAT_VERSION = 3  # 2: data scaled to model units (uint8 / 255, standardised reals); 3: per-step metrics in state.npz
 RECORD = ("step", "epoch", "history", "steps", "timeline", "epoch_ends")  # the run, besides its state
 TMP_PREFIX = ".nbgen-"  # a file being written: .nbgen-<pid>-<random>.tmp, renamed when complete
 
@@ -71,6 +74,7 @@ class Capture:
 
     meta: dict[str, Any]
     state: list[Any]
+    steps: dict[str, tuple[list, int]]  # the per-step lists (which only grow) and their length now
     data: tuple[dict[str, Any], dict[str, np.ndarray]] | Callable[[], tuple[dict[str, Any], dict[str, np.ndarray]]]
     networks: dict[str, bytes]
 
@@ -98,14 +102,15 @@ def capture(session: Any, *, data: Any = None, networks: dict[str, bytes] | None
         "step": engine.step,
         "epoch": engine.epoch,
         "history": {k: list(v) for k, v in engine.history.items()},
-        "steps": {k: list(v) for k, v in engine.steps.items()},
+        "steps": sorted(engine.steps),  # their values: steps_<name> in state.npz
         "timeline": [dict(r) for r in engine.timeline],
         "epoch_ends": list(engine.epoch_ends),
         "networks": sorted(networks or {}),
         **extra,
     }
     state = jax.tree_util.tree_leaves(engine.state)
-    return Capture(meta, state, data_part(session, spec) if data is None else data, networks or {})
+    steps = {k: (v, len(v)) for k, v in engine.steps.items()}  # not copied: read up to n when written
+    return Capture(meta, state, steps, data_part(session, spec) if data is None else data, networks or {})
 
 
 def data_part(session: Any, spec: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -132,6 +137,8 @@ def write(cap: Capture, path: str) -> str:
     folder that cannot be written) leaves any previous file intact and no temporary file."""
     data_meta, data_arrays = cap.data() if callable(cap.data) else cap.data
     arrays = {f"state_{i:04d}": np.asarray(v) for i, v in enumerate(jax.device_get(cap.state))}
+    for name, (values, n) in cap.steps.items():
+        arrays[f"steps_{name}"] = np.asarray(values[:n], dtype=np.int64 if name == "step" else np.float64)
     arrays.update(data_arrays)
     meta = {**cap.meta, "data": data_meta}
     buf = io.BytesIO()
@@ -314,7 +321,11 @@ def read(path: str | os.PathLike) -> Saved:
         "step": int(meta["step"]),
         "epoch": int(meta["epoch"]),
         "history": {k: list(v) for k, v in meta["history"].items()},
-        "steps": {k: list(v) for k, v in meta["steps"].items()},
+        "steps": (
+            {k: arrays[f"steps_{k}"].tolist() for k in meta["steps"]}
+            if isinstance(meta["steps"], list)  # format 3
+            else {k: list(v) for k, v in meta["steps"].items()}
+        ),
         "timeline": list(meta["timeline"]),
         "epoch_ends": [int(e) for e in meta.get("epoch_ends", [])],
     }

@@ -3,7 +3,11 @@ another process) so that it ends as the run that never stopped ends, exactly."""
 
 from __future__ import annotations
 
+import errno
+import html
+import json
 import os
+import zipfile
 
 import jax
 import numpy as np
@@ -14,6 +18,14 @@ from nbgen import checkpoint as ck
 from nbgen import saving
 
 TINY = {"hidden": (16,), "steps_per_dispatch": 4}
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path_factory, monkeypatch):
+    """The run history (nbgen.runs()) of these tests: a folder of their own."""
+    folder = tmp_path_factory.mktemp("runs-history")
+    monkeypatch.setattr(nbgen.config, "_runs_dir", str(folder))
+    return folder
 
 
 def same_run(a, b) -> None:
@@ -123,3 +135,127 @@ def test_a_bad_checkpoint_every_names_the_parameter(every, message):
 def test_a_bad_checkpoint_names_the_parameter():
     with pytest.raises(TypeError, match="checkpoint=3: give a folder path, True"):
         nbgen.Session("ae", "digits", checkpoint=3)
+
+
+# -- bad input: the folder, the disk, the file ------------------------------------------------------
+def _rewrite(path: str, change) -> None:
+    """Rewrite checkpoint ``path`` with ``change(meta)`` applied to its nbgen.json."""
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(members["nbgen.json"])
+    change(meta)
+    members["nbgen.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ck.CheckpointError, match=r"checkpoint='.*a-file/runs': checkpoints cannot be written there"):
+        nbgen.Session("ae", "digits", checkpoint=blocker / "runs")
+    real = os.makedirs
+
+    def denied(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "makedirs", denied)
+    with pytest.raises(ck.CheckpointError, match="Give a folder you can write to, or checkpoint=True") as info:
+        nbgen.Session("ae", "digits", checkpoint=tmp_path / "locked")
+    assert info.value.errno == errno.EACCES
+
+
+def test_a_full_disk_keeps_training_in_memory_and_says_so(tmp_path, monkeypatch):
+    s = nbgen.show("vae", "digits", epochs=4, checkpoint=tmp_path, checkpoint_every="1 epoch", display=False, **TINY)
+    s.train(1)
+    good = ck.checkpoints(tmp_path)
+    real = zipfile.ZipFile.writestr
+
+    def full(self, name, data, *args, **kwargs):
+        if name == "state.npz":
+            real(self, name, data[: len(data) // 2], *args, **kwargs)  # part of it reaches the disk, then:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    with pytest.warns(RuntimeWarning, match="the disk is full"):
+        s.train(2)
+    assert s.status == "finished" and s.epoch == 3  # the run went on
+    assert isinstance(s.checkpoint_error, ck.CheckpointError) and s.checkpoint_error.errno == errno.ENOSPC
+    message = str(s.checkpoint_error)
+    assert str(tmp_path) in message and "nothing of it is lost" in message and "session.save(" in message
+    assert message in html.unescape(s.widget.status_line.value)  # the status line says so
+    assert ck.checkpoints(tmp_path) == good and saving.read(good[-1])  # the last good one is intact
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]  # and no half-written file is left
+    monkeypatch.undo()  # space again: the next checkpoint is written and the message goes
+    s.train(1)
+    assert s.checkpoint_error is None and ck.checkpoints(tmp_path)[-1].endswith(f"step{s.step}.nbgen")
+    s.widget.draw_now()
+    assert "could not be written" not in s.widget.status_line.value
+    s.close()
+
+
+def test_a_damaged_or_truncated_checkpoint_is_named_and_the_folder_falls_back(tmp_path):
+    s = nbgen.Session("ae", "digits", epochs=3, checkpoint=tmp_path, checkpoint_every="1 epoch", hidden=(16,))
+    s.train()
+    files = ck.checkpoints(tmp_path)
+    newest = files[-1]
+    with open(newest, "rb") as f:
+        blob = f.read()
+    with open(newest, "wb") as f:
+        f.write(blob[: len(blob) // 3])  # truncated
+    with pytest.raises(ValueError, match=rf"path='{newest}' is damaged or truncated.*nbgen.resume\(folder\)"):
+        nbgen.resume(newest)
+    with pytest.warns(
+        RuntimeWarning, match=rf"could not be read and were skipped \({newest}\); resuming from {files[-2]}"
+    ):
+        r = nbgen.resume(tmp_path, epochs=0)
+    assert r.step == saving.read(files[-2]).record["step"]
+    middle = bytearray(blob)
+    middle[len(blob) // 2 : len(blob) // 2 + 64] = b"\0" * 64  # damaged inside
+    with open(newest, "wb") as f:
+        f.write(bytes(middle))
+    with pytest.raises(ValueError, match="is damaged or truncated"):
+        saving.read(newest)
+    open(newest, "wb").close()  # empty: a write cut off at its start
+    with pytest.raises(ValueError, match="is damaged or truncated"):
+        saving.read(newest)
+    for f in files:
+        open(f, "wb").close()
+    with pytest.raises(ValueError, match=f"none of its {len(files)} checkpoints can be read"):
+        nbgen.resume(tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
+        nbgen.resume(tmp_path / "empty")
+
+
+def test_a_checkpoint_of_another_model_or_nbgen_version_is_named(tmp_path):
+    gan = nbgen.Session("gan", "digits", epochs=1, checkpoint=tmp_path, hidden=(16,))
+    gan.train()
+    with pytest.raises(
+        ValueError,
+        match=r"holds the checkpoints of another model \(ckpt-.*: gan on digits.*this session: vae on digits",
+    ):
+        nbgen.Session("vae", "digits", checkpoint=tmp_path, hidden=(16,))
+    with pytest.raises(ValueError, match="hidden"):  # the same model, another structure
+        nbgen.Session("gan", "digits", checkpoint=tmp_path, hidden=(32,))
+    nbgen.Session("gan", "digits", checkpoint=tmp_path, hidden=(16,))  # the same run again: fine
+    path = ck.checkpoints(tmp_path)[-1]
+    _rewrite(path, lambda meta: meta.update(nbgen="0.0.1"))
+    with pytest.warns(RuntimeWarning, match=r"written by nbgen 0.0.1, this is nbgen .*the run goes on"):
+        nbgen.resume(path, epochs=0)
+    _rewrite(path, lambda meta: meta["config"].update(hidden=[8]))  # its weights no longer fit its config
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(
+            ValueError,
+            match=rf"path='{path}': the stored weights do not fit .*nbgen 0.0.1.*Load it with the nbgen that wrote it",
+        ),
+    ):
+        nbgen.resume(path)
+    _rewrite(path, lambda meta: meta.update(version=99, nbgen="9.0"))
+    with pytest.raises(ValueError, match=rf"path='{path}' was written by a newer nbgen \(9.0, this is .*upgrade nbgen"):
+        nbgen.resume(path)

@@ -515,6 +515,8 @@ class SessionWidget(widgets.VBox):
         else:
             text = f"Ready: {where}. Press Train." if s.step == 0 else f"Ready at step {s.step}: press Train."
         out = [_span(text, color)]
+        if getattr(s, "checkpoint_error", None) is not None:  # training went on in memory: say so
+            out.append(_span(str(s.checkpoint_error), RED))
         if self._notice:
             out.append(_span(self._notice, None))
         if self._control_error:
