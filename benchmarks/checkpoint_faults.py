@@ -11,7 +11,8 @@ checkpoint is compared with the one of the same run trained without a kill.
 
 Prints: kills made, kills during a write (a temporary file was left), checkpoints that could
 not be read (every file of the folder, after every kill), kills after which no checkpoint was
-readable, and what differs between the resumed run and the uninterrupted one at the end
+readable, the runs nbgen.runs() lists (1) and whether it misses the run's final checkpoint,
+and what differs between the resumed run and the uninterrupted one at the end
 (history, per-step metrics, epoch ends, timeline, weights: compared exactly).
 """
 
@@ -55,7 +56,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     print(
         f"| {counts['kills']} | {counts['during_write']} | {counts['restarts']} | {counts['unreadable']} | "
-        f"{counts['lost']} | {counts['leftover_temporaries']} | {len(diffs)}{' (' + ', '.join(diffs) + ')' if diffs else ''} |"
+        f"{counts['lost']} | {counts['leftover_temporaries']} | {counts['listed']} / {counts['missing']} | {len(diffs)}{' (' + ', '.join(diffs) + ')' if diffs else ''} |"
     )
 
 

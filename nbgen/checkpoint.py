@@ -47,7 +47,7 @@ import warnings
 from numbers import Real
 from typing import Any
 
-from . import _config, saving
+from . import _config, runlog, saving
 from ._settings import config
 
 DEFAULT_EVERY = 60.0  # seconds between checkpoints
@@ -356,9 +356,28 @@ class Checkpointer:
         else:
             self.last_path, self.error = path, None
             self.written += 1
+            self._record(cap, path)  # before pruning: the history never names a deleted file
             self._prune()
         finally:
             self._idle.set()
+
+    def _record(self, cap: saving.Capture, path: str) -> None:
+        """Record the run in the run history (nbgen.runs()); a failure is warned of, once."""
+        try:
+            data_meta = (cap.data() if callable(cap.data) else cap.data)[0]
+            meta = {**cap.meta, "data": data_meta}
+            runlog.record(meta, path, meta["checkpoint"]["status"])
+        except Exception as exc:  # noqa: BLE001 - the checkpoint is written; the history is a convenience
+            if self.record_error is None:
+                warnings.warn(
+                    f"the run could not be recorded in {runlog.database()!r} ({type(exc).__name__}: {exc}); its "
+                    f"checkpoints are written ({path!r}) but nbgen.runs() will not list it",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            self.record_error = exc
+        else:
+            self.record_error = None
 
     def _prune(self) -> None:
         for old in checkpoints(self.folder)[:-KEEP]:

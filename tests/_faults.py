@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nbgen import checkpoint as ck
-from nbgen import saving
+from nbgen import runlog, saving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,8 @@ SETTINGS = {
 }
 
 
-def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _env(folder: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NBGEN_RUNS": runs_dir(folder)}
     env.pop("XLA_FLAGS", None)  # one CPU device, in the reference and in the killed processes alike
     return env
 
@@ -60,11 +60,16 @@ def _env() -> dict[str, str]:
 def _start(folder: Path, settings: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(folder), json.dumps(settings)],
-        env=_env(),
+        env=_env(folder),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def runs_dir(folder: Path) -> str:
+    """The runs folder (of nbgen.runs()) of the processes training in ``folder``."""
+    return str(folder) + "-runs"
 
 
 def _newest_sequence(folder: Path) -> int:
@@ -98,7 +103,9 @@ def fault_run(
     Returns counts: ``kills`` (made), ``during_write`` (kills that left a temporary checkpoint
     file: the process was writing one), ``unreadable`` (checkpoints that could not be read,
     all files of the folder checked after every kill), ``lost`` (kills after which the folder
-    held no readable checkpoint), and ``final`` (the last checkpoint's path)."""
+    held no readable checkpoint), ``listed`` (runs that ``nbgen.runs()`` lists: 1),
+    ``missing`` (1 when it does not list the run with its final checkpoint) and ``final``
+    (the last checkpoint's path)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     counts = {"kills": 0, "during_write": 0, "unreadable": 0, "lost": 0, "restarts": 0}
@@ -139,6 +146,13 @@ def fault_run(
         raise RuntimeError(f"the last resumed run failed ({p.returncode}): {err[-2000:]}")
     counts["leftover_temporaries"] = len(_temporaries(folder))  # a crash's leftovers are removed on resume
     counts["final"] = ck.checkpoints(folder)[-1]
+    listed = runlog.runs(runs_dir=runs_dir(folder))
+    listed = listed.to_dict("records") if hasattr(listed, "to_dict") else listed
+    final = saving.read(counts["final"])
+    counts["listed"] = len(listed)  # one run, however many processes trained it
+    counts["missing"] = int(
+        not any(r["run"] == final.checkpoint["run"] and r["checkpoint"] == counts["final"] for r in listed)
+    )
     return counts
 
 
