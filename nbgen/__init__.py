@@ -48,6 +48,8 @@ _LAZY = {
     "Session": (".session", "Session"),
     "load": (".api", "load"),
     "replay": (".api", "replay"),
+    "resume": (".api", "resume"),
+    "runs": (".runlog", "runs"),
     "train": (".api", "train"),
     "Comparison": ("._compare", "Comparison"),
     "compare": ("._compare", "compare"),
@@ -73,7 +75,8 @@ def show(model: Any = "vae", data="digits", *, autostart: bool = False, display:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.
-    See :class:`nbgen.Session` for the hyperparameters.
+    See :class:`nbgen.Session` for the hyperparameters, and for ``checkpoint=`` (a folder the
+    run is written to as it trains; ``nbgen.resume(folder)`` continues it after a crash).
     """
     from .ui.launch import Launcher
 
@@ -109,6 +112,8 @@ __all__ = [
     "metrics",
     "models",
     "replay",
+    "resume",
+    "runs",
     "show",
     "sweep",
     "train",

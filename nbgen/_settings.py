@@ -10,6 +10,10 @@ moves it, ``NBGEN_COMPILE_CACHE=0`` turns it off, and ``nbgen.config.compile_cac
 already gave JAX (``jax.config.update("jax_compilation_cache_dir", ...)``) is left alone.
 A folder that cannot be created (a read-only home) means no cache, not an error.
 
+``runs_dir``: the folder of ``checkpoint=True`` (each run's checkpoints in a folder of its own
+there; see :mod:`nbgen.checkpoint`). ``$NBGEN_RUNS`` when set, else ``$XDG_DATA_HOME/nbgen/runs``
+(``~/.local/share/nbgen/runs``): one place per user, whatever folder a notebook runs in.
+
 History: it was opt-in for a day after a JupyterLab test lost a click in the latent panel
 with the default folder full of earlier entries. The cause was a Plotly race, not the cache
 (an image update during a figure's first draw kept Plotly's widget from ever listening to
@@ -29,6 +33,14 @@ def default_cache_dir() -> str:
     return os.path.join(base, "nbgen", "jax")
 
 
+def default_runs_dir() -> str:
+    value = os.environ.get("NBGEN_RUNS", "").strip()
+    if value:
+        return os.path.abspath(os.path.expanduser(value))
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "nbgen", "runs")
+
+
 def _from_environment() -> str | None:
     value = os.environ.get("NBGEN_COMPILE_CACHE", "").strip()
     if value.lower() in OFF:
@@ -45,6 +57,18 @@ class Config:
         self._compile_cache = _from_environment()
         self._applied = False
         self._enabled = False  # whether nbgen turned JAX's cache on
+        self._runs_dir = default_runs_dir()
+
+    @property
+    def runs_dir(self) -> str:
+        """The folder in which ``checkpoint=True`` makes each run's checkpoint folder."""
+        return self._runs_dir
+
+    @runs_dir.setter
+    def runs_dir(self, value: str | os.PathLike) -> None:
+        if not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"runs_dir must be a folder path, got {type(value).__name__}")
+        self._runs_dir = os.path.abspath(os.path.expanduser(os.fspath(value)))
 
     @property
     def compile_cache(self) -> str | None:
@@ -89,7 +113,7 @@ class Config:
         self._enabled = True
 
     def __repr__(self) -> str:
-        return f"nbgen.config(compile_cache={self._compile_cache!r})"
+        return f"nbgen.config(compile_cache={self._compile_cache!r}, runs_dir={self._runs_dir!r})"
 
 
 config = Config()

@@ -39,6 +39,7 @@ import numpy as np
 
 from .compiled import compiled_steps
 from .data import Dataset, ShuffledBatches
+from .divergence import diverged_message
 from .events import Event
 from .models.base import GenerativeModel
 
@@ -74,9 +75,6 @@ def _collective_errors():
             "multi-host run stopped (crashed, was killed or ran out of memory): the run cannot go on; restart every "
             "process. The weights and history of the last finished step are kept in this process."
         ) from exc
-
-
-OUTLIER_HINT = 20.0  # model-unit values beyond this make a divergence message name the data
 
 
 class TrainingDiverged(FloatingPointError):
@@ -123,6 +121,11 @@ class Engine:
         self._running.set()
         self._stop = threading.Event()
         self.listeners: list[Listener] = []
+        # called in the training thread at each dispatch boundary, as hook(epoch cursor or None,
+        # final): final when the run ends, before a stop cuts its epoch short (nbgen.checkpoint)
+        self.boundary_hooks: list[Callable[[_Epoch | None, bool], None]] = []
+        self.target = 0  # the epoch count at which the current (or last) run ends
+        self._cursor: dict[str, Any] | None = None  # a restored position inside an epoch
         self.samples_per_sec = float("nan")
         self._step_seconds = float("nan")  # measured seconds per step, to size dispatches
         self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
@@ -170,9 +173,12 @@ class Engine:
         steps: dict[str, list[float]],
         timeline: list[dict[str, Any]],
         epoch_ends: list[int],
+        cursor: dict[str, Any] | None = None,
     ) -> None:
         """Take up a saved run (``nbgen.load``): its training state (a tree shaped like this
-        engine's), step and epoch, and its record, added to this new engine's."""
+        engine's), step and epoch, and its record, added to this new engine's. ``cursor`` (a
+        checkpoint's :meth:`cursor`): the next run first finishes that epoch where it was."""
+        self._cursor = cursor
         self.state = state
         self.step = int(step)
         self.epoch = int(epoch)
@@ -351,32 +357,6 @@ class Engine:
 
                 traceback.print_exc()
 
-    def _live_text(self) -> str:
-        if "learning_rate" not in self.live:
-            return ""
-        return f" with learning_rate={self.live['learning_rate']:g}"
-
-    def _divergence_hint(self) -> str:
-        if "learning_rate" not in self.live:
-            return "Try a lower learning rate."
-        return (
-            f"Try a lower learning_rate (for example {self.live['learning_rate'] / 10:g})"
-            + (" or a smaller beta" if "beta" in self.live else "")
-            + "."
-        )
-
-    def _data_scale_hint(self) -> str:
-        """A sentence on the data's scale when it may be why the loss blew up."""
-        ds = self.dataset
-        big = ds.max_abs
-        if big <= OUTLIER_HINT:
-            return ""
-        units = "after standardising, " if ds.scaling.kind == "standardise" else ""
-        return (
-            f" The data's scale may be the cause: {units}its values reach {big:.3g} in the model's units "
-            f"({ds.scaling.describe()}); clip or transform extreme values (for example a log) and try again."
-        )
-
     # -- the loop --------------------------------------------------------------
     def _new_epoch(self, index: int, start: int) -> _Epoch:
         """The cursor of epoch ``index``, starting at step ``start``: its shuffled rows."""
@@ -394,6 +374,26 @@ class Engine:
         epoch = _Epoch(index=index, steps=steps, end=end, idx=idx)
         epoch.sums = {m: 0.0 for m in self.model.metric_names}
         return epoch
+
+    def cursor(self, cur: _Epoch | None) -> dict[str, Any] | None:
+        """Where the run is inside epoch ``cur`` (its index, steps done and their metric sums),
+        for a checkpoint: ``restore(cursor=...)`` takes it up there. None between epochs."""
+        if cur is None or cur.done == 0:
+            return None
+        return {"epoch": cur.index, "done": cur.done, "sums": dict(cur.sums)}
+
+    def _resumed_epoch(self) -> _Epoch | None:
+        """The epoch a restored cursor was inside, with its steps done and sums (once)."""
+        c, self._cursor = self._cursor, None
+        if c is None or int(c["epoch"]) != self.epoch:
+            return None
+        cur = self._new_epoch(self.epoch, self.step - int(c["done"]))
+        cur.done, cur.sums = int(c["done"]), {m: float(c["sums"][m]) for m in cur.sums}
+        return cur
+
+    def _at_boundary(self, cur: _Epoch | None, final: bool = False) -> None:
+        for hook in list(self.boundary_hooks):
+            hook(cur, final)
 
     def _boundary_is_free(self, epoch: int, target: int) -> bool:
         """May a dispatch run on into epoch ``epoch``? Not when the run ends there, nor when
@@ -420,11 +420,11 @@ class Engine:
 
         Raises TrainingDiverged (after rolling back) when a loss is not finite.
         """
-        target = self.epoch + epochs
+        target = self.target = self.epoch + epochs
         n = len(self.dataset.x_train)
-        self.total_steps_planned = self.step + epochs * (n // self.batch_size)
+        cur = self._resumed_epoch() if epochs else None  # a checkpoint's epoch, where it was
+        self.total_steps_planned = self.step - (cur.done if cur else 0) + epochs * (n // self.batch_size)
         self.emit({"type": "status", "status": "running", "step": self.step})
-        cur: _Epoch | None = None
         while True:
             if cur is None:
                 if self.epoch >= target:
@@ -445,6 +445,8 @@ class Engine:
             if not self._dispatch(plan, target):
                 break
             cur = plan[-1][0] if plan[-1][0].done < plan[-1][0].end else None
+            self._at_boundary(cur)
+        self._at_boundary(cur, final=True)
         if cur is not None:  # a stop cut this epoch short: keep what it did
             self._record_epoch(cur.sums, cur.done)
         if self._stop.is_set():
@@ -518,13 +520,8 @@ class Engine:
         if bad:
             first = plan[0][0]
             self._record_epoch(first.sums, first.done)
-            raise TrainingDiverged(
-                f"training diverged at step {self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))}: "
-                f"{', '.join(bad)} became NaN or infinite{self._live_text()}. The weights were rolled back to step "
-                f"{self.step}, the last finite state, and the history is kept. "
-                + self._divergence_hint()
-                + self._data_scale_hint()
-            )
+            at = self.step + 1 + int(min(np.argmax(~np.isfinite(metrics[k])) for k in bad))
+            raise TrainingDiverged(diverged_message(at, bad, self.step, self.live, self.dataset))
         self.state = new_state
         if self.dispatches > 1:  # the first dispatch's time is mostly compilation
             per_step = dt / n

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _config, _hooks, saving
+from . import checkpoint as _checkpoint
 from . import models as _models
 from .data import Dataset
 from .data import load as load_data
@@ -51,6 +52,11 @@ class Session(Training, Inference):
             (GAN), ``sample_steps`` and ``guidance`` (diffusion), ``conditional`` (VAE,
             GAN, diffusion: the networks read each row's label), ``steps_per_dispatch``. Unset ones take defaults that suit the
             model and data (see ``session.config``).
+        checkpoint: write the run to this folder as it trains, so that ``nbgen.resume(folder)``
+            continues it after a crash; ``True``: a new folder in ``nbgen.config.runs_dir``
+            (``~/.local/share/nbgen/runs``, or ``$NBGEN_RUNS``). See :mod:`nbgen.checkpoint`.
+        checkpoint_every: seconds between checkpoints (default 60), or ``"N epochs"``; one is
+            also written when a run ends or is stopped. The latest 3 are kept.
 
     Example:
         >>> s = Session("vae", "digits", epochs=2)
@@ -59,10 +65,21 @@ class Session(Training, Inference):
         ['kl', 'learning_rate', 'loss']
     """
 
-    def __init__(self, model: Any = "vae", data: Any = "digits", *, callbacks: Any = None, **hyperparameters: Any):
+    def __init__(
+        self,
+        model: Any = "vae",
+        data: Any = "digits",
+        *,
+        callbacks: Any = None,
+        checkpoint: Any = None,
+        checkpoint_every: Any = _checkpoint.DEFAULT_EVERY,
+        **hyperparameters: Any,
+    ):
         from .callbacks import check
 
         self.callbacks = check(callbacks)  # Keras callbacks that every run calls (nbgen.callbacks)
+        _checkpoint.parse_every(checkpoint_every)  # a bad value fails before the model is built
+        self._checkpointer: _checkpoint.Checkpointer | None = None
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._init_training()
@@ -73,6 +90,9 @@ class Session(Training, Inference):
         # read them, so that a view never pairs the new data with the old model
         self.lock = threading.RLock()
         self._build()
+        if checkpoint is not None and checkpoint is not False:
+            self._checkpointer = _checkpoint.Checkpointer(self, checkpoint, checkpoint_every)
+            self._checkpointer.attach(self.engine)
         track(self)
 
     # -- construction ----------------------------------------------------------
@@ -88,6 +108,8 @@ class Session(Training, Inference):
             self.engine.place_on(placed)
         self.engine.listeners = self._listeners
         self._weights_synced_at = -1
+        if getattr(self, "_checkpointer", None) is not None:  # a reset's run: checkpointed too
+            self._checkpointer.attach(self.engine, new_run=True)
 
     @property
     def widget(self) -> Any:
@@ -104,6 +126,16 @@ class Session(Training, Inference):
     def kind(self) -> str:
         """The model's name: "autoencoder", "vae", "gan" or "diffusion" (or a registered model's)."""
         return self._spec.name
+
+    @property
+    def checkpoint_folder(self) -> str | None:
+        """Where this session's checkpoints are written (``checkpoint=``), or None."""
+        return None if self._checkpointer is None else self._checkpointer.folder
+
+    @property
+    def checkpoint_error(self) -> Exception | None:
+        """Why the last checkpoint could not be written (training went on in memory), or None."""
+        return None if self._checkpointer is None else self._checkpointer.error
 
     @property
     def generative_model(self) -> _models.GenerativeModel:
@@ -270,6 +302,8 @@ class Session(Training, Inference):
         """Stop training, free the thread, close the widget if any."""
         if self.running:
             self.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.wait(60.0)
         if self.widget is not None:
             view = self.widget
             self.widget = None

@@ -362,6 +362,8 @@ class SessionWidget(widgets.VBox):
     def _status_html(self) -> str:
         text, color = status_text(self.session)
         out = [span(text, color)]
+        if getattr(self.session, "checkpoint_error", None) is not None:  # training went on in memory: say so
+            out.append(span(str(self.session.checkpoint_error), RED))
         if self._notice:
             out.append(span(self._notice, None))
         if self._control_error:
