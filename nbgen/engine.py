@@ -126,6 +126,7 @@ class Engine:
         self.boundary_hooks: list[Callable[[_Epoch | None, bool], None]] = []
         self.target = 0  # the epoch count at which the current (or last) run ends
         self._cursor: dict[str, Any] | None = None  # a restored position inside an epoch
+        self._limit: int | None = None  # the step at which a train(steps=n) run ends
         self.samples_per_sec = float("nan")
         self._step_seconds = float("nan")  # measured seconds per step, to size dispatches
         self.dispatches = 0  # compiled calls made (a dispatch may span several short epochs)
@@ -415,15 +416,23 @@ class Engine:
             return self.chunk if jax.process_count() > 1 else 1
         return int(np.clip(DISPATCH_SECONDS / self._step_seconds, 1, self.chunk))
 
-    def run(self, epochs: int) -> str:
-        """Train for ``epochs`` more epochs; returns "finished" or "stopped".
+    def run(self, epochs: int, steps: int | None = None) -> str:
+        """Train for ``epochs`` more epochs, or exactly ``steps`` more optimizer steps (then the
+        run may end inside an epoch: the next run takes it up where it is, as after a
+        checkpoint); returns "finished" or "stopped".
 
         Raises TrainingDiverged (after rolling back) when a loss is not finite.
         """
-        target = self.target = self.epoch + epochs
         n = len(self.dataset.x_train)
-        cur = self._resumed_epoch() if epochs else None  # a checkpoint's epoch, where it was
+        limit = None if steps is None else self.step + int(steps)
+        if limit is not None:  # enough epochs to hold the steps; the limit ends the run
+            epochs = int(steps) // max(n // self.batch_size, 1) + 2
+        target = self.target = self.epoch + epochs
+        cur = self._resumed_epoch() if epochs else None  # a checkpoint's or a step's epoch, where it was
         self.total_steps_planned = self.step - (cur.done if cur else 0) + epochs * (n // self.batch_size)
+        if limit is not None:
+            self.total_steps_planned = limit
+        self._limit = limit
         self.emit({"type": "status", "status": "running", "step": self.step})
         while True:
             if cur is None:
@@ -437,6 +446,8 @@ class Engine:
                 self._record_epoch(cur.sums, cur.done)
                 cur = None
                 continue
+            if limit is not None and self.step >= limit:
+                break
             if self._wait_if_paused():
                 break
             self._apply_scheduled()
@@ -447,7 +458,10 @@ class Engine:
             cur = plan[-1][0] if plan[-1][0].done < plan[-1][0].end else None
             self._at_boundary(cur)
         self._at_boundary(cur, final=True)
-        if cur is not None:  # a stop cut this epoch short: keep what it did
+        self._limit = None
+        if cur is not None and limit is not None and self.step >= limit and not self._stop.is_set():
+            self._cursor = self.cursor(cur)  # steps ended inside this epoch: the next run goes on in it
+        elif cur is not None:  # a stop cut this epoch short: keep what it did
             self._record_epoch(cur.sums, cur.done)
         if self._stop.is_set():
             return "stopped"
@@ -462,6 +476,8 @@ class Engine:
         """The next dispatch: ``(epoch, first step in it, steps)`` segments, from ``cur`` on
         into the following epochs while their boundaries are free (see _boundary_is_free)."""
         size = self._dispatch_size()
+        if self._limit is not None:  # train(steps=n): no step past the n-th
+            size = min(size, self._limit - self.step)
         due = [r["step"] for r in self.schedule if r["step"] > self.step]  # replay: stop where a change is due
         stop_at = min(due) if due else None
         plan, epoch, pos, step = [], cur, cur.done, self.step

@@ -86,8 +86,13 @@ class Training:
     def running(self) -> bool:
         return not self._done.is_set()
 
-    def train(self, epochs: int | None = None, block: bool = True, callbacks: Any = None) -> None:
-        """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter).
+    def train(
+        self, epochs: int | None = None, block: bool = True, callbacks: Any = None, steps: int | None = None
+    ) -> None:
+        """Train for ``epochs`` more epochs (default: the ``epochs`` hyperparameter), or for
+        exactly ``steps`` more optimizer steps (``train(steps=1)``: one step; the run may end
+        inside an epoch, and the next one goes on from there, so that stepping and training
+        make the same run as training alone: ``replay()`` equals it).
 
         With ``block=True`` the call returns when training ends and re-raises an error
         that ended it; with ``block=False`` it returns at once (training runs in a
@@ -117,13 +122,17 @@ class Training:
             else:
                 advice = "wait() for the run to end, or pause(), resume() or stop() it"
             raise RuntimeError(f"this session is already training: {advice} ({asked} was not started)")
+        if steps is not None:
+            if epochs is not None:
+                raise ValueError(f"give epochs or steps, not both (got epochs={epochs!r}, steps={steps!r})")
+            steps = _config._int("steps", steps, 1, 10**9)
         epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
         self._error = None
         self._status = "running"
         self.engine.arm()  # a stop() from now on ends this run, even before it starts
         self._done = threading.Event()
         self._thread = threading.Thread(
-            target=self._worker, args=(epochs, self._done, run_callbacks), name="nbgen-train", daemon=True
+            target=self._worker, args=(epochs, self._done, run_callbacks, steps), name="nbgen-train", daemon=True
         )
         self._thread.start()
         if block:
@@ -151,9 +160,9 @@ class Training:
         if self._error is not None:
             raise self._error
 
-    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None) -> None:
+    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None, steps: int | None = None) -> None:
         def run(epochs: int) -> None:
-            self._status = self.engine.run(epochs)
+            self._status = self.engine.run(epochs, steps=steps)
 
         try:
             if callbacks:

@@ -813,6 +813,20 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
         log(f"samples per drawn cluster: {counts}")
         assert len(counts) == 3 and min(counts) >= 150, counts
         screenshot(page, tmp_path, "draw-trained")
+        # one click on Step: exactly one more optimizer step
+        cell = prepare_cell(page, "print('steps before', s.step)")
+        page.keyboard.press("Shift+Enter")
+        before = cell.locator(".jp-OutputArea-output", has_text="steps before")
+        before.wait_for(timeout=60_000)
+        n = int(before.inner_text().split()[-1])
+        page.locator("button.nbgen-step, .nbgen-step button").first.click()
+        page.locator(".nbgen-status", has_text=f"to step {n + 1}").first.wait_for(timeout=60_000)
+        cell = prepare_cell(page, "import time\nwhile s.running: time.sleep(0.1)\nprint('steps after', s.step)")
+        page.keyboard.press("Shift+Enter")
+        after = cell.locator(".jp-OutputArea-output", has_text="steps after")
+        after.wait_for(timeout=60_000)
+        assert int(after.inner_text().split()[-1]) == n + 1, (n, after.inner_text())
+        log(f"Step: {n} -> {n + 1}")
     except BaseException:
         report_failure("lab draw", page, browser, draw_lab_server, tmp_path)
         raise

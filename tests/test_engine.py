@@ -221,3 +221,29 @@ def test_reset_after_an_annealed_run_starts_at_the_learning_rate_before_the_drop
     s.set(learning_rate=5e-4)  # a rate the user chose stands across a reset
     s.reset()
     assert s.hyperparameters["learning_rate"] == pytest.approx(5e-4)
+
+
+def test_steps_one_at_a_time_make_the_same_run_as_training_straight_through():
+    """train(steps=n) runs exactly n optimizer steps and may end inside an epoch; the next run
+    goes on from there, so stepping, then training, equals training alone (history, per-step
+    losses, weights) and replay() reproduces it."""
+    import jax
+
+    s = nbgen.Session("vae", "digits", epochs=3, seed=0)
+    s.train(steps=1)
+    assert (s.step, s.epoch) == (1, 0)
+    s.train(steps=1)
+    s.train(steps=30)  # 11 steps an epoch: two epochs and 10 steps of the third
+    assert (s.step, s.epoch) == (32, 2)
+    s.train(epochs=2)  # the third epoch's last step, then one more epoch
+    ref = nbgen.Session("vae", "digits", epochs=3, seed=0)
+    ref.train(epochs=4)
+    assert s.step == ref.step == 44
+    assert s.history == ref.history and s.engine.steps == ref.engine.steps
+    for a, b in zip(jax.tree_util.tree_leaves(s.engine.state), jax.tree_util.tree_leaves(ref.engine.state)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert s.replay().history == s.history
+    with pytest.raises(ValueError, match="give epochs or steps, not both"):
+        s.train(epochs=1, steps=1)
+    with pytest.raises(ValueError, match="steps"):
+        s.train(steps=0)

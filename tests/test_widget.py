@@ -358,3 +358,14 @@ def test_a_keras_model_gets_a_slider_for_its_own_variable_that_reaches_the_timel
     assert kernel.value("float(s.model.kl_weight.value)") == 2.5
     assert kernel.value("s.status") == "stopped"
     kernel.run("s.close()")
+
+
+def test_the_step_button_makes_exactly_one_optimizer_step_each_click(kernel):
+    kernel.run("s = nbgen.show('gan', 'ring', epochs=5); w = s.widget")
+    step_id = kernel.value("w.step_button.model_id")
+    for expected in (1, 2, 3):
+        kernel.click(step_id)
+        kernel.wait_for(f"s.step == {expected} and not s.running", timeout=60)
+    assert kernel.value("s.step") == 3 and kernel.value("s.epoch") == 0
+    assert "to step 3" in kernel.value("w.status_line.value")
+    kernel.run("s.close()")

@@ -175,6 +175,9 @@ class SessionWidget(widgets.VBox):
             return b
 
         self.train_button = button("Train", "play", "nbgen-train", self._on_train)
+        # one optimizer step (train(steps=1)): the same run as training straight through
+        self.step_button = button("Step", "step-forward", "nbgen-step", self._on_step)
+        self.step_button.layout.width = "80px"
         self.pause_button = button("Pause", "pause", "nbgen-pause", self._on_pause)
         self.stop_button = button("Stop", "stop", "nbgen-stop", self._on_stop)
         self.reset_button = button("Reset", "refresh", "nbgen-reset", self._on_reset)
@@ -187,7 +190,7 @@ class SessionWidget(widgets.VBox):
             layout=widgets.Layout(width="240px"),
         )
         self.save_path.add_class("nbgen-save-path")
-        buttons = [self.train_button, self.pause_button, self.stop_button, self.reset_button]
+        buttons = [self.train_button, self.step_button, self.pause_button, self.stop_button, self.reset_button]
         self._button_box = self._launcher.row if self._launcher is not None else widgets.HBox()
         self._button_box.children = [*buttons, self.save_button, self.save_path]
 
@@ -339,6 +342,7 @@ class SessionWidget(widgets.VBox):
         status = s.status
         running = s.running
         self.train_button.disabled = running
+        self.step_button.disabled = running
         self.pause_button.disabled = not running
         self.stop_button.disabled = not running
         self.pause_button.description = "Resume" if status == "paused" else "Pause"
@@ -448,6 +452,16 @@ class SessionWidget(widgets.VBox):
             self.session.train(block=False)
 
         self._run_action(action)
+
+    def _on_step(self, _: Any = None) -> None:
+        def action() -> None:
+            if self.session.running:
+                raise RuntimeError("already training: Pause or Stop first, then Step")
+            self._apply_setup(rebuild=False)
+            self.session.train(steps=1, block=False)
+
+        to = self.session.step + 1
+        self._run_action(action, f"One optimizer step: to step {to}.")
 
     def _on_pause(self, _: Any = None) -> None:
         s = self.session
