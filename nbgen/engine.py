@@ -27,7 +27,6 @@ thread and must be cheap (views copy what they need and draw elsewhere).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +38,7 @@ import numpy as np
 
 from .compiled import compiled_steps
 from .data import Dataset, ShuffledBatches
+from .distributed import collective_errors
 from .divergence import diverged_message
 from .events import Event
 from .models.base import GenerativeModel
@@ -55,26 +55,6 @@ class _Epoch:
         self.index, self.steps, self.end, self.idx = index, steps, end, idx
         self.done = 0
         self.sums: dict[str, float] = {}  # per metric, filled by the engine
-
-
-class DistributedError(RuntimeError):
-    """A step of a run that spans several processes failed (most often: another process died)."""
-
-
-@contextlib.contextmanager
-def _collective_errors():
-    """Across processes, say what a failed collective most likely means."""
-    try:
-        yield
-    except Exception as exc:
-        if jax.process_count() <= 1:
-            raise
-        raise DistributedError(
-            f"a training step across {jax.process_count()} processes failed in process {jax.process_index()} "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}). Most often another process of this "
-            "multi-host run stopped (crashed, was killed or ran out of memory): the run cannot go on; restart every "
-            "process. The weights and history of the last finished step are kept in this process."
-        ) from exc
 
 
 class TrainingDiverged(FloatingPointError):
@@ -425,8 +405,8 @@ class Engine:
         """
         n = len(self.dataset.x_train)
         limit = None if steps is None else self.step + int(steps)
-        if limit is not None:  # enough epochs to hold the steps; the limit ends the run
-            epochs = int(steps) // max(n // self.batch_size, 1) + 2
+        if limit is not None:  # enough epochs to hold the steps (each has one at least); the limit ends the run
+            epochs = int(steps) + 2
         target = self.target = self.epoch + epochs
         cur = self._resumed_epoch() if epochs else None  # a checkpoint's or a step's epoch, where it was
         self.total_steps_planned = self.step - (cur.done if cur else 0) + epochs * (n // self.batch_size)
@@ -526,7 +506,7 @@ class Engine:
             rows_in = np.concatenate([rows_in, np.zeros((pad, rows_in.shape[1]), rows_in.dtype)])
             epoch_of = np.concatenate([epoch_of, np.zeros(pad, np.int32)])
             ends = np.concatenate([ends, np.zeros(pad, bool)])
-        with _collective_errors():
+        with collective_errors():
             new_state, (metrics, val) = self._chunk_fn(*self.step_arguments(data, rows_in, n, epoch_of, ends))
             metrics, val = jax.device_get((metrics, val))
         dt = time.perf_counter() - t0
@@ -599,7 +579,7 @@ class Engine:
         if not self.model.val_metric_names:
             return {}
         key = jax.random.fold_in(self._val_key, self.epoch)
-        with _collective_errors():
+        with collective_errors():
             out = self._eval_fn(self.state["params"], self._val, self.live_arrays(), key)
             out = jax.device_get(out)
         return {k: float(out[k]) for k in self.model.val_metric_names}

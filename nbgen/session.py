@@ -368,24 +368,9 @@ class Session(Training, Inference):
             >>> s.replay().history == s.history
             True
         """
-        if self.running:
-            raise RuntimeError("this session is training: stop() it before replaying it")
-        if self.epoch and len(self.engine.epoch_ends) != self.epoch:
-            raise ValueError(
-                "this session's file was written before nbgen recorded epoch ends, so its run cannot be replayed"
-            )
-        initial: dict[str, Any] = {}
-        for record in self.timeline:  # the value before the first change is the starting value
-            initial.setdefault(record["name"], record["old"])
-        config = {**self.config, **initial}
-        model, data = config.pop("model"), config.pop("data")
-        replica = Session(model, self.dataset if not isinstance(data, str) else data, **config)
-        replica.engine.follow(self.timeline, self.engine.epoch_ends)
-        if self.epoch:
-            replica.train(self.epoch, block=block)
-        else:  # nothing trained: only the changes
-            replica.engine.run(0)
-        return replica
+        from .replaying import replay_of
+
+        return replay_of(self, block)
 
     # -- display ---------------------------------------------------------------------------
     def __repr__(self) -> str:

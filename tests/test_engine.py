@@ -247,3 +247,13 @@ def test_steps_one_at_a_time_make_the_same_run_as_training_straight_through():
         s.train(epochs=1, steps=1)
     with pytest.raises(ValueError, match="steps"):
         s.train(steps=0)
+
+
+def test_a_run_that_ended_inside_an_epoch_replays_to_the_same_step():
+    s = nbgen.Session("gan", "ring", epochs=2, seed=1)
+    s.train(steps=5)
+    s.set(learning_rate=2e-4)
+    s.train(steps=7)
+    r = s.replay()
+    assert r.step == s.step == 12 and r.engine.steps == s.engine.steps
+    assert [(c["step"], c["name"], c["new"]) for c in r.timeline] == [(5, "learning_rate", 2e-4)]
