@@ -187,11 +187,14 @@ def evaluate(
       ``confidence`` (the classifier's mean top probability), see :func:`class_coverage`;
       for a conditional model also ``label_accuracy``, ``worst_label_accuracy`` and
       ``within_class_distance`` (``n_samples`` spread over the classes), see :func:`label_accuracy`;
-      for a GAN with a categorical code also ``code_purity``, see :func:`code_purity`.
+      for a GAN with a categorical code also ``code_purity``, see :func:`code_purity`;
+    - samples, the standard metrics (:mod:`nbgen.sample_quality`), each with its real-data
+      floor (``<name>_floor``): on digits and mnist5k ``fid``, ``kid``, ``precision``,
+      ``recall``, ``density``, ``coverage``; on any 2-D data ``kl`` and ``js``.
     """
     import jax
 
-    from . import _config
+    from . import _config, sample_quality
 
     k = _config._int("k", k, 1, 100_000)
     n_samples = _config._int("n_samples", n_samples, 1, 10_000_000)
@@ -223,6 +226,7 @@ def evaluate(
         out["k"] = k
     if model.can("sample"):
         samples = session.sample(n_samples, seed=seed)
+        out.update(sample_quality.standard(session, samples, seed=seed))
         if ds.modes is not None:
             out.update(mode_coverage(samples, ds.modes, ds.mode_std))
         elif ds.name in CLASSIFIED:
