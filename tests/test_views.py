@@ -352,7 +352,7 @@ def test_widget_surfaces_errors_of_the_training_thread():
     view = s.widget
     try:
 
-        def broken(epochs):
+        def broken(epochs, steps=None):
             raise RuntimeError("disk on fire")
 
         s.engine.run = broken

@@ -49,3 +49,14 @@ def lean_models() -> Iterator[None]:
             yield
         finally:
             widgets.Widget.on_widget_constructed(previous)
+
+
+def close_tree(widget: widgets.Widget) -> None:
+    """Close a widget, its children and their layout/style models (frees their comms)."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    for name in ("layout", "style"):
+        sub = getattr(widget, name, None)
+        if isinstance(sub, widgets.Widget):
+            sub.close()
+    widget.close()

@@ -236,6 +236,8 @@ class SessionFigure:
             decoded = views.get("decoded")
             latent.decoded_view = decoded if isinstance(decoded, DecodedPanel) else data
         self._views, self._loss, self._latent, self._data = views, loss, latent, data
+        if getattr(self, "_loss_view", None) is not None:  # the user's plot options outlive a rebuild
+            loss.set_view(self._loss_view)
         titles = [views[name].title for name, _, _ in order]
         fig = make_subplots(
             rows=rows, cols=cols, specs=specs, subplot_titles=titles, horizontal_spacing=0.07, vertical_spacing=0.12
@@ -281,6 +283,16 @@ class SessionFigure:
     def data_projection(self) -> Projection | None:
         """The map between data rows and the 2-D data panel's plane (None without that panel)."""
         return None if self._data is None else self._data.projection
+
+    @property
+    def loss_view(self) -> Any:
+        """How the loss panel draws (:class:`~nbgen.ui.panels.loss.LossView`)."""
+        return self._loss.view
+
+    def set_loss_view(self, view: Any) -> None:
+        """Log y, smoothing, x axis: kept across rebuilds, drawn at the next draw."""
+        self._loss_view = view
+        self._loss.set_view(view)
 
     @property
     def loss_names(self) -> list[str]:

@@ -27,7 +27,9 @@ from .compare_tab import CompareTab
 from .controls import DATA_OPTIONS, SETUP_FIELDS, YOURS, make_control, model_options, parse_hidden, widen
 from .explorer import Explorer
 from .labels import timeline_line
+from .lean import close_tree
 from .pacing import ThrottledDrawer
+from .plot_options import PlotOptions
 from .plots import SessionFigure
 from .status import RED, progress, span, status_text
 
@@ -43,17 +45,6 @@ def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> N
     and leaves the session as it was.
     """
     session.rebind(model, data, **hyperparameters)
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    """Close a widget, its children and their layout/style models (frees their comms)."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for name in ("layout", "style"):
-        sub = getattr(widget, name, None)
-        if isinstance(sub, widgets.Widget):
-            sub.close()
-    widget.close()
 
 
 class SessionWidget(widgets.VBox):
@@ -98,6 +89,7 @@ class SessionWidget(widgets.VBox):
         self.figure = SessionFigure(session, on_error=self._show_error)
         self.figure.draw()
         self.explorer = Explorer(session, self.figure)
+        self.plot_options = PlotOptions(self.figure, lambda: self._drawer.mark_dirty())
         self._drawer = ThrottledDrawer(self._draw, on_error=self._on_draw_error)
         self._unsubscribe = session.subscribe(self._on_event)
         self._sync_setup()
@@ -109,6 +101,7 @@ class SessionWidget(widgets.VBox):
             self._button_box,
             self._progress_box,
             self.status_line,
+            self.plot_options.box,
             self.figure.widget,
             self.explorer.box,
             self.timeline_view,
@@ -587,7 +580,7 @@ class SessionWidget(widgets.VBox):
             s.stop()
         self._drawer.close()
         for child in self.children:
-            _close_tree(child)
+            close_tree(child)
         for name in ("layout", "style"):
             sub = getattr(self, name, None)
             if isinstance(sub, widgets.Widget):

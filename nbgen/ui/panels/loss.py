@@ -10,6 +10,8 @@ draws it on every draw.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +27,34 @@ if TYPE_CHECKING:
 
 MAX_LOSS_POINTS = 400  # per loss trace (each draw resends it whole: keep traffic low)
 MAX_CHANGE_MARKERS = 40  # most recent live changes marked on the loss panel
+X_AXES = ("step", "epoch", "seconds")
+
+
+@dataclass(frozen=True)
+class LossView:
+    """How the loss panel draws its curves: a log y axis, an exponential moving average
+    (``smoothing`` in [0, 1): the weight of the past, as TensorBoard's slider, bias-corrected),
+    and the x axis in optimizer steps, epochs, or seconds of training seen by this view."""
+
+    log_y: bool = False
+    smoothing: float = 0.0
+    x: str = "step"
+
+    def __post_init__(self) -> None:
+        if self.x not in X_AXES:
+            raise ValueError(f"x must be one of {', '.join(X_AXES)}, got {self.x!r}")
+        if not 0.0 <= float(self.smoothing) < 1.0:
+            raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing!r}")
+
+
+def ema(y: np.ndarray, weight: float) -> np.ndarray:
+    """The bias-corrected exponential moving average of ``y`` (``weight``: the past's share)."""
+    if weight <= 0 or len(y) == 0:
+        return y
+    from scipy.signal import lfilter
+
+    smoothed = lfilter([1.0 - weight], [1.0, -weight], y)
+    return smoothed / (1.0 - weight ** np.arange(1, len(y) + 1))
 
 
 class LossPanel:
@@ -40,6 +70,9 @@ class LossPanel:
         self._buffers: dict[str, GrowingArray] = {}
         self._steps_ref: dict | None = None
         self._timeline_drawn = -1
+        self.view = LossView()
+        self._drawn_view: LossView | None = None
+        self._seen: list[tuple[float, float]] = []  # (step, monotonic time) as this view saw them
 
     def add(self, fig: go.Figure, panel: Panel) -> None:
         """Add one line trace per loss term to ``panel`` of ``fig``."""
@@ -53,6 +86,26 @@ class LossPanel:
     def restart(self) -> None:
         """Draw the change markers anew at the next update (the session's history restarted)."""
         self._timeline_drawn = -1
+        self._seen = []
+
+    def set_view(self, view: LossView) -> None:
+        """Draw the curves and markers the new way at the next update."""
+        self.view = view
+        self._timeline_drawn = -1
+
+    def _x(self, session: Session, steps: np.ndarray) -> np.ndarray:
+        """Steps as the x axis shows them (epochs: steps over the steps of an epoch; seconds: the
+        wall-clock time at which this view saw each step, interpolated between its draws)."""
+        steps = np.asarray(steps, dtype=np.float64)
+        if self.view.x == "epoch":
+            per_epoch = max(len(session.dataset.x_train) // int(session.hyperparameters["batch_size"]), 1)
+            return steps / per_epoch
+        if self.view.x == "seconds":
+            if len(self._seen) < 2:
+                return np.zeros_like(steps)
+            seen = np.asarray(self._seen)
+            return np.interp(steps, seen[:, 0], seen[:, 1] - seen[0, 1])
+        return steps
 
     def update(self, session: Session, figure: SessionFigure) -> None:
         """Bring the curves and the change markers up to date (cheap when nothing changed)."""
@@ -70,13 +123,22 @@ class LossPanel:
             self._buffers["step"].extend(steps["step"][n_old:n])
             for name in self.loss_names:
                 self._buffers[name].extend(steps[name][n_old:n])
-        elif n == n_old and n_old > 0:
+        elif n == n_old and n_old > 0 and self.view == self._drawn_view:
             return
-        x = self._buffers["step"].values
+        last = float(self._buffers["step"].values[-1]) if n else 0.0
+        if n and (not self._seen or self._seen[-1][0] < last):
+            self._seen.append((last, time.monotonic()))
+        view, self._drawn_view = self.view, self.view
+        x = self._x(session, self._buffers["step"].values)
         for name in self.loss_names:
-            xs, ys = downsample(x, self._buffers[name].values, MAX_LOSS_POINTS)
+            xs, ys = downsample(x, ema(self._buffers[name].values, view.smoothing), MAX_LOSS_POINTS)
             # float32 halves the bytes of the binary buffers sent to the browser
             figure.trace(name).update(x=xs.astype(np.float32), y=ys.astype(np.float32))
+        p = self.panel
+        if p is not None:
+            layout = figure.widget.layout
+            layout[p.xaxis].title = view.x
+            layout[p.yaxis].type = "log" if view.log_y else "linear"
 
     def _draw_changes(self, session: Session, figure: SessionFigure) -> None:
         timeline = session.timeline
@@ -87,14 +149,15 @@ class LossPanel:
         assert p is not None
         shapes, notes = [], []
         recent = timeline[-MAX_CHANGE_MARKERS:]
+        at = self._x(session, [r["step"] for r in recent]) if recent else []
         for i, record in enumerate(recent):
             shapes.append(
                 {
                     "type": "line",
                     "xref": p.xref,
                     "yref": f"{p.yref} domain",
-                    "x0": record["step"],
-                    "x1": record["step"],
+                    "x0": float(at[i]),
+                    "x1": float(at[i]),
                     "y0": 0,
                     "y1": 1,
                     "line": {"color": "rgba(120,120,120,0.8)", "width": 1, "dash": "dot"},
@@ -103,7 +166,7 @@ class LossPanel:
             )
             notes.append(
                 {
-                    "x": record["step"],
+                    "x": float(at[i]),
                     "y": 1 - 0.07 * (i % 4),
                     "xref": p.xref,
                     "yref": f"{p.yref} domain",
