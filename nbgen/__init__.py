@@ -71,21 +71,44 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def show(model: Any = "vae", data="digits", *, autostart: bool = False, display: bool = True, **hyperparameters) -> Any:
+def show(
+    model: Any = "vae",
+    data="digits",
+    *,
+    autostart: bool = False,
+    display: bool = True,
+    controls: dict | None = None,
+    setup: str | None = None,
+    **hyperparameters,
+) -> Any:
     """Display the live training widget and return its session.
 
     Training starts when Train is pressed, or at once with ``autostart=True``.
-    See :class:`nbgen.Session` for the hyperparameters, and for ``checkpoint=`` (a folder the
-    run is written to as it trains; ``nbgen.resume(folder)`` continues it after a crash).
+    See :class:`nbgen.Session` for the hyperparameters. ``controls`` shows, hides or locks
+    controls by name (``{"beta": "locked", "architecture": "hidden"}``, see nbgen.ui.teacher);
+    ``setup`` is a text that ``session.setup()`` wrote: the same model, data,
+    hyperparameters, plot options and controls (arguments given here override it).
     """
     from .ui.launch import Launcher
 
     # in a notebook the panel's frame is on screen at once, before JAX, Keras and Plotly load
-    launcher = Launcher.open(model, data) if display else None
+    launcher = Launcher.open(model if setup is None else "your setup", data if setup is None else "") if display else None
     try:
+        plot_view = None
+        if setup is not None:  # read (and refused when damaged) before anything is built
+            from .setup_text import read
+
+            payload = read(setup)
+            model, data = payload["model"], payload["data"]
+            hyperparameters = {**payload["hyperparameters"], **hyperparameters}
+            controls = payload["controls"] if controls is None else controls
+            plot_view = payload["view"] or None
         from .ui.show import show as _show
 
-        return _show(model, data, autostart=autostart, display=display, launcher=launcher, **hyperparameters)
+        return _show(
+            model, data, autostart=autostart, display=display, launcher=launcher, controls=controls,
+            plot_view=plot_view, **hyperparameters,
+        )  # fmt: skip
     except BaseException as exc:
         if launcher is not None:
             launcher.failed(exc)

@@ -113,8 +113,7 @@ class Session(Training, Inference):
 
     @property
     def widget(self) -> Any:
-        """The live view showing this session (``nbgen.show``), or None. Held weakly: the
-        view keeps the session alive, the session does not keep a closed view alive."""
+        """The live view showing this session (``nbgen.show``), or None (held weakly)."""
         return None if self._view is None else self._view()
 
     @widget.setter
@@ -171,8 +170,7 @@ class Session(Training, Inference):
 
     @property
     def chosen(self) -> dict[str, Any]:
-        """The hyperparameters the user set (in the constructor, ``set`` or the controls), with their
-        values now; the others follow the model's and the data's defaults."""
+        """The hyperparameters the user set (not left to the defaults), with their values now."""
         hp = self.engine.hp
         return {k: hp[k] for k in self._chosen if k in hp}
 
@@ -322,6 +320,12 @@ class Session(Training, Inference):
         path = saving.save(self, path)
         self._refresh_view()
         return path
+
+    def setup(self) -> str:
+        """This exercise as one line of text, for ``nbgen.show(setup=text)`` (nbgen.setup_text)."""
+        from .setup_text import write
+
+        return write(self)
 
     # -- pictures (drawn by the ui: nbgen/ui/pictures.py, found through nbgen._hooks) --------
     def figure(self):

@@ -731,7 +731,7 @@ def test_a_keras_model_in_jupyterlab_its_variable_slider_and_stop(keras_lab_serv
 
 
 # -- drawing data ----------------------------------------------------------------------------------
-DRAW_CELLS = ['import nbgen, numpy as np\ns = nbgen.show("gan", "draw", epochs=150)']
+DRAW_CELLS = ['import nbgen, numpy as np\ns = nbgen.show("gan", "draw", epochs=150, controls={"learning_rate": "locked"})']
 DRAWN = [(-3.0, -2.0), (3.0, -2.0), (0.0, 3.0)]
 PAD = ".nbgen-draw.js-plotly-plot, .nbgen-draw .js-plotly-plot"
 
@@ -790,6 +790,17 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
         page.locator("li[data-command='runmenu:run-all']").click()
         wait_for_widget(page, timeout=120)
         page.locator(PAD).first.wait_for(timeout=60_000)
+        # a teacher's lock: the learning-rate slider is drawn disabled and a key press does not move it
+        locked = page.locator(".nbgen-lr").first
+        readout = locked.locator(".widget-readout").first
+        before_lr = readout.inner_text()
+        handle = locked.locator(".noUi-handle").first
+        handle.focus()
+        handle.press("ArrowRight")
+        handle.press("PageUp")
+        page.wait_for_timeout(500)
+        assert readout.inner_text() == before_lr, (before_lr, readout.inner_text())
+        assert "disabled" in (locked.get_attribute("class") or "") or locked.locator("[disabled]").count() > 0
         page.locator(".nbgen-drawpad select").first.select_option("blank")
         status = page.locator(".nbgen-drawpad .widget-html").last
         status.filter(has_text=re.compile(r"^0 points")).wait_for(timeout=30_000)

@@ -29,7 +29,7 @@ RED = "#c62828"
 def _describe(model: Any, data: Any) -> str:
     name = model if isinstance(model, str) else getattr(model, "name", type(model).__name__)
     where = data if isinstance(data, str) else "your data"
-    return f"{name} on {where}"
+    return f"{name} on {where}" if where else name
 
 
 class Launcher:

@@ -14,7 +14,7 @@ from .panels.loss import X_AXES, LossView
 class PlotOptions:
     """Controls bound to a figure's loss panel; ``box`` is their row."""
 
-    def __init__(self, figure: Any, redraw: Callable[[], None]):
+    def __init__(self, figure: Any, redraw: Callable[[], None], view: dict[str, Any] | None = None):
         self.figure = figure
         self._redraw = redraw
         wide = {"description_width": "initial"}
@@ -24,6 +24,10 @@ class PlotOptions:
         )
         self.x_axis = widgets.Dropdown(options=X_AXES, value="step", description="x axis", style=wide,
                                        layout=widgets.Layout(width="160px"))  # fmt: skip
+        if view:  # a setup's options (checked first: a bad value raises before any control moves)
+            v = LossView(**view)
+            self.log_y.value, self.smoothing.value, self.x_axis.value = v.log_y, v.smoothing, v.x
+            figure.set_loss_view(v)
         for control in (self.log_y, self.smoothing, self.x_axis):
             control.observe(lambda _: self.apply(), names="value")
         self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis], layout=widgets.Layout(align_items="center"))

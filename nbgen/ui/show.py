@@ -19,6 +19,8 @@ def show(
     autostart: bool = False,
     display: bool = True,
     launcher: Any = None,
+    controls: Any = None,
+    plot_view: Any = None,
     **hyperparameters: Any,
 ) -> Session:
     """Build a session, display its live widget and return the session.
@@ -32,6 +34,8 @@ def show(
         display: display the widget now (``False``: display ``session`` later).
         launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
             widget takes its place, and its buttons and status line.
+        controls: show, hide or lock controls by name (:mod:`nbgen.ui.teacher`).
+        plot_view: the loss panel's options (``log_y``, ``smoothing``, ``x``).
         **hyperparameters: as for :class:`nbgen.Session`.
 
     Returns:
@@ -59,14 +63,16 @@ def show(
         if autostart:
             session.train(block=False)
     else:
-        if autostart:
+        if autostart and not controls:
             # start first: the step compiles (releasing the GIL) while the view is built
             session.train(block=False)
         if launcher is not None:
             launcher.say("drawing the views")
         with lean_models():  # a notebook saved with its widget state stays small
-            view = SessionWidget(session, launcher)
+            view = SessionWidget(session, launcher, controls=controls, view=plot_view)
         session.widget = view
+        if autostart and controls:  # a bad name in controls has been refused before any run
+            session.train(block=False)
         if pad is not None:
             pad.bind(session)
             view.drawpad = pad

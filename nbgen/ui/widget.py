@@ -22,7 +22,7 @@ import ipywidgets as widgets
 
 from .. import _config
 from ..session import Session
-from . import frontends, snapshot
+from . import frontends, snapshot, teacher
 from .compare_tab import CompareTab
 from .controls import DATA_OPTIONS, SETUP_FIELDS, YOURS, make_control, model_options, parse_hidden, widen
 from .explorer import Explorer
@@ -67,7 +67,7 @@ class SessionWidget(widgets.VBox):
         >>> view.train_button.click()  # doctest: +SKIP
     """
 
-    def __init__(self, session: Session, launcher: Any = None):
+    def __init__(self, session: Session, launcher: Any = None, controls: Any = None, view: Any = None):
         super().__init__()
         self.session = session
         self._launcher = launcher  # nbgen.ui.launch.Launcher: its buttons and status line become ours
@@ -89,11 +89,13 @@ class SessionWidget(widgets.VBox):
         self.figure = SessionFigure(session, on_error=self._show_error)
         self.figure.draw()
         self.explorer = Explorer(session, self.figure)
-        self.plot_options = PlotOptions(self.figure, lambda: self._drawer.mark_dirty())
+        self.plot_options = PlotOptions(self.figure, lambda: self._drawer.mark_dirty(), view)
+        self.controls_spec: dict[str, str] = {}
         self._drawer = ThrottledDrawer(self._draw, on_error=self._on_draw_error)
         self._unsubscribe = session.subscribe(self._on_event)
         self._sync_setup()
         self._sync_live()
+        self.controls_spec = teacher.check(controls, teacher.control_names(self))  # a teacher's hides and locks
         self._update_controls()
         self.children = [
             self._setup_box,
@@ -342,6 +344,7 @@ class SessionWidget(widgets.VBox):
         self.pause_button.icon = "play" if status == "paused" else "pause"
         self.model_picker.disabled = running
         self.data_picker.disabled = running
+        teacher.enforce(self, self.controls_spec)
         self._update_progress()
         self.status_line.value = self._status_html()
         lines = [html.escape(timeline_line(r)) for r in s.timeline[-TIMELINE_LINES:]]
@@ -531,6 +534,11 @@ class SessionWidget(widgets.VBox):
         # stable text (the default lists every child widget, with random ids): the
         # text/plain of the display, which nbval compares
         return f"SessionWidget({self.session!r})"
+
+    def loss_view_options(self) -> dict[str, Any]:
+        """The plot options as ``show(setup=...)`` keeps them."""
+        v = self.plot_options.view
+        return {"log_y": v.log_y, "smoothing": v.smoothing, "x": v.x}
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         if self._closed:
