@@ -42,6 +42,7 @@ _LAZY = {
     "Diffusion": (".models", "Diffusion"),
     "KerasModel": (".models", "KerasModel"),
     "FitView": (".ui.fitview", "FitView"),
+    "to_tensorboard": (".export_tensorboard", "to_tensorboard"),
     "DrawPad": (".ui.drawpad", "DrawPad"),
     "callbacks": (".callbacks", None),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
@@ -139,5 +140,6 @@ __all__ = [
     "runs",
     "show",
     "sweep",
+    "to_tensorboard",
     "train",
 ]
