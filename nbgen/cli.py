@@ -244,7 +244,20 @@ def report(session: Any, m: dict[str, Any]) -> list[str]:
         comparisons.append(f"{m['label_accuracy']:.0%} of conditional samples show the class asked for")
     if "code_purity" in m:
         rows.append(("code purity", f"{m['code_purity']:.1%} of a code value's samples are of its commonest class"))
-    known = {"mse", "pca_mse", "mse_vs_pca", "neg_elbo", "iw_bound", "k", "classes", "balanced_classes",
+    if "fid" in m:
+        rows.append(("FID / KID", f"{m['fid']:.3g} / {m['kid']:.3g} (real data: {m['fid_floor']:.3g} / {m['kid_floor']:.3g})"))
+        rows.append(
+            (
+                "precision / recall",
+                f"{m['precision']:.3f} / {m['recall']:.3f} (real data: {m['precision_floor']:.3f} / "
+                f"{m['recall_floor']:.3f}); density / coverage {m['density']:.3f} / {m['coverage']:.3f}",
+            )
+        )
+    if "js" in m:
+        rows.append(("KL / JS divergence", f"{m['kl']:.3g} / {m['js']:.3g} nats (real data: {m['kl_floor']:.3g} / {m['js_floor']:.3g})"))
+    standard = {f"{k}{suffix}" for k in ("fid", "kid", "precision", "recall", "density", "coverage", "kl", "js")
+                for suffix in ("", "_floor")}  # fmt: skip
+    known = standard | {"mse", "pca_mse", "mse_vs_pca", "neg_elbo", "iw_bound", "k", "classes", "balanced_classes",
              "classes_5pct", "min_class_share", "confidence", "modes", "balanced_modes", "n_modes", "hq_fraction",
              "label_accuracy", "worst_label_accuracy", "within_class_distance", "code_purity"}  # fmt: skip
     rows += [(k, _format(v)) for k, v in m.items() if k not in known]  # a registered model's own

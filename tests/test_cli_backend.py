@@ -47,6 +47,8 @@ def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
         "importance-sampled bound",
         "sample classes",
         "classifier confidence",
+        "FID / KID",
+        "precision / recall",
         "verdict",
         "saved to " + str(tmp_path / "v.nbgen"),
     ]
@@ -57,8 +59,9 @@ def test_cli_trains_prints_a_table_and_metrics_and_saves(tmp_path):
     assert re.fullmatch(
         r"verdict: reconstructs (better|no better) than PCA at the same latent size \(MSE \d\.\d\dx PCA's\); "
         r"samples cover \d+/10 digit classes \(>= 5% each; 10/10 is the aim\)",
-        final[6],
-    ), final[6]
+        final[8],
+    ), final[8]
+    assert re.search(r"\(real data: \d\.\d+ / -?\d\.\d+\)$", final[6]), final[6]  # FID / KID with their floors
     assert (tmp_path / "v.nbgen").exists()
 
 
