@@ -181,11 +181,13 @@ def standard(session: Any, samples: np.ndarray, seed: int = 0, n: int = 2500) ->
     """The standard metrics of ``samples`` (rows in the data's units) against the held-out
     rows, each with its floor (``<name>_floor``: training rows against held-out rows)."""
     ds = session.dataset
-    fake = ds.flatten(samples)[:n]
     rng = np.random.default_rng(seed)
     val = np.asarray(ds.model_val)[:n]
     train = ds.train_sample()
-    train = train[np.sort(rng.choice(len(train), min(len(train), len(fake)), replace=False))]
+    # the value and its floor from sets of one size (FID and the k-NN metrics move with it)
+    size = min(n, len(samples), len(train))
+    fake = ds.flatten(samples)[:size]
+    train = train[np.sort(rng.choice(len(train), size, replace=False))]
     out: dict[str, float] = {}
     if ds.features == 2 and not ds.is_image:
         kl, js = kl_js_2d(val, fake)
