@@ -1,9 +1,8 @@
 """The training loop: owns the state, applies live changes, pauses, stops, emits events.
 
-Why not ``model.fit``: a GAN needs two optimizers, live hyperparameters must be
-step inputs rather than trace-time constants, and a view needs pause/stop at
-any step (see shared notes). So the engine runs its own loop over Keras's
-stateless API:
+Why not ``model.fit``: a GAN needs two optimizers, live hyperparameters must be step inputs
+rather than trace-time constants, and a view needs pause/stop at any step (see shared notes).
+So the engine runs its own loop over Keras's stateless API:
 
 - the training data sit on the device once;
 - one dispatch runs a loop of steps on the device (no Python per step), with the
@@ -97,6 +96,8 @@ class Engine:
         self._pending: dict[str, Any] = {}
         self._pending_by: dict[str, str] = {}  # who asked for each pending change
         self.hold_at_epoch_ends = False  # Keras callbacks: every epoch ends a dispatch (they act there)
+        self.part_next = 0  # the next run only: a GAN's "update" (1: D only, 2: G only), set back after
+        self.delay = 0.0  # slow motion: seconds between dispatches, each one step (0: full speed)
         self._running = threading.Event()  # set while not paused
         self._running.set()
         self._stop = threading.Event()
@@ -386,11 +387,11 @@ class Engine:
             return False
         return self.planned_epoch_ends is None and not self.schedule
 
-    def _dispatch_size(self) -> int:
+    def dispatch_size(self) -> int:
         """How many steps the next dispatch runs: about DISPATCH_SECONDS of training, at most
         ``steps_per_dispatch``. Processes of a multi-host run must all run the same steps:
         they always take ``steps_per_dispatch``."""
-        if self.one_step:
+        if self.one_step or self.delay > 0:
             return 1
         if jax.process_count() > 1 or not np.isfinite(self._step_seconds):
             return self.chunk if jax.process_count() > 1 else 1
@@ -414,6 +415,18 @@ class Engine:
             self.total_steps_planned = limit
         self._limit = limit
         self.emit({"type": "status", "status": "running", "step": self.step})
+        part, self.part_next = self.part_next, 0
+        if part:  # recorded like a set(): replay updates the same networks at the same steps
+            self.request({"update": part}, by="step")
+            self.apply_pending(epoch_boundary=False)
+        try:
+            return self._run_loop(cur, target, limit)
+        finally:
+            if part:
+                self.request({"update": 0}, by="step")
+                self.apply_pending(epoch_boundary=False)
+
+    def _run_loop(self, cur: _Epoch | None, target: int, limit: int | None) -> str:
         while True:
             if cur is None:
                 if self.epoch >= target:
@@ -435,6 +448,8 @@ class Engine:
             plan = self._plan(cur, target)
             if not self._dispatch(plan, target):
                 break
+            if self.delay > 0:
+                self._stop.wait(self.delay)
             cur = plan[-1][0] if plan[-1][0].done < plan[-1][0].end else None
             self._at_boundary(cur)
         self._at_boundary(cur, final=True)
@@ -455,7 +470,7 @@ class Engine:
     def _plan(self, cur: _Epoch, target: int) -> list[tuple[_Epoch, int, int]]:
         """The next dispatch: ``(epoch, first step in it, steps)`` segments, from ``cur`` on
         into the following epochs while their boundaries are free (see _boundary_is_free)."""
-        size = self._dispatch_size()
+        size = self.dispatch_size()
         if self._limit is not None:  # train(steps=n): no step past the n-th
             size = min(size, self._limit - self.step)
         due = [r["step"] for r in self.schedule if r["step"] > self.step]  # replay: stop where a change is due

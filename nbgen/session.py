@@ -24,6 +24,7 @@ from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
 from .inference import Inference
+from .stepping import Stepping
 from .training import Training, track
 
 
@@ -34,7 +35,7 @@ def _resolve(model: Any, data: Any, hyperparameters: dict[str, Any]) -> tuple[An
     return spec, data, dataset, spec.resolve(dataset, hyperparameters)
 
 
-class Session(Training, Inference):
+class Session(Training, Stepping, Inference):
     """A generative model, its data and its training state.
 
     Args:
@@ -107,6 +108,7 @@ class Session(Training, Inference):
         if placed is not None:
             self.engine.place_on(placed)
         self.engine.listeners = self._listeners
+        self.engine.delay = getattr(self, "_delay", 0.0)  # slow motion outlives a reset
         self._weights_synced_at = -1
         if getattr(self, "_checkpointer", None) is not None:  # a reset's run: checkpointed too
             self._checkpointer.attach(self.engine, new_run=True)

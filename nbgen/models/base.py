@@ -323,7 +323,7 @@ class GenerativeModel:
         # defaults that suit the networks (the AE's schedule depends on its latent size)
         defaults = {**_config.common_defaults(), **probe.defaults(dataset, {**own, **fixed})}
         defaults["batch_size"] = min(defaults["batch_size"], n_train)
-        defaults = {k: v for k, v in defaults.items() if k in self.accepts}  # (a Keras model takes fewer)
+        defaults = {k: v for k, v in defaults.items() if k in self.accepts or k in self.table}  # (a Keras model takes fewer)
         if self.user_networks:
             defaults.update(fixed)
         hp = {**defaults, **own}

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
+from .. import _config
 from .base import GenerativeModel
 from .introspect import NetworkError, check_rows_in, check_rows_out, input_shape, input_shapes, output_shapes
 from .networks import architecture, decoder_net, encoder_trunk, mlp
@@ -56,6 +57,17 @@ class GAN(GenerativeModel):
 
     name = "gan"
     label = "GAN"
+    # which networks a step updates, a live value so that a change is exact and replayable: set
+    # for the length of one run by session.step_once(part="d" | "g"), 0 (both) again after it
+    update_row = _config.HParam(
+        "update", "live", "int", "which networks a step updates: 0 both, 1 the discriminator only, "
+        "2 the generator only (set by session.step_once(part=...))", 0, 2, label="update",
+    )  # fmt: skip
+
+    @property
+    def table(self) -> dict[str, _config.HParam]:
+        return {**super().table, "update": self.update_row}
+
     network_names = ("generator", "discriminator")
     hyperparameters = ("noise_dim", "d_steps", "conditional", "code_classes")
     fixed_by_networks = ("noise_dim", "hidden", "architecture")
@@ -143,6 +155,7 @@ class GAN(GenerativeModel):
             # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
             "anneal": 1 / 3 if mixture else 0.0,
             "d_steps": 1,
+            "update": 0,
             "conditional": False,
             "code_classes": 10 if code else 0,
         }
@@ -339,6 +352,7 @@ class GAN(GenerativeModel):
     def train_step(self, state, data, rows, live, key):
         batch = rows.shape[0]
         k_first, k_more, k_gen = jax.random.split(key, 3)
+        before_d = state
         state, d_loss = self._d_step(state, data[rows], live, k_first)
 
         def more(i, carry):  # the extra discriminator steps draw fresh real rows
@@ -348,6 +362,9 @@ class GAN(GenerativeModel):
             return self._d_step(st, real, live, kf)
 
         state, d_loss = jax.lax.fori_loop(1, live["d_steps"], more, (state, d_loss))
+        # a generator-only step (update 2) keeps D as it was; a discriminator-only one (1) keeps G
+        state = jax.tree.map(lambda old, new: jnp.where(live["update"] == 2, old, new), before_d, state)
+        before_g = state
         noise = self.noise(state["params"], k_gen, batch)
         _, labels = self.split(data[rows])  # the generator makes the batch's classes
 
@@ -369,8 +386,10 @@ class GAN(GenerativeModel):
             {k: state["params"][k]["tv"] for k in nets}
         )
         state = self.apply_gradients(state, "generator", grads, live["learning_rate"])
+        state = self.with_ntv(state, ntv)
+        state = jax.tree.map(lambda old, new: jnp.where(live["update"] == 1, old, new), before_g, state)
         out = {"d_loss": d_loss, "g_loss": g_loss}
-        return self.with_ntv(state, ntv), {**out, "code_loss": code_loss} if "code_loss" in self.metric_names else out
+        return state, {**out, "code_loss": code_loss} if "code_loss" in self.metric_names else out
 
     def eval_batch(self, params, x, live, key):
         return {}

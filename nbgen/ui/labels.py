@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+UPDATES = {0: "both", 1: "D only", 2: "G only"}  # a GAN's live "update" (session.step_once(part=...))
 SHORT_NAMES = {"learning_rate": "lr", "batch_size": "batch", "d_steps": "d_steps", "beta": "beta", "epochs": "epochs"}
 
 
@@ -36,6 +37,8 @@ def short_value(value: Any) -> str:
 def change_label(record: dict[str, Any]) -> str:
     """The loss panel's label of one timeline record: ``"lr 1e-3 -> 3e-4"``."""
     name = SHORT_NAMES.get(record["name"], record["name"])
+    if record["name"] == "update":
+        return f"update {UPDATES.get(record['new'], record['new'])}"
     return f"{name} {short_value(record['old'])} -> {short_value(record['new'])}"
 
 
@@ -44,6 +47,8 @@ def timeline_line(record: dict[str, Any]) -> str:
     ``" (anneal)"`` after a drop the ``anneal`` schedule made."""
 
     def fmt(v: Any) -> str:
+        if record["name"] == "update":  # a GAN's update: which networks the steps moved
+            return UPDATES.get(v, str(v))
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
     text = f"step {record['step']}: {record['name']} {fmt(record['old'])} -> {fmt(record['new'])}"

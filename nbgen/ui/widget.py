@@ -32,6 +32,7 @@ from .pacing import ThrottledDrawer
 from .plot_options import PlotOptions
 from .plots import SessionFigure
 from .status import RED, progress, span, status_text
+from .stepping import StepControls
 
 TIMELINE_LINES = 8  # most recent live changes listed under the figure
 
@@ -53,14 +54,12 @@ class SessionWidget(widgets.VBox):
     Args:
         session: the session to show and control.
 
-    Attributes worth knowing (tests and power users): ``train_button``,
-    ``pause_button``, ``stop_button``, ``reset_button``, ``save_button``,
-    ``save_path``, ``learning_rate``, ``beta``, ``d_steps`` (live sliders),
-    ``model_picker``, ``data_picker``, ``latent_dim``, ``noise_dim``, ``hidden``,
-    ``batch_size``, ``seed``, ``epochs`` (applied on Reset / Train),
-    ``progress``, ``status_line``, ``timeline_view``, ``summary_view`` and
-    ``figure`` (a :class:`~nbgen.ui.plots.SessionFigure`; ``figure.widget`` is
-    the Plotly FigureWidget).
+    Attributes worth knowing (tests and power users): ``train_button``, ``pause_button``,
+    ``stop_button``, ``reset_button``, ``save_button``, ``save_path``, ``learning_rate``, ``beta``,
+    ``d_steps`` (live sliders), ``model_picker``, ``data_picker``, ``latent_dim``, ``noise_dim``,
+    ``hidden``, ``batch_size``, ``seed``, ``epochs`` (applied on Reset / Train), ``progress``,
+    ``status_line``, ``timeline_view``, ``summary_view``, ``stepping`` (Dispatch, D/G step, slow
+    motion) and ``figure`` (a :class:`~nbgen.ui.plots.SessionFigure`).
 
     Example:
         >>> view = SessionWidget(nbgen.Session("vae", "digits"))  # doctest: +SKIP
@@ -89,6 +88,7 @@ class SessionWidget(widgets.VBox):
         self.figure = SessionFigure(session, on_error=self._show_error)
         self.figure.draw()
         self.explorer = Explorer(session, self.figure)
+        self.stepping = StepControls(session, self.step_button, self.status_line, self._run_action)
         self.plot_options = PlotOptions(self.figure, lambda: self._drawer.mark_dirty(), view)
         self.controls_spec: dict[str, str] = {}
         self._drawer = ThrottledDrawer(self._draw, on_error=self._on_draw_error)
@@ -101,6 +101,7 @@ class SessionWidget(widgets.VBox):
             self._setup_box,
             self._live_box,
             self._button_box,
+            self.stepping.box,
             self._progress_box,
             self.status_line,
             self.plot_options.box,
