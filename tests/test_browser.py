@@ -841,3 +841,95 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
     except BaseException:
         report_failure("lab draw", page, browser, draw_lab_server, tmp_path)
         raise
+
+
+TEACHER_CELLS = [
+    "import nbgen, numpy as np\n"
+    "s = nbgen.show('gan', 'moons', epochs=5, controls={'learning_rate': 'lock', 'model': 'hide'})"
+]
+
+
+@pytest.fixture
+def teacher_lab_server(chromium, tmp_path):
+    import nbformat
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    notebook = nb_dir / "teacher.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in TEACHER_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
+def run_and_print(page, code: str, marker: str) -> str:
+    """Run ``code`` in a new cell (made with the toolbar's insert button: a slider that had the
+    keyboard may keep command-mode keys); the text of its output that holds ``marker``."""
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    n = cells.count()
+    cells.nth(n - 1).locator(".jp-InputArea-prompt").click()
+    page.locator(".jp-NotebookPanel-toolbar [data-command='notebook:insert-cell-below']").first.click()
+    page.wait_for_function("(n) => document.querySelectorAll('.jp-Notebook .jp-Cell').length > n", arg=n)
+    cell = cells.nth(n)
+    cell.locator(".cm-content").click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    out = cell.locator(".jp-OutputArea-output", has_text=marker)
+    out.wait_for(timeout=60_000)
+    return out.inner_text()
+
+
+def test_a_teachers_locked_slider_cannot_be_moved_and_d_step_makes_one_step(teacher_lab_server, browser, tmp_path):
+    """A teacher's exercise in JupyterLab: the learning-rate slider is locked (the mouse and the
+    keys do not move it, in the page or in the kernel), the model picker hidden; one click on
+    D step advances session.step by exactly one and leaves the generator as it was."""
+    page = browser.page
+    try:
+        page.goto(f"{teacher_lab_server.url}/lab/tree/{teacher_lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=120)
+        assert not page.locator(".nbgen-model").first.is_visible()
+        lr = page.locator(".nbgen-lr").first
+        lr.scroll_into_view_if_needed()
+        readout = lr.locator(".widget-readout").first
+        shown = readout.inner_text()
+        handle = lr.locator(".noUi-handle").first
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(1000)
+        assert readout.inner_text() == shown, (shown, readout.inner_text())
+        text = run_and_print(
+            page,
+            "import jax\nW = lambda: [np.array(v) for v in jax.device_get(s.engine.state['params']['generator']['tv'])]\n"
+            "g0 = W()\nprint('lr', s.hyperparameters['learning_rate'], s.widget.learning_rate.value, 'step', s.step)",
+            "lr",
+        )
+        assert text.split() == ["lr", "0.0005", "0.0005", "step", "0"], text
+        page.locator("button.nbgen-step-d, .nbgen-step-d button").first.click()
+        page.locator(".nbgen-status", has_text="to step 1").first.wait_for(timeout=90_000)
+        text = run_and_print(
+            page,
+            "import time\nwhile s.running: time.sleep(0.1)\n"
+            "print('after', s.step, all(np.array_equal(a, b) for a, b in zip(g0, W())))",
+            "after",
+        )
+        assert text.split() == ["after", "1", "True"], text
+        screenshot(page, tmp_path, "teacher-locked-and-d-step")
+        print(f"[lab teacher] screenshot: {tmp_path / 'teacher-locked-and-d-step.png'}")
+    except BaseException:
+        report_failure("lab teacher", page, browser, teacher_lab_server, tmp_path)
+        raise
