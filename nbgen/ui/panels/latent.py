@@ -33,6 +33,20 @@ class DecodedView(Protocol):
     def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None: ...
 
 
+def class_legend(fig: go.Figure, panel: Panel, classes: np.ndarray) -> dict[str, Any]:
+    """A colour bar beside the latent panel with a tick per class: which colour is which class
+    (the labels' ids; a data set's labels are class ids here)."""
+    xd = fig.layout[panel.xaxis].domain or (0, 1)
+    yd = fig.layout[panel.yaxis].domain or (0, 1)
+    ticks = [int(c) for c in classes]
+    return {
+        "title": {"text": "class", "side": "top"},
+        "x": xd[1] + 0.005, "xanchor": "left", "y": (yd[0] + yd[1]) / 2, "yanchor": "middle",
+        "len": yd[1] - yd[0], "thickness": 10, "tickvals": ticks, "ticktext": [str(c) for c in ticks],
+        "outlinewidth": 0, "tickfont": {"size": 10},
+    }  # fmt: skip
+
+
 class LatentPanel:
     """The latent scatter (``"latent"``), its click grid (``"latent-grid"``) and the click mark (``"latent-click"``).
 
@@ -62,6 +76,8 @@ class LatentPanel:
             # reads them too): a saved notebook's widget state stays small
             labels = np.asarray(labels).astype(np.uint8 if 0 <= labels.min() and labels.max() < 256 else np.int32)
             marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
+            marker["colorbar"] = class_legend(fig, panel, np.unique(labels))
+            marker["showscale"] = True
         fig.add_trace(
             go.Scatter(
                 x=[],
