@@ -845,7 +845,7 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
 
 TEACHER_CELLS = [
     "import nbgen, numpy as np\n"
-    "s = nbgen.show('gan', 'moons', epochs=5, controls={'learning_rate': 'lock', 'model': 'hide'})"
+    "s = nbgen.show('gan', 'moons', epochs=5, controls={'learning_rate': 'locked', 'model': 'hidden'})"
 ]
 
 

@@ -3,7 +3,7 @@
 ``nbgen.show(..., controls={"beta": "locked", "architecture": "hidden"})`` shows, hides or
 locks any control by name (:func:`control_names` lists them: the hyperparameters' rows, the
 pickers ``model`` and ``data``, the buttons ``train``, ``step``, ``pause``, ``stop``,
-``reset``, ``save``, and the sections ``plot_options``, ``compare``, ``explorer``). A locked
+``reset``, ``save``, and the sections ``plot_options``, ``stepping``, ``compare``, ``explorer``). A locked
 control is shown disabled and stays so whatever the run does; a hidden one is not drawn.
 
 ``session.setup()`` writes the exercise as one line of text (nbgen/setup_text.py) and
@@ -19,7 +19,7 @@ from .. import _config
 
 STATES = ("shown", "hidden", "locked")
 BUTTONS = ("train", "step", "pause", "stop", "reset", "save")
-SECTIONS = ("plot_options", "compare", "explorer")
+SECTIONS = ("plot_options", "stepping", "compare", "explorer")  # stepping: Dispatch, D/G step, slow motion
 
 
 def control_names(widget: Any) -> list[str]:
@@ -55,6 +55,8 @@ def _widgets_of(widget: Any, name: str) -> list[Any]:
         return [widget.plot_options.box]
     if name == "compare":
         return [widget.compare_box]
+    if name == "stepping":
+        return [widget.stepping.box]
     if name == "explorer":
         return [widget.explorer.box]
     control = getattr(widget, name, None)
