@@ -1,11 +1,10 @@
 """The public Session: one model, one data set, one engine, any number of views.
 
 This module holds what a session is (its model, data and engine, built and rebuilt: ``reset``,
-``rebind``), its state as the user reads it and its live changes (``set``). Its other jobs
-have their own modules: running the engine in a thread (:mod:`nbgen.training`), using the
-trained model (:mod:`nbgen.inference`), the session file (:mod:`nbgen.saving`; ``nbgen.load``
-is in :mod:`nbgen.api`) and its pictures (``nbgen/ui/pictures.py``, found through
-:mod:`nbgen._hooks`, so that this module never imports the ui).
+``rebind``), its state as the user reads it and its live changes (``set``). Its other jobs have
+their own modules: the run's thread (:mod:`nbgen.training`), stepping (:mod:`nbgen.stepping`),
+the trained model's use (:mod:`nbgen.inference`), the file (:mod:`nbgen.saving`) and pictures
+(``nbgen/ui/pictures.py``, found through :mod:`nbgen._hooks`: this module never imports the ui).
 """
 
 from __future__ import annotations
