@@ -84,6 +84,10 @@ def test_compare_names_runs_by_what_differs_and_tabulates_metrics(tmp_path):
     assert c.labels == ["beta=0.5", "beta=2"]
     assert [row["beta"] for row in c.table] == [0.5, 2.0]
     assert all("neg_elbo" in row and "last_loss" in row for row in c.table)
+    # the standard sample-quality metrics, each with its real-data floor (the same for both runs)
+    for name in ("fid", "kid", "precision", "recall", "density", "coverage"):
+        assert all(np.isfinite(row[name]) and np.isfinite(row[f"{name}_floor"]) for row in c.table)
+    assert c.table[0]["fid_floor"] == c.table[1]["fid_floor"] and c.table[0]["fid"] > c.table[0]["fid_floor"]
     names = {t.name for t in c.figure.data}
     assert names == {"beta=0.5", "beta=2"}
     titles = [a.text for a in c.figure.layout.annotations]
