@@ -9,7 +9,9 @@ in one process, after a warm-up. Figures: samples/s (wall), kernel CPU time per 
 threads, the writer's included), the ratio with/without per pair and its median; and, for the
 runs with checkpoints, how long the training thread spent at each checkpoint (the capture at a
 dispatch boundary: the work that could stall training) against the median time between
-dispatches.
+dispatches, and the CPU time of each write (serialising, compressing, fsync, the run history)
+as a share of the run's. On a shared machine the wall-clock ratio moves by +-10-20% from pair
+to pair; the CPU figures are the steadier measure of the cost.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ from nbgen import checkpoint as ck
 
 HP = dict(hidden=(256, 256), latent_dim=2, batch_size=128, learning_rate=1e-3, seed=0, prior_components=0)
 STALLS: list[float] = []
+WRITES: list[
+    float
+] = []  # CPU seconds of each checkpoint write (the writer thread's, or the training thread's at the end)
+
+
+def _timed_write(fn):
+    def write(self, job):
+        c0 = time.thread_time()
+        try:
+            return fn(self, job)
+        finally:
+            WRITES.append(time.thread_time() - c0)
+
+    return write
 
 
 def _timed(fn):
@@ -64,7 +80,13 @@ def one_run(epochs: int, folder: str | None, every: float) -> dict:
     samples = (s.step - step0) * HP["batch_size"]
     written = s._checkpointer.written if folder else 0
     s.close()
-    return {"rate": samples / wall, "cpu_us": 1e6 * cpu / samples, "gap": statistics.median(gaps), "written": written}
+    return {
+        "rate": samples / wall,
+        "cpu_us": 1e6 * cpu / samples,
+        "cpu_s": cpu,
+        "gap": statistics.median(gaps),
+        "written": written,
+    }
 
 
 def main() -> None:
@@ -74,6 +96,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=10.0)
     args = parser.parse_args()
     ck.Checkpointer._at_boundary = _timed(ck.Checkpointer._at_boundary)
+    ck.Checkpointer._write = _timed_write(ck.Checkpointer._write)
     calib = one_run(20, None, args.every)
     epochs = max(20, int(args.seconds * calib["rate"] / (HP["batch_size"] * 11)))  # 11 steps per digits epoch
     rows = []
@@ -105,6 +128,12 @@ def main() -> None:
         f"median throughput ratio with/without: {statistics.median(ratios):.3f} (cost {100 * (1 - statistics.median(ratios)):.1f}%)"
     )
     print(f"median CPU-per-sample ratio without/with: {statistics.median(cpu):.3f}")
+    run_cpu = statistics.median(r["with"]["cpu_s"] for r in rows)
+    per_run = statistics.median(r["with"]["written"] for r in rows)
+    print(
+        f"a checkpoint write: median {1e3 * statistics.median(WRITES):.0f} ms of CPU; {per_run} per run: "
+        f"{100 * per_run * statistics.median(WRITES) / run_cpu:.2f}% of a run's CPU time"
+    )
     print(
         f"training thread at a checkpoint: median {1e3 * statistics.median(STALLS):.2f} ms, max {1e3 * max(STALLS):.2f} ms "
         f"({len(STALLS)} checkpoints); median time between dispatches {1e3 * gap:.1f} ms"

@@ -51,9 +51,10 @@ def main() -> None:
     )
     print()
     print(
-        "| kills | during a write | processes started | unreadable checkpoints | kills leaving none readable | leftover temporaries | mismatches |"
+        "| kills | during a write | processes started | unreadable checkpoints | kills leaving none readable | leftover temporaries "
+        "| runs listed / missing in nbgen.runs() | mismatches |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print(
         f"| {counts['kills']} | {counts['during_write']} | {counts['restarts']} | {counts['unreadable']} | "
         f"{counts['lost']} | {counts['leftover_temporaries']} | {counts['listed']} / {counts['missing']} | {len(diffs)}{' (' + ', '.join(diffs) + ')' if diffs else ''} |"

@@ -364,6 +364,11 @@ class Engine:
             return None
         return {"epoch": cur.index, "done": cur.done, "sums": dict(cur.sums)}
 
+    @property
+    def restored_cursor(self) -> dict[str, Any] | None:
+        """The cursor that ``restore`` took and the next run has not used yet, or None."""
+        return self._cursor
+
     def _resumed_epoch(self) -> _Epoch | None:
         """The epoch a restored cursor was inside, with its steps done and sums (once)."""
         c, self._cursor = self._cursor, None

@@ -108,6 +108,8 @@ def capture(session: Any, *, data: Any = None, networks: dict[str, bytes] | None
         "networks": sorted(networks or {}),
         **extra,
     }
+    if engine.restored_cursor is not None:  # a checkpoint loaded and not trained since: its place in its epoch
+        meta["cursor"] = engine.restored_cursor
     state = jax.tree_util.tree_leaves(engine.state)
     steps = {k: (v, len(v)) for k, v in engine.steps.items()}  # not copied: read up to n when written
     return Capture(meta, state, steps, data_part(session, spec) if data is None else data, networks or {})
@@ -158,7 +160,9 @@ def write(cap: Capture, path: str) -> str:
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("nbgen.json", json.dumps(meta, default=_json_default))
-                z.writestr("state.npz", buf.getvalue())
+                # weights hardly compress: the fastest level keeps nearly all the gain (2.0 MB instead of
+                # 1.97 for a 3 MB state) at 2.5x less CPU (a checkpoint's writer thread shares the cores)
+                z.writestr("state.npz", buf.getvalue(), compresslevel=1)
                 for role, blob in cap.networks.items():
                     z.writestr(f"networks/{role}.keras", blob)
             f.flush()
@@ -239,7 +243,11 @@ class Saved:
         leaves = jax.tree_util.tree_leaves(session.engine.state)
         saved = [self.arrays[f"state_{i:04d}"] for i in range(len(leaves)) if f"state_{i:04d}" in self.arrays]
         if len(saved) != len(leaves) or any(a.shape != b.shape for a, b in zip(saved, leaves)):
-            by = "" if self.nbgen_version in (None, _version()) else f" (written by nbgen {self.nbgen_version}, this is {_version()})"
+            by = (
+                ""
+                if self.nbgen_version in (None, _version())
+                else f" (written by nbgen {self.nbgen_version}, this is {_version()})"
+            )
             raise ValueError(
                 f"path={self.path!r}: the stored weights do not fit the model its config builds{by}: the file was "
                 "changed, or another nbgen lays this model out differently. Load it with the nbgen that wrote it, "
@@ -329,8 +337,9 @@ def read(path: str | os.PathLike) -> Saved:
         "timeline": list(meta["timeline"]),
         "epoch_ends": [int(e) for e in meta.get("epoch_ends", [])],
     }
-    if checkpoint is not None and checkpoint.get("cursor"):
-        record["cursor"] = checkpoint["cursor"]
+    cursor = (checkpoint or {}).get("cursor") or meta.get("cursor")
+    if cursor:
+        record["cursor"] = cursor
     return Saved(path, meta.get("version", 1), model, data, config, state, record, meta.get("nbgen"), checkpoint)
 
 

@@ -103,13 +103,14 @@ def fault_run(
     Returns counts: ``kills`` (made), ``during_write`` (kills that left a temporary checkpoint
     file: the process was writing one), ``unreadable`` (checkpoints that could not be read,
     all files of the folder checked after every kill), ``lost`` (kills after which the folder
-    held no readable checkpoint), ``listed`` (runs that ``nbgen.runs()`` lists: 1),
+    held no readable checkpoint though it had held one), ``listed`` (runs that ``nbgen.runs()`` lists: 1),
     ``missing`` (1 when it does not list the run with its final checkpoint) and ``final``
     (the last checkpoint's path)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     counts = {"kills": 0, "during_write": 0, "unreadable": 0, "lost": 0, "restarts": 0}
     deadline = time.monotonic() + timeout
+    had = False  # whether a readable checkpoint was ever seen
     while counts["kills"] < kills:
         before = _newest_sequence(folder)
         p = _start(folder, dict(settings))
@@ -136,7 +137,8 @@ def fault_run(
                 readable += 1
             except ValueError:
                 counts["unreadable"] += 1
-        counts["lost"] += readable == 0
+        had = had or readable > 0
+        counts["lost"] += had and readable == 0  # not when killed before its first checkpoint
         if time.monotonic() > deadline:
             raise TimeoutError(f"{counts['kills']} kills in {timeout} s")
     p = _start(folder, dict(settings))  # the last life: to the run's end

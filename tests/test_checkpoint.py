@@ -96,13 +96,18 @@ def test_load_of_a_checkpoint_continues_its_epoch_too(tmp_path):
     stop_at(s, 5)
     s.train()
     loaded = nbgen.load(ck.checkpoints(tmp_path)[-1])
+    again = nbgen.load(loaded.save(tmp_path / "saved-before-training.nbgen"))  # keeps its place in the epoch
     loaded.train(2)  # the cut epoch, then one more
     same_run(loaded, ref)
+    again.train(2)
+    same_run(again, ref)
 
 
 def test_checkpoints_are_atomic_pruned_to_three_and_hold_the_run(tmp_path):
     s = nbgen.Session("vae", "digits", epochs=6, checkpoint=tmp_path, checkpoint_every=0, **TINY)
-    s.train()
+    for _ in range(5):  # each run ends with a checkpoint: at least 5 written
+        s.train(1)
+    s.train(1)
     files = ck.checkpoints(tmp_path)
     assert len(files) == ck.KEEP
     assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(f) for f in files)  # no temporary file left
@@ -259,3 +264,24 @@ def test_a_checkpoint_of_another_model_or_nbgen_version_is_named(tmp_path):
     _rewrite(path, lambda meta: meta.update(version=99, nbgen="9.0"))
     with pytest.raises(ValueError, match=rf"path='{path}' was written by a newer nbgen \(9.0, this is .*upgrade nbgen"):
         nbgen.resume(path)
+
+
+def test_your_own_networks_and_data_in_memory_resume_exactly(tmp_path):
+    import keras
+    from keras import layers as L
+
+    def model():
+        enc = keras.Sequential([keras.Input((2,)), L.Dense(16, activation="relu"), L.Dense(4)])
+        dec = keras.Sequential([keras.Input((2,)), L.Dense(16, activation="relu"), L.Dense(2)])
+        return nbgen.VAE(enc, dec)
+
+    x = np.random.default_rng(0).normal(size=(600, 2)).astype("float32")
+    keras.utils.set_random_seed(0)
+    ref = nbgen.Session(model(), x, epochs=3, steps_per_dispatch=4)
+    ref.train()
+    keras.utils.set_random_seed(0)
+    s = nbgen.Session(model(), x, epochs=3, steps_per_dispatch=4, checkpoint=tmp_path, checkpoint_every=0)
+    stop_at(s, 9)
+    s.train()
+    r = nbgen.resume(tmp_path, progress=False)  # the networks from their Keras files, the data from the file
+    same_run(r, ref)
