@@ -251,12 +251,12 @@ class Engine:
         self.planned_epoch_ends = list(epoch_ends)
 
     def _apply_scheduled(self) -> None:
-        """Replay: queue the recorded changes made at this step (they apply right after)."""
+        """Replay: apply the recorded changes made at this step, one by one (as they were made)."""
         due = [r for r in self.schedule if r["step"] <= self.step]
-        if due:
-            self.schedule = [r for r in self.schedule if r["step"] > self.step]
-            for r in due:
-                self.request({r["name"]: r["new"]}, by=r.get("by", "set"))
+        self.schedule = [r for r in self.schedule if r["step"] > self.step]
+        for r in due:  # one at a time: two changes of one name at one step stay two records, as made
+            self.request({r["name"]: r["new"]}, by=r.get("by", "set"))
+            self.apply_pending(epoch_boundary=False)  # (a batch_size still waits for the epoch's end)
 
     def _planned_end(self) -> int | None:
         """Replay: the step at which the original run's current epoch ended."""
@@ -433,8 +433,8 @@ class Engine:
 
     def _run_loop(self, cur: _Epoch | None, target: int, limit: int | None) -> str:
         while True:
-            if cur is None:
-                if self.epoch >= target:
+            if cur is None:  # a run of n steps that ends at an epoch's end begins no new one (nor its anneal)
+                if self.epoch >= target or (limit is not None and self.step >= limit):
                     break
                 self._apply_scheduled()
                 self.apply_pending(epoch_boundary=True)

@@ -108,6 +108,25 @@ def _app_server(start, name: str, tmp_path: Path):
         _stop(server)
 
 
+def _cells_lab_server(cells: list[str], name: str, tmp_path: Path):
+    """JupyterLab serving a notebook ``name`` made of ``cells`` (code), which names the python3 kernel."""
+    import nbformat
+
+    nb_dir = tmp_path / "nb"
+    nb_dir.mkdir()
+    notebook = nb_dir / name
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
+    try:
+        server.wait_http("/api/status", timeout=120)
+        server.notebook = notebook
+        yield server
+    finally:
+        _stop(server)
+
+
 @pytest.fixture
 def lab_server(chromium, tmp_path):
     yield from _app_server(start_jupyterlab, "jupyterlab", tmp_path)
@@ -662,21 +681,7 @@ KERAS_CELLS = [
 
 @pytest.fixture
 def keras_lab_server(chromium, tmp_path):
-    import nbformat
-
-    nb_dir = tmp_path / "nb"
-    nb_dir.mkdir()
-    notebook = nb_dir / "keras_model.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERAS_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, notebook)
-    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
-    try:
-        server.wait_http("/api/status", timeout=120)
-        server.notebook = notebook
-        yield server
-    finally:
-        _stop(server)
+    yield from _cells_lab_server(KERAS_CELLS, "keras_model.ipynb", tmp_path)
 
 
 def test_a_keras_model_in_jupyterlab_its_variable_slider_and_stop(keras_lab_server, browser, tmp_path):
@@ -738,21 +743,7 @@ PAD = ".nbgen-draw.js-plotly-plot, .nbgen-draw .js-plotly-plot"
 
 @pytest.fixture
 def draw_lab_server(chromium, tmp_path):
-    import nbformat
-
-    nb_dir = tmp_path / "nb"
-    nb_dir.mkdir()
-    notebook = nb_dir / "draw.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DRAW_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, notebook)
-    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
-    try:
-        server.wait_http("/api/status", timeout=120)
-        server.notebook = notebook
-        yield server
-    finally:
-        _stop(server)
+    yield from _cells_lab_server(DRAW_CELLS, "draw.ipynb", tmp_path)
 
 
 def click_pad(page, x: float, y: float) -> None:
@@ -851,21 +842,7 @@ TEACHER_CELLS = [
 
 @pytest.fixture
 def teacher_lab_server(chromium, tmp_path):
-    import nbformat
-
-    nb_dir = tmp_path / "nb"
-    nb_dir.mkdir()
-    notebook = nb_dir / "teacher.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in TEACHER_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, notebook)
-    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
-    try:
-        server.wait_http("/api/status", timeout=120)
-        server.notebook = notebook
-        yield server
-    finally:
-        _stop(server)
+    yield from _cells_lab_server(TEACHER_CELLS, "teacher.ipynb", tmp_path)
 
 
 def run_and_print(page, code: str, marker: str) -> str:
@@ -932,4 +909,66 @@ def test_a_teachers_locked_slider_cannot_be_moved_and_d_step_makes_one_step(teac
         print(f"[lab teacher] screenshot: {tmp_path / 'teacher-locked-and-d-step.png'}")
     except BaseException:
         report_failure("lab teacher", page, browser, teacher_lab_server, tmp_path)
+        raise
+
+
+# -- views a student can read ---------------------------------------------------------------------
+READABLE_CELLS = ["import nbgen\ns = nbgen.show('vae', 'digits', epochs=3)", "s.train(block=True)\nprint('trained', s.step)"]
+
+# per image panel, screen pixels per image pixel (from the axes' pixel length and range); the
+# figure's drawn width and its element's (the output's) width; whether the latent scatter has its colour bar
+READABLE_JS = """
+(sel) => {
+  const el = document.querySelector(sel);
+  const full = el && el._fullLayout;
+  if (!full) return null;
+  const scale = {};
+  for (const t of el._fullData) {
+    if (t.type !== 'image') continue;
+    const xa = full['xaxis' + t.xaxis.slice(1)];
+    scale[t.name] = xa._length / Math.abs(xa.range[1] - xa.range[0]);
+  }
+  const latent = el._fullData.find((t) => t.name === 'latent');
+  return {drawn: full.width, element: el.getBoundingClientRect().width, scale,
+          colorbar: !!(latent && latent.marker && latent.marker.showscale)};
+}
+"""
+
+
+@pytest.fixture
+def readable_lab_server(chromium, tmp_path):
+    yield from _cells_lab_server(READABLE_CELLS, "readable.ipynb", tmp_path)
+
+
+def test_views_a_student_can_read_in_a_1400_pixel_page(readable_lab_server, browser, tmp_path):
+    """In a 1400-pixel-wide JupyterLab page the figure fills its output's width (Plotly's first
+    draw came at its default 700 px: about 60% of it), follows it when the page narrows, draws
+    the digits of the reconstructions and samples at least 40 screen pixels across (an 8x8 digit
+    was about 19), and the latent scatter says which colour is which class."""
+    page = browser.page
+    try:
+        page.set_viewport_size({"width": 1400, "height": 1400})
+        page.goto(f"{readable_lab_server.url}/lab/tree/{readable_lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=180)
+        page.locator(".jp-OutputArea-output", has_text="trained").first.wait_for(timeout=300_000)
+        page.wait_for_function(f"(sel) => {{ const v = ({READABLE_JS})(sel); return v && Math.abs(v.drawn - v.element) < 2; }}", arg=PLOT, timeout=30_000)
+        wide = page.evaluate(READABLE_JS, PLOT)
+        print(f"[lab readable] 1400 px page: {wide}")
+        assert wide["element"] > 900 and wide["colorbar"], wide
+        for name in ("reconstructions", "samples"):
+            assert 8 * wide["scale"][name] >= 40, (name, wide)
+        path = widget_screenshot(page, tmp_path, "readable-widget")
+        print(f"[lab readable] screenshot: {path}")
+        page.set_viewport_size({"width": 1100, "height": 1400})  # a narrower page: the figure follows
+        page.wait_for_function(
+            f"(w) => {{ const v = ({READABLE_JS})(w[0]); return v && v.element < w[1] - 100 && Math.abs(v.drawn - v.element) < 2; }}",
+            arg=[PLOT, wide["element"]],
+            timeout=30_000,
+        )
+        print(f"[lab readable] 1100 px page: {page.evaluate(READABLE_JS, PLOT)}")
+    except BaseException:
+        report_failure("lab readable", page, browser, readable_lab_server, tmp_path)
         raise

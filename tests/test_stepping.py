@@ -44,6 +44,32 @@ def test_d_and_g_steps_move_only_their_network_and_replay_repeats_them(tmp_path)
     np.testing.assert_array_equal(r.steps["d_loss"], s.steps["d_loss"])
 
 
+def test_replay_repeats_the_timeline_as_made_and_steps_ending_an_epoch_begin_no_new_one():
+    """Two changes of one name at one step (a D step's end and a G step's start) stay two records
+    in the replay, not one merged change; and a run of steps that ends at an epoch's end begins no
+    new epoch, whose anneal drop it would make there (the replica of a run that stopped before the
+    drop made it, and its learning rate was then a tenth of the original's)."""
+
+    def record(timeline):
+        return [(r["step"], r["name"], r["old"], r["new"], r["by"]) for r in timeline]
+
+    s = nbgen.Session("gan", "ring", epochs=2, seed=1)  # ring: anneal 1/3, the drop as epoch 1 begins
+    s.step_once()
+    s.step_once(part="d")
+    s.step_once(part="g")
+    s.step_once(2, part="d")
+    s.train(1)  # to the end of epoch 0, and no further
+    r = s.replay()
+    assert record(r.timeline) == record(s.timeline)
+    assert r.hyperparameters == s.hyperparameters and r.history == s.history and r.step == s.step
+    per_epoch = len(s.dataset.x_train) // s.hyperparameters["batch_size"]
+    a = nbgen.Session("gan", "ring", epochs=2, seed=1)
+    a.step_once(per_epoch)
+    assert (a.epoch, a.timeline) == (1, [])  # the drop waits for the run that trains epoch 1
+    a.step_once()
+    assert record(a.timeline) == [(per_epoch, "learning_rate", 5e-4, 5e-5, "anneal")]
+
+
 def test_a_dispatch_runs_the_steps_it_says_and_slow_motion_paces_one_step_dispatches():
     s = nbgen.Session("autoencoder", "moons", epochs=1)
     assert s.dispatch_once() == 1  # the step time is not known yet: one step

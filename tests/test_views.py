@@ -215,7 +215,11 @@ def test_image_panels_hold_reconstructions_samples_and_decoded_clicks(vae_digits
     fig.draw()
     recon = fig.images["reconstructions"]
     samples = fig.images["samples"]
-    assert recon.shape == (17, 71)  # 2 rows of 8 images of 8 x 8, 1-pixel gaps
+    assert recon.shape == (35, 35)  # 4 rows of 4 images of 8 x 8, 1-pixel gaps: originals, theirs, ...
+    originals = vae_digits.dataset.x_val[:8].reshape(8, 8, 8)
+    np.testing.assert_allclose(recon[:8, :8], originals[0])  # row 1: originals 0-3
+    np.testing.assert_allclose(recon[18:26, 9:17], originals[5])  # row 3: originals 4-7
+    np.testing.assert_allclose(recon[9:17, :8], vae_digits.reconstruct(originals[:1])[0], atol=1e-5)  # row 2
     assert samples.shape == (35, 35)  # 4 x 4 samples
     assert np.isfinite(samples).sum() == 16 * 64
     grey, alpha = png_to_array(fig.trace("samples").source)  # what the browser gets

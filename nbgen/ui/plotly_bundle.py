@@ -223,6 +223,32 @@ function keysToSliders(el) {
     if (watch) watch.disconnect();
   };
 }
+// The figure follows its output's width. Plotly sizes a figure when it first draws it, here
+// before the page has laid the output out (so at Plotly's default, 700 px: in a 1400-pixel
+// JupyterLab page about 60% of the output), and again only on a window resize; this resizes it
+// whenever its element's width changes (a figure given a width in Python keeps it).
+function followWidth(el) {
+  if (typeof ResizeObserver === "undefined") return () => undefined;
+  let frame = 0;
+  const fit = () => {
+    frame = 0;
+    const Plotly = globalThis.Plotly;
+    const full = el._fullLayout;
+    const width = el.getBoundingClientRect().width;
+    if (!Plotly || !full || !width || (el.layout && el.layout.width)) return;
+    if (Math.abs(full.width - width) >= 2) Plotly.Plots.resize(el);
+  };
+  const later = () => {
+    if (!frame) frame = requestAnimationFrame(fit);
+  };
+  const watch = new ResizeObserver(later);
+  watch.observe(el);
+  later();
+  return () => {
+    watch.disconnect();
+    if (frame) cancelAnimationFrame(frame);
+  };
+}
 export default () => {
   let widget = null;
   let model = null;
@@ -244,12 +270,14 @@ export default () => {
         return unavailable(ctx.el, error);
       }
       const gate = { open: false, queue: [] };
+      let follow = () => undefined;
       const release = () => {
         if (gate.open) return;
         gate.open = true;
         document.removeEventListener("plotlywidget-after-render", drawn);
         clearTimeout(timer);
         for (const replay of gate.queue.splice(0)) replay();
+        follow = followWidth(ctx.el); // after the first draw: a resize never races it
       };
       const drawn = (event) => {
         if (event.detail && event.detail.element === ctx.el) release();
@@ -260,6 +288,7 @@ export default () => {
       const keys = keysToSliders(ctx.el);
       return () => {
         release();
+        follow();
         keys();
         return typeof cleanup === "function" ? cleanup() : undefined;
       };

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from ..plots import SessionFigure
 
 N_RECONSTRUCTIONS = 8
+# the originals in rows of 4, each above its reconstructions: a 4 x 4 grid that fills its square
+# panel as the samples' grid does (one strip of 8 over 8 drew 8x8 digits 2.4 screen pixels per
+# pixel in a 1400-pixel JupyterLab page, this grid about 7: tests/test_browser.py measures it)
+RECONSTRUCTION_COLUMNS = 4
 N_SAMPLES_SIDE = 4  # image samples drawn as a 4 x 4 grid
 
 
@@ -58,17 +62,26 @@ class ImagePanel:
 
 
 class ReconstructionsPanel(ImagePanel):
-    """The first validation images above their reconstructions."""
+    """The first validation images, in rows of :data:`RECONSTRUCTION_COLUMNS`, each row above
+    its reconstructions."""
 
     name = "reconstructions"
-    title = "Originals / reconstructions"
+    title = "Originals (rows 1, 3), reconstructions (2, 4)"
 
     def update(self, session: Session, figure: SessionFigure) -> None:
         ds = session.dataset
         originals = ds.to_rows(ds.model_val[:N_RECONSTRUCTIONS])  # the data's units, as the user sees it
         labels = ds.y_val[:N_RECONSTRUCTIONS] if session.generative_model.conditional else None
         recon = session.reconstruct(originals, label=labels)
-        self.show(figure, tile(np.concatenate([originals, recon]), N_RECONSTRUCTIONS))
+        self.show(figure, tile(pairs_of_rows(originals, recon, RECONSTRUCTION_COLUMNS), RECONSTRUCTION_COLUMNS))
+
+
+def pairs_of_rows(top: np.ndarray, bottom: np.ndarray, cols: int) -> np.ndarray:
+    """``top`` and ``bottom`` (same shapes) interleaved by rows of ``cols``: each row of ``top``
+    followed by the same row of ``bottom``, for :func:`~nbgen.ui.arrays.tile` with ``cols``."""
+    n = len(top)
+    out = [part[i : i + cols] for i in range(0, n, cols) for part in (top, bottom)]
+    return np.concatenate(out)
 
 
 class SamplesPanel(ImagePanel):
