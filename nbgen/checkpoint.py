@@ -208,6 +208,7 @@ class Checkpointer:
         self._due_from = time.monotonic()
         self._last_epoch = session.engine.epoch
         self._last_step = -1
+        self._last_final = False
         self._data: tuple[Any, Any] | None = None  # (dataset, the data's part of a file), made once
         self._networks: tuple[Any, dict[str, bytes]] | None = None  # (model, its networks' files)
         self._prepare()
@@ -275,8 +276,8 @@ class Checkpointer:
         try:
             if final:
                 self.wait()  # a write in flight ends first (the run's end waits for its checkpoint)
-                if engine.step == self._last_step and self.error is None and not engine.pending():
-                    return
+                if engine.step == self._last_step and self._last_final and self.error is None and not engine.pending():
+                    return  # this end is written already (a run of no step)
                 self._write(self._capture(engine, cur, final=True))
             elif self._idle.is_set() and self._due(engine):
                 cap = self._capture(engine, cur, final=False)
@@ -314,6 +315,7 @@ class Checkpointer:
         }
         cap = saving.capture(session, data=self._data[1], networks=networks, checkpoint=record)
         self._last_step, self._last_epoch, self._due_from = engine.step, engine.epoch, time.monotonic()
+        self._last_final = final  # a run's end is written as such, even at the step of the last checkpoint
         return os.path.join(self.folder, f"ckpt-{seq:06d}-step{engine.step}.nbgen"), cap
 
     def _next_sequence(self) -> int:
