@@ -285,3 +285,21 @@ def test_your_own_networks_and_data_in_memory_resume_exactly(tmp_path):
     s.train()
     r = nbgen.resume(tmp_path, progress=False)  # the networks from their Keras files, the data from the file
     same_run(r, ref)
+
+
+def test_a_runs_end_is_written_as_such_even_right_after_a_checkpoint_at_its_last_step(tmp_path):
+    s = nbgen.Session("ae", "digits", epochs=2, checkpoint=tmp_path, checkpoint_every=0, hidden=(16,))
+    c = s._checkpointer
+    hook = c._at_boundary
+
+    def every_boundary(cur, final):  # a checkpoint at every boundary, the last one included
+        if not final:
+            c.wait()
+        hook(cur, final)
+
+    s.engine.boundary_hooks[:] = [every_boundary]
+    s.train()
+    saved = saving.read(ck.checkpoints(tmp_path)[-1])
+    assert saved.record["step"] == s.step and saved.checkpoint["final"] and saved.checkpoint["status"] == "finished"
+    (row,) = nbgen.runs().to_dict("records")
+    assert row["status"] == "finished" and row["checkpoint"] == ck.checkpoints(tmp_path)[-1]
