@@ -5,23 +5,21 @@ rather than trace-time constants, and a view needs pause/stop at any step (see s
 So the engine runs its own loop over Keras's stateless API:
 
 - the training data sit on the device once;
-- one dispatch runs a loop of steps on the device (no Python per step), with the
-  live hyperparameters passed in as arguments, so a change never recompiles and
-  takes effect at the first step of the next dispatch;
-- a dispatch runs about DISPATCH_SECONDS of training (at most
-  ``steps_per_dispatch`` steps, sized from the measured step time; the first is
-  one step, so the first loss point comes right after compilation) and runs on
-  across epoch boundaries of a small data set unless something is due there (a
-  pending change, the anneal drop, a replayed change, the run's end, a pause);
-  the epoch's validation pass runs inside the dispatch, at the step that ends it;
-- each step's randomness comes from its global step number, so how steps are
-  grouped into dispatches never changes a result;
-- between dispatches the engine reads its mailbox (live changes, pause, stop),
-  checks that the losses are finite (else it rolls back and stops) and emits
-  events to its listeners.
+- one dispatch runs a loop of steps on the device (no Python per step), with the live
+  hyperparameters passed in as arguments, so a change never recompiles and takes effect at
+  the first step of the next dispatch;
+- a dispatch runs about DISPATCH_SECONDS of training (at most ``steps_per_dispatch`` steps,
+  sized from the measured step time; the first is one step, so the first loss point comes right
+  after compilation) and runs on across epoch boundaries of a small data set unless something is
+  due there (a pending change, the anneal drop, a replayed change, the run's end, a pause); the
+  epoch's validation pass runs inside the dispatch, at the step that ends it;
+- each step's randomness comes from its global step number, so how steps are grouped into
+  dispatches never changes a result;
+- between dispatches the engine reads its mailbox (live changes, pause, stop), checks that the
+  losses are finite (else it rolls back and stops) and emits events to its listeners.
 
-Events are plain dicts with a ``"type"`` key; listeners run in the training
-thread and must be cheap (views copy what they need and draw elsewhere).
+Events are plain dicts with a ``"type"`` key; listeners run in the training thread and must be
+cheap (views copy what they need and draw elsewhere).
 """
 
 from __future__ import annotations
@@ -118,11 +116,9 @@ class Engine:
     def _setup_data_parallel(self) -> None:
         """Replicate weights and data over all JAX devices and split each batch across them.
 
-        Only the batch's row indices are sharded; XLA's SPMD partitioner propagates the
-        split through the forward and backward pass and all-reduces the gradients. On
-        several hosts, call ``jax.distributed.initialize()`` first: ``jax.devices()`` then
-        spans every host and each process feeds the same (seeded) indices.
-        """
+        Only the batch's row indices are sharded; XLA's SPMD partitioner propagates the split through
+        the forward and backward pass and all-reduces the gradients. On several hosts, call
+        ``jax.distributed.initialize()`` first: each process then feeds the same (seeded) indices."""
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         devices = np.array(jax.devices())
@@ -313,8 +309,7 @@ class Engine:
         self._running.set()
         self.emit({"type": "status", "status": "running", "step": self.step})
 
-    def arm(self) -> None:
-        """Forget an earlier stop request: called before each run starts."""
+    def arm(self) -> None:  # forget an earlier stop request: called before each run starts
         self._stop.clear()
         self._running.set()
 

@@ -355,7 +355,7 @@ def _svg_trace(t: Any, box: _Box, index: int) -> list[str]:
             run = run[keep[run]]
             if len(run) < 2:
                 continue
-            points = " ".join(f"{a:.1f} {b:.1f}" for a, b in zip(box.px(x[run]), box.py(y[run])))
+            points = " ".join(f"{a:.0f} {b:.0f}" for a, b in zip(box.px(x[run]), box.py(y[run])))
             parts.append(f"M{points}")  # later pairs after M are line-tos
         if not parts:
             return []
@@ -370,7 +370,7 @@ def _svg_trace(t: Any, box: _Box, index: int) -> list[str]:
     for i in idx:
         if np.isfinite(x[i]) and np.isfinite(y[i]):
             cx, cy = float(box.px([x[i]])[0]), float(box.py([y[i]])[0])
-            groups.setdefault(colours[i] if i < len(colours) else colours[0], []).append(f"M{cx:.1f} {cy:.1f}h0")
+            groups.setdefault(colours[i] if i < len(colours) else colours[0], []).append(f"M{cx:.0f} {cy:.0f}h0")
     return [
         f'<path class="dots" stroke="{c}" stroke-width="{2 * radius:.1f}" stroke-linecap="round" d="{"".join(items)}"/>'
         for c, items in groups.items()

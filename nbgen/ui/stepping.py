@@ -35,6 +35,9 @@ class StepControls:
                                     lambda _: self._step("d"))  # fmt: skip
         self.g_step_button = button("G step", "nbgen-step-g", "one step updating the generator only",
                                     lambda _: self._step("g"))  # fmt: skip
+        old = self.g_step_button.layout
+        self.g_step_button.layout = self.d_step_button.layout  # shown and hidden together: one layout model
+        old.close()
         self.slow_motion = widgets.FloatSlider(
             value=session.slow_motion, min=0.0, max=min(2.0, MAX_DELAY), step=0.05, description="slow motion (s)",
             style={"description_width": "initial"}, continuous_update=False,
