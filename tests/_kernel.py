@@ -70,6 +70,25 @@ class Kernel:
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return messages
 
+    def until_idle(self, msg_id: str, timeout: float = 120, what: str = "the cell", errors: bool = False) -> list[dict]:
+        """The iopub messages of a cell already sent (``kc.execute``), until it ends; raises with
+        the traceback on error (``errors=True``: returns the error among the messages), and says
+        ``what`` did not end in time."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"{what} did not end within {timeout:.0f} s") from None
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            out.append(msg)
+            if msg["msg_type"] == "error" and not errors:
+                raise AssertionError("kernel error:\n" + "\n".join(msg["content"]["traceback"]))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return out
+
     def run(self, code: str, timeout: float = 120) -> str:
         """Run code; return what it printed."""
         out = [m["content"]["text"] for m in self.execute(code, timeout) if m["msg_type"] == "stream"]

@@ -3,7 +3,6 @@ calls, in a real kernel, while fit blocks the cell."""
 
 from __future__ import annotations
 
-import queue
 import time
 
 import pytest
@@ -42,17 +41,7 @@ def test_the_slider_and_stop_work_while_await_view_fit_keeps_the_cell_waiting(ke
     kernel.set_value(ids["lr"], value=1e-4)  # the browser's slider, while the cell is busy
     time.sleep(1.0)
     kernel.click(ids["stop"])
-    ended = time.monotonic() + 60
-    while True:
-        try:
-            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, ended - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError("fit did not end within 60 s of Stop") from None
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        assert msg["msg_type"] != "error", "\n".join(msg["content"]["traceback"])
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
+    kernel.until_idle(msg_id, timeout=60, what="fit, after Stop,")
     facts = kernel.value(
         "{'epochs': len(history.epoch), 'stopped': view.stopped, 'timeline': view.timeline,"
         " 'lr': float(np.asarray(model.optimizer.learning_rate)), 'traces': len(view.figure.data),"
@@ -83,17 +72,7 @@ def test_the_slider_and_stop_work_while_a_plain_model_fit_blocks_the_cell(kernel
     kernel.set_value(ids["lr"], value=3e-4)  # the browser's slider, while fit blocks the cell
     time.sleep(1.0)
     kernel.click(ids["stop"])
-    ended = time.monotonic() + 60
-    while True:
-        try:
-            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, ended - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError("fit did not end within 60 s of Stop") from None
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        assert msg["msg_type"] != "error", "\n".join(msg["content"]["traceback"])
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
+    kernel.until_idle(msg_id, timeout=60, what="fit, after Stop,")
     facts = kernel.value(
         "{'epochs': len(history.epoch), 'stopped': view.stopped, 'timeline': view.timeline,"
         " 'lr': float(np.asarray(model.optimizer.learning_rate))}"

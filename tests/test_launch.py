@@ -4,7 +4,6 @@ buttons; a click made while the cell still runs is honoured; a failure is writte
 
 from __future__ import annotations
 
-import queue
 import time
 
 import pytest
@@ -20,21 +19,6 @@ def kernel(tmp_path_factory):
     k.close()
 
 
-def _cell_messages(kernel: Kernel, msg_id: str, timeout: float = 120) -> list[dict]:
-    out = []
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            msg = kernel.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError("the cell did not finish") from None
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        out.append(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return out
-
-
 def _opened(messages: list[dict]) -> dict[str, dict]:
     """comm id -> the state its model opened with."""
     return {m["content"]["comm_id"]: m["content"]["data"]["state"] for m in messages if m["msg_type"] == "comm_open"}
@@ -43,7 +27,7 @@ def _opened(messages: list[dict]) -> dict[str, dict]:
 def test_the_frame_is_shown_before_the_session_and_becomes_its_widget(kernel):
     kernel.run("import nbgen")
     msg_id = kernel.kc.execute('s = nbgen.show("vae", "digits", epochs=1)')
-    messages = _cell_messages(kernel, msg_id)
+    messages = kernel.until_idle(msg_id)
     opened = _opened(messages)
     displays = [
         i for i, m in enumerate(messages) if m["msg_type"] == "display_data" and WIDGET_VIEW in m["content"]["data"]
@@ -89,7 +73,7 @@ def test_a_train_click_made_while_the_cell_builds_is_honoured(kernel):
                 train_id = msg["content"]["comm_id"]
     assert train_id is not None
     kernel.click(train_id)  # the cell is still running: the kernel reads this when it ends
-    _cell_messages(kernel, msg_id)
+    kernel.until_idle(msg_id)
     assert kernel.wait_for("s.step > 0 and not s.running", timeout=120)
     assert kernel.value("s.status") == "finished"
 
@@ -97,7 +81,7 @@ def test_a_train_click_made_while_the_cell_builds_is_honoured(kernel):
 def test_a_failure_while_building_is_written_in_the_frame(kernel):
     kernel.run("import nbgen")
     msg_id = kernel.kc.execute('nbgen.show("vea", "digits")')
-    messages = _cell_messages(kernel, msg_id)
+    messages = kernel.until_idle(msg_id, errors=True)
     errors = [m for m in messages if m["msg_type"] == "error"]
     assert errors and "vea" in errors[0]["content"]["evalue"]
     updates = [
