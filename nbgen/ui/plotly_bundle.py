@@ -32,10 +32,13 @@ then costs speed, not pictures), Google Colab (its own widget manager), or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pathlib
+import sys
 import threading
+from collections.abc import Iterator
 
 import anywidget
 import plotly.graph_objects as go
@@ -338,7 +341,31 @@ class PlotlyBundle(anywidget.AnyWidget):
         self.sent = True
 
 
-class SharedFigureWidget(go.FigureWidget):
+@contextlib.contextmanager
+def _without(module: str) -> Iterator[None]:
+    """Make ``import module`` fail (ImportError) inside the block, if nothing imported it yet."""
+    if module in sys.modules:
+        yield
+        return
+    sys.modules[module] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.modules.get(module, 0) is None:
+            del sys.modules[module]
+
+
+# Plotly's FigureWidget imports nbformat (a version check), nbformat imports jsonschema, and
+# jsonschema imports rfc3987_syntax when it is installed (JupyterLab's server installs it) to
+# check one string format, "iri", building a grammar as it loads: 1.0 of the 1.2 s that the
+# first FigureWidget takes in a fresh kernel on the 2-core test machine. Nothing in the kernel
+# checks that format, so the import is skipped (only while Plotly loads: a later
+# ``import rfc3987_syntax`` works). benchmarks/first_minute.py times what this saves.
+with _without("rfc3987_syntax"):
+    _FigureWidget = go.FigureWidget
+
+
+class SharedFigureWidget(_FigureWidget):
     """A Plotly ``FigureWidget`` that fetches Plotly's JavaScript from the kernel's one
     :class:`PlotlyBundle` instead of carrying its own copy."""
 
