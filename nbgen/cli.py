@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import string
 import sys
 import time
 from typing import Any
@@ -195,6 +196,32 @@ def _units(session: Any) -> str:
     return "in the data's units ([0, 1])"
 
 
+# the final metrics' lines: (the metric that brings the line, its label, its text)
+_ROWS = (
+    ("neg_elbo", "negative ELBO", "{neg_elbo:.4g} nats per row (lower is better)"),
+    ("neg_elbo", "importance-sampled bound", "{iw_bound:.4g} nats per row on -log p(x), k={k}"),
+    ("classes", "sample classes", "{classes_5pct}/10 digits with >= 5% of the samples ({balanced_classes}/10 with "
+     ">= 20% of a fair share, {classes}/10 seen, rarest {min_class_share:.1%})"),
+    ("classes", "classifier confidence", "{confidence:.3f} mean top probability (1: sharp digits)"),
+    ("modes", "modes covered", "{modes}/{n_modes} ({balanced_modes}/{n_modes} with >= 20% of a fair share)"),
+    ("modes", "high-quality samples", "{hq_fraction:.1%} within 3 std of a mode"),
+    ("label_accuracy", "label accuracy", "{label_accuracy:.1%} of samples asked for class k are classified k "
+     "(worst class {worst_label_accuracy:.1%})"),
+    ("label_accuracy", "within-class distance", "{within_class_distance:.4g} between two samples of a class"),
+    ("code_purity", "code purity", "{code_purity:.1%} of a code value's samples are of its commonest class"),
+    ("fid", "FID / KID", "{fid:.3g} / {kid:.3g} (real data: {fid_floor:.3g} / {kid_floor:.3g})"),
+    ("fid", "precision / recall", "{precision:.3f} / {recall:.3f} (real data: {precision_floor:.3f} / "
+     "{recall_floor:.3f}); density / coverage {density:.3f} / {coverage:.3f}"),
+    ("js", "KL / JS divergence", "{kl:.3g} / {js:.3g} nats (real data: {kl_floor:.3g} / {js_floor:.3g})"),
+)  # fmt: skip
+# the verdict's parts: (the metric that brings it, its text)
+_VERDICTS = (
+    ("classes", "samples cover {classes_5pct}/10 digit classes (>= 5% each; 10/10 is the aim)"),
+    ("modes", "samples cover {balanced_modes}/{n_modes} modes evenly, {hq_fraction:.0%} of them on a mode"),
+    ("label_accuracy", "{label_accuracy:.0%} of conditional samples show the class asked for"),
+)
+
+
 def report(session: Any, m: dict[str, Any]) -> list[str]:
     """The final metrics as labelled lines with their units, then one line comparing the run
     with its reference (PCA for reconstructions, every class or mode for samples)."""
@@ -212,54 +239,11 @@ def report(session: Any, m: dict[str, Any]) -> list[str]:
         elif ratio == ratio:
             better = "better than" if ratio < 1 else "no better than"
             comparisons.append(f"reconstructs {better} PCA at the same latent size (MSE {ratio:.2f}x PCA's)")
-    if "neg_elbo" in m:
-        rows.append(("negative ELBO", f"{m['neg_elbo']:.4g} nats per row (lower is better)"))
-        rows.append(("importance-sampled bound", f"{m['iw_bound']:.4g} nats per row on -log p(x), k={m['k']}"))
-    if "classes" in m:
-        rows.append(
-            (
-                "sample classes",
-                f"{m['classes_5pct']}/10 digits with >= 5% of the samples ({m['balanced_classes']}/10 with >= 20% "
-                f"of a fair share, {m['classes']}/10 seen, rarest {m['min_class_share']:.1%})",
-            )
-        )
-        rows.append(("classifier confidence", f"{m['confidence']:.3f} mean top probability (1: sharp digits)"))
-        comparisons.append(f"samples cover {m['classes_5pct']}/10 digit classes (>= 5% each; 10/10 is the aim)")
-    if "modes" in m:
-        n = m["n_modes"]
-        rows.append(("modes covered", f"{m['modes']}/{n} ({m['balanced_modes']}/{n} with >= 20% of a fair share)"))
-        rows.append(("high-quality samples", f"{m['hq_fraction']:.1%} within 3 std of a mode"))
-        comparisons.append(
-            f"samples cover {m['balanced_modes']}/{n} modes evenly, {m['hq_fraction']:.0%} of them on a mode"
-        )
-    if "label_accuracy" in m:
-        rows.append(
-            (
-                "label accuracy",
-                f"{m['label_accuracy']:.1%} of samples asked for class k are classified k "
-                f"(worst class {m['worst_label_accuracy']:.1%})",
-            )
-        )
-        rows.append(("within-class distance", f"{m['within_class_distance']:.4g} between two samples of a class"))
-        comparisons.append(f"{m['label_accuracy']:.0%} of conditional samples show the class asked for")
-    if "code_purity" in m:
-        rows.append(("code purity", f"{m['code_purity']:.1%} of a code value's samples are of its commonest class"))
-    if "fid" in m:
-        rows.append(("FID / KID", f"{m['fid']:.3g} / {m['kid']:.3g} (real data: {m['fid_floor']:.3g} / {m['kid_floor']:.3g})"))
-        rows.append(
-            (
-                "precision / recall",
-                f"{m['precision']:.3f} / {m['recall']:.3f} (real data: {m['precision_floor']:.3f} / "
-                f"{m['recall_floor']:.3f}); density / coverage {m['density']:.3f} / {m['coverage']:.3f}",
-            )
-        )
-    if "js" in m:
-        rows.append(("KL / JS divergence", f"{m['kl']:.3g} / {m['js']:.3g} nats (real data: {m['kl_floor']:.3g} / {m['js_floor']:.3g})"))
-    standard = {f"{k}{suffix}" for k in ("fid", "kid", "precision", "recall", "density", "coverage", "kl", "js")
-                for suffix in ("", "_floor")}  # fmt: skip
-    known = standard | {"mse", "pca_mse", "mse_vs_pca", "neg_elbo", "iw_bound", "k", "classes", "balanced_classes",
-             "classes_5pct", "min_class_share", "confidence", "modes", "balanced_modes", "n_modes", "hq_fraction",
-             "label_accuracy", "worst_label_accuracy", "within_class_distance", "code_purity"}  # fmt: skip
+    rows += [(label, text.format(**m)) for key, label, text in _ROWS if key in m]
+    comparisons += [text.format(**m) for key, text in _VERDICTS if key in m]
+    known = {"mse", "pca_mse", "mse_vs_pca"} | {
+        field for *_, text in (*_ROWS, *_VERDICTS) for _, field, _, _ in string.Formatter().parse(text) if field
+    }
     rows += [(k, _format(v)) for k, v in m.items() if k not in known]  # a registered model's own
     width = max((len(label) for label, _ in rows), default=0)
     lines = ["final metrics (validation split):", *(f"  {label:<{width}}  {text}" for label, text in rows)]

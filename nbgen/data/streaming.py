@@ -11,6 +11,7 @@ import numpy as np
 from .arrays import SPLIT_SEED, VALIDATION_FRACTION
 from .dataset import Dataset
 from .scaling import Scaling
+from .validate import check_real_dtype
 
 
 def feistel_shuffle(positions: np.ndarray, n: int, key: int) -> np.ndarray:
@@ -213,10 +214,7 @@ def from_source(source: Any, name: str = "array", seed: int = SPLIT_SEED) -> Dat
     row_shape = tuple(int(s) for s in first.shape)
     if not 1 <= len(row_shape) <= 3:
         raise ValueError(f"data must be an array shaped (n, d) or (n, h, w[, c]), got rows of shape {row_shape}")
-    if first.dtype == object or not (np.issubdtype(first.dtype, np.number) or np.issubdtype(first.dtype, np.bool_)):
-        raise TypeError(f"data must hold numbers, got rows of dtype {first.dtype}")
-    if np.issubdtype(first.dtype, np.complexfloating):
-        raise TypeError(f"data must hold real numbers, got rows of dtype {first.dtype}")
+    check_real_dtype(first.dtype, "data", "rows")
     if first.size == 0:
         raise ValueError(f"data is empty (rows of shape {row_shape}): it needs features")
     sample = RowSource(source, row_shape, indices=probe_idx)[np.arange(len(probe_idx))]

@@ -11,6 +11,14 @@ import numpy as np
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def check_real_dtype(dtype: np.dtype, name: str, what: str) -> None:
+    """Numbers (bools too), not objects, strings or complex numbers; ``what`` holds them ("rows")."""
+    if dtype.kind == "O" or not (np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)):
+        raise TypeError(f"{name} must hold numbers, got {what} of dtype {dtype}")
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got {what} of dtype {dtype}")
+
+
 def as_numeric_array(x: Any, name: str) -> np.ndarray:
     """``x`` as a NumPy array of real numbers in its own dtype, finite and float32-sized."""
     if isinstance(x, (str, bytes)) or x is None:
@@ -21,10 +29,7 @@ def as_numeric_array(x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except Exception as exc:  # ragged nested lists, objects without __array__ ...
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} ({exc})") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    check_real_dtype(arr.dtype, name, "an array")
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
     if np.issubdtype(arr.dtype, np.floating):

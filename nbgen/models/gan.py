@@ -28,7 +28,14 @@ import numpy as np
 
 from .. import _config
 from .base import GenerativeModel
-from .introspect import NetworkError, check_rows_in, check_rows_out, input_shape, input_shapes, output_shapes
+from .introspect import (
+    NetworkError,
+    check_conditional_inputs,
+    check_rows_in,
+    check_rows_out,
+    input_shape,
+    output_shapes,
+)
 from .networks import architecture, decoder_net, encoder_trunk, mlp
 
 
@@ -228,23 +235,15 @@ class GAN(GenerativeModel):
 
     def _check_conditional(self, dataset, gen, disc):
         k = self.n_classes
-        g_in, d_in = input_shapes(gen, "generator"), input_shapes(disc, "discriminator")
-        if len(g_in) != 2 or len(g_in[0]) != 1 or g_in[1] != (k,):
-            raise NetworkError(
-                f"generator {gen.name!r} takes inputs {', '.join(str((None, *s)) for s in g_in)}: a conditional "
-                f"generator takes two, the noise (None, noise_dim) and the one-hot label (None, {k})"
-            )
-        if len(d_in) != 2 or int(np.prod(d_in[0])) != dataset.features or d_in[1] != (k,):
-            raise NetworkError(
-                f"discriminator {disc.name!r} takes inputs {', '.join(str((None, *s)) for s in d_in)}: a conditional "
-                f"discriminator takes two, a row (e.g. {(None, *dataset.row_shape)}) and the one-hot label (None, {k})"
-            )
-        outs = output_shapes(gen, g_in[0], "generator", g_in[1])
-        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
-            raise NetworkError(
-                f"generator {gen.name!r} outputs {', '.join(str((None, *o)) for o in outs)}, but the data's rows are "
-                f"shaped {dataset.row_shape}: it must output one array holding one row"
-            )
+        g_in = check_conditional_inputs(gen, "generator", k, "the noise (None, noise_dim)", lambda s: len(s) == 1)
+        d_in = check_conditional_inputs(
+            disc,
+            "discriminator",
+            k,
+            f"a row (e.g. {(None, *dataset.row_shape)})",
+            lambda s: int(np.prod(s)) == dataset.features,
+        )
+        check_rows_out(gen, "generator", dataset, *g_in)
         outs = output_shapes(disc, d_in[0], "discriminator", d_in[1])
         if len(outs) != 1 or outs[0] not in ((), (1,)):
             raise NetworkError(
@@ -322,7 +321,9 @@ class GAN(GenerativeModel):
         """D's logits for x (n, features) grouped into n // pack packs (conditional: pack 1)."""
         n = x.shape[0] // self.pack * self.pack
         packs = x[:n].reshape(n // self.pack, -1)
-        return self.as_logits("discriminator", self.call(params, "discriminator", packs, *self.with_labels(labels))).reshape(-1)
+        return self.as_logits(
+            "discriminator", self.call(params, "discriminator", packs, *self.with_labels(labels))
+        ).reshape(-1)
 
     def _d_step(self, state, real, live, key):
         x_real, labels = self.split(real)

@@ -4,6 +4,7 @@ and :class:`Networks`, what ``Session.model`` is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -182,9 +183,24 @@ def check_decoder(net: keras.Model, role: str, d: int, dataset: Dataset) -> None
     check_rows_out(net, role, dataset, z_shape)
 
 
-def check_rows_out(net: keras.Model, role: str, dataset: Dataset, in_shape: tuple[int, ...]) -> None:
-    """A network that makes rows: one output holding one row's features."""
-    outs = output_shapes(net, in_shape, role)
+def check_conditional_inputs(
+    net: keras.Model, role: str, k: int, first: str, first_ok: Callable[[tuple[int, ...]], bool]
+) -> tuple[tuple[int, ...], ...]:
+    """A conditional network's two inputs: ``first`` (which ``first_ok`` accepts) and the one-hot label."""
+    shapes = input_shapes(net, role)
+    if len(shapes) != 2 or not first_ok(shapes[0]) or shapes[1] != (k,):
+        raise NetworkError(
+            f"{role} {net.name!r} takes inputs {', '.join(str((None, *s)) for s in shapes)}: a conditional "
+            f"{role} takes two, {first} and the one-hot label (None, {k})"
+        )
+    return shapes
+
+
+def check_rows_out(
+    net: keras.Model, role: str, dataset: Dataset, in_shape: tuple[int, ...], *more: tuple[int, ...]
+) -> None:
+    """A network that makes rows: one output holding one row's features (``more``: its other inputs)."""
+    outs = output_shapes(net, in_shape, role, *more)
     if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
         got = ", ".join(str((None, *o)) for o in outs)
         raise NetworkError(

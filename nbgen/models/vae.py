@@ -26,7 +26,14 @@ import keras
 import numpy as np
 
 from .base import GenerativeModel
-from .introspect import NetworkError, check_decoder, check_rows_in, input_shapes, output_shapes
+from .introspect import (
+    NetworkError,
+    check_conditional_inputs,
+    check_decoder,
+    check_rows_in,
+    check_rows_out,
+    output_shapes,
+)
 from .networks import architecture, decoder_net, encoder_trunk
 
 LOG_2PI = math.log(2 * math.pi)
@@ -194,12 +201,13 @@ class VAE(GenerativeModel):
     def _check_conditional(self, dataset):
         k = self.n_classes
         enc, dec = self.user_networks["encoder"], self.user_networks["decoder"]
-        e_in, d_in = input_shapes(enc, "encoder"), input_shapes(dec, "decoder")
-        if len(e_in) != 2 or int(np.prod(e_in[0])) != dataset.features or e_in[1] != (k,):
-            raise NetworkError(
-                f"encoder {enc.name!r} takes inputs {', '.join(str((None, *s)) for s in e_in)}: a conditional "
-                f"encoder takes two, a row (e.g. {(None, *dataset.row_shape)}) and the one-hot label (None, {k})"
-            )
+        e_in = check_conditional_inputs(
+            enc,
+            "encoder",
+            k,
+            f"a row (e.g. {(None, *dataset.row_shape)})",
+            lambda s: int(np.prod(s)) == dataset.features,
+        )
         outs = output_shapes(enc, e_in[0], "encoder", e_in[1])
         if len(outs) in (2, 3) and all(o == outs[0] for o in outs) and len(outs[0]) == 1:
             d = outs[0][0]
@@ -210,17 +218,8 @@ class VAE(GenerativeModel):
                 f"encoder {enc.name!r} outputs {', '.join(str((None, *o)) for o in outs)}: it must output "
                 "[z_mean, z_log_var], two arrays (None, latent_dim), or one array (None, 2 * latent_dim)"
             )
-        if len(d_in) != 2 or d_in[0] != (d,) or d_in[1] != (k,):
-            raise NetworkError(
-                f"decoder {dec.name!r} takes inputs {', '.join(str((None, *s)) for s in d_in)}: a conditional "
-                f"decoder takes two, the code (None, {d}) and the one-hot label (None, {k})"
-            )
-        outs = output_shapes(dec, d_in[0], "decoder", d_in[1])
-        if len(outs) != 1 or int(np.prod(outs[0])) != dataset.features:
-            raise NetworkError(
-                f"decoder {dec.name!r} outputs {', '.join(str((None, *o)) for o in outs)}, but the data's rows are "
-                f"shaped {dataset.row_shape}: it must output one array holding one row"
-            )
+        d_in = check_conditional_inputs(dec, "decoder", k, f"the code (None, {d})", lambda s: s == (d,))
+        check_rows_out(dec, "decoder", dataset, *d_in)
         return {"latent_dim": d}
 
     probability_roles = ("decoder",)  # a decoder of pixels may end in a sigmoid (Keras's example's does)
@@ -318,7 +317,11 @@ class VAE(GenerativeModel):
         z = z_mean + jnp.exp(0.5 * z_log_var) * eps  # (k, n, d)
 
         def log_w(zk):
-            return -self.nll(params, x, zk, labels) + self.log_prior(params, zk) - diag_normal_logpdf(zk, z_mean, z_log_var)
+            return (
+                -self.nll(params, x, zk, labels)
+                + self.log_prior(params, zk)
+                - diag_normal_logpdf(zk, z_mean, z_log_var)
+            )
 
         lw = jax.lax.map(log_w, z)  # (k, n)
         neg_elbo = -jnp.mean(lw, axis=0)

@@ -10,7 +10,7 @@ ever adds traces to, and updates, the subplot it was given.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -42,6 +42,15 @@ class Panel:
     def axes(self) -> dict[str, str]:
         """The keyword arguments that put a trace on this subplot."""
         return {"xaxis": self.xref, "yaxis": self.yref}
+
+    def scatter(self, name: str, mode: str, x: Any = (), y: Any = (), **style: Any) -> go.Scatter:
+        """A scatter trace named ``name`` on this subplot, out of the legend and silent on hover
+        unless ``style`` says otherwise (``hoverinfo=...``); empty until the panel draws into it."""
+        import plotly.graph_objects as go
+
+        style = {"hoverinfo": "skip", "showlegend": False, **style}
+        return go.Scatter(x=list(x) if isinstance(x, tuple) else x, y=list(y) if isinstance(y, tuple) else y,
+                          mode=mode, name=name, **style, **self.axes)  # fmt: skip
 
 
 class PanelView(Protocol):

@@ -77,68 +77,15 @@ class DataPanel:
                 )
             )
         if "field" in self.model.panels and ds.features == 2:
-            fig.add_trace(
-                go.Scatter(
-                    x=[],
-                    y=[],
-                    mode="lines",
-                    line={"width": 1, "color": "rgba(31,119,180,0.55)"},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name="field",
-                    **axes,
-                )
-            )
+            fig.add_trace(panel.scatter("field", "lines", line={"width": 1, "color": "rgba(31,119,180,0.55)"}))
         fig.add_trace(
-            go.Scatter(
-                x=real[:, 0],
-                y=real[:, 1],
-                mode="markers",
-                marker={"size": 4, "color": "rgba(90,90,90,0.45)"},
-                hoverinfo="skip",
-                showlegend=False,
-                name="real",
-                **axes,
-            )
+            panel.scatter("real", "markers", real[:, 0], real[:, 1], marker={"size": 4, "color": "rgba(90,90,90,0.45)"})
         )
-        fig.add_trace(
-            go.Scatter(
-                x=[],
-                y=[],
-                mode="markers",
-                marker={"size": 4, "color": "rgba(214,39,40,0.6)"},
-                hoverinfo="skip",
-                showlegend=False,
-                name="generated",
-                **axes,
-            )
-        )
+        fig.add_trace(panel.scatter("generated", "markers", marker={"size": 4, "color": "rgba(214,39,40,0.6)"}))
         if "trajectory" in self.model.panels:
-            fig.add_trace(
-                go.Scatter(
-                    x=[],
-                    y=[],
-                    mode="lines",
-                    line={"width": 1, "color": "rgba(214,39,40,0.35)"},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name="paths",
-                    **axes,
-                )
-            )
+            fig.add_trace(panel.scatter("paths", "lines", line={"width": 1, "color": "rgba(214,39,40,0.35)"}))
         if self.model.can("decode"):
-            fig.add_trace(
-                go.Scatter(
-                    x=[],
-                    y=[],
-                    mode="markers",
-                    marker={"symbol": "star", "size": 16, "color": "black"},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name="decoded",
-                    **axes,
-                )
-            )
+            fig.add_trace(panel.scatter("decoded", "markers", marker={"symbol": "star", "size": 16, "color": "black"}))
         xr, yr = padded_range(real[:, 0]), padded_range(real[:, 1])
         fig.layout[panel.xaxis].range = list(xr)
         fig.layout[panel.yaxis].range = list(yr)
@@ -151,7 +98,11 @@ class DataPanel:
         if not session.generative_model.can("sample"):
             gen = session.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
         else:
-            picked = {"label": figure.shown_label} if session.generative_model.conditional and figure.shown_label is not None else {}
+            picked = (
+                {"label": figure.shown_label}
+                if session.generative_model.conditional and figure.shown_label is not None
+                else {}
+            )
             gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED, **picked)
         gen = gen.reshape(len(gen), -1)
         xy = proj.project(gen).astype(np.float32)
@@ -159,7 +110,11 @@ class DataPanel:
         if figure.has_trace("decision"):
             self._draw_decision_surface(session, figure)
         if figure.has_trace("paths"):
-            picked = {"label": figure.shown_label} if session.generative_model.conditional and figure.shown_label is not None else {}
+            picked = (
+                {"label": figure.shown_label}
+                if session.generative_model.conditional and figure.shown_label is not None
+                else {}
+            )
             path = session.trajectory(N_PATHS, seed=SAMPLE_SEED, **picked)  # (steps + 1, n, *row)
             xy = proj.project(path.reshape(-1, ds.features)).reshape(path.shape[0], N_PATHS, 2)
             x, y = _polylines(xy)

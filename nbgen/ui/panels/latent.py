@@ -68,7 +68,6 @@ class LatentPanel:
         """Add the click grid, the scatter and the click mark to ``panel`` of ``fig``."""
         self.panel = panel
         ds = self.dataset
-        axes = panel.axes
         labels = ds.y_val[:MAX_LATENT_POINTS] if ds.has_labels else None
         marker: dict[str, Any] = {"size": 5, "opacity": 0.8}
         if labels is not None:
@@ -78,43 +77,17 @@ class LatentPanel:
             marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
             marker["colorbar"] = class_legend(fig, panel, np.unique(labels))
             marker["showscale"] = True
+        fig.add_trace(panel.scatter("latent-grid", "markers", marker={"size": 9, "opacity": 0}, hoverinfo="none"))
         fig.add_trace(
-            go.Scatter(
-                x=[],
-                y=[],
-                mode="markers",
-                marker={"size": 9, "opacity": 0},
-                hoverinfo="none",
-                showlegend=False,
-                name="latent-grid",
-                **axes,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[],
-                y=[],
-                mode="markers",
+            panel.scatter(
+                "latent",
+                "markers",
                 marker=marker,
-                showlegend=False,
-                name="latent",
                 hovertemplate=None if labels is None else "label %{marker.color}<extra></extra>",
                 hoverinfo=None if labels is not None else "x+y",
-                **axes,
             )
         )
-        fig.add_trace(
-            go.Scatter(
-                x=[],
-                y=[],
-                mode="markers",
-                marker={"symbol": "x", "size": 14, "color": "black"},
-                hoverinfo="skip",
-                showlegend=False,
-                name="latent-click",
-                **axes,
-            )
-        )
+        fig.add_trace(panel.scatter("latent-click", "markers", marker={"symbol": "x", "size": 14, "color": "black"}))
 
     def connect(self, figure: SessionFigure) -> None:
         """Decode on clicks in the figure's widget (its scatter and click grid)."""
