@@ -213,7 +213,7 @@ def evaluate(
         out["pca_mse"] = pca_mse(ds.train_sample(), xf, session.hyperparameters["latent_dim"])
         out["mse_vs_pca"] = out["mse"] / out["pca_mse"] if out["pca_mse"] > 0 else float("nan")
     if model.can("likelihood"):
-        params = session.engine.state["params"]
+        params = session.run.params
         fn = model.jitted("importance_bound", static_argnums=3)  # compiled once per model, not per call
         elbo, iw = [], []
         for i in range(0, len(xf), 256):  # batches keep k x n x d small

@@ -23,6 +23,7 @@ from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
 from .inference import Inference
+from .run import Run
 from .stepping import Stepping
 from .training import Training, track
 
@@ -104,6 +105,7 @@ class Session(Training, Stepping, Inference):
         self._built_hp = dict(self._hp)
         placed = getattr(getattr(self, "engine", None), "device", None)  # a sweep's run keeps its device
         self.engine = Engine(self._model, self.dataset, self._hp)
+        self.run = Run(self.engine)  # what views read (nbgen.run)
         if placed is not None:
             self.engine.place_on(placed)
         self.engine.listeners = self._listeners
@@ -224,8 +226,6 @@ class Session(Training, Stepping, Inference):
     def _emit(self, event: dict) -> None:
         self.engine.emit(event)
 
-    # -- training control: train, wait, pause, resume, stop are nbgen.training.Training's --
-
     # -- live changes ----------------------------------------------------------------------
     def set(self, **hyperparameters: Any) -> None:
         """Change live hyperparameters (``learning_rate``, ``beta``, ``d_steps``,
@@ -308,8 +308,6 @@ class Session(Training, Stepping, Inference):
             self.widget = None
             view.close()
         self._listeners.clear()
-
-    # -- using the model: encode, decode, sample, evaluate... are nbgen.inference.Inference's --
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> str:

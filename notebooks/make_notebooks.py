@@ -724,7 +724,7 @@ result.figure.write_html(os.path.join(folder.name, "beta_sweep.html"), include_p
             CHECK
             + """
 with open(page) as f:
-    print("finished at epoch 30" in f.read(), sorted(os.listdir(folder.name)))
+    print("finished after 30 epochs" in f.read(), sorted(os.listdir(folder.name)))
 folder.cleanup()
 """
         ),

@@ -42,4 +42,4 @@ def test_an_executed_notebook_with_a_shown_session_is_small_and_keeps_its_snapsh
     assert "application/vnd.jupyter.widget-view+json" in outputs[0]["data"]
     picture = outputs[1]["data"]
     assert picture["text/html"].startswith('<div class="nbgen-snapshot"><svg')
-    assert "finished at epoch 2, step 22" in picture["image/svg+xml"]
+    assert "finished after 2 epochs (22 steps)" in picture["image/svg+xml"]

@@ -49,15 +49,15 @@ def test_snapshot_files_state_the_trained_run(tmp_path):
     s.set(beta=0.5)
     last = f"loss {s.history['loss'][-1]:.4g}"
     svg_text = open(s.snapshot(tmp_path / "run.svg")).read()
-    assert svg_text.startswith("<svg") and "finished at epoch 3, step 33" in _desc(svg_text) and last in svg_text
+    assert svg_text.startswith("<svg") and "finished after 3 epochs (33 steps)" in _desc(svg_text) and last in svg_text
     assert svg_text.count('class="lines"') == 3  # loss, reconstruction, kl
     assert svg_text.count("<image") >= 2  # reconstructions and samples
     assert 'stroke-dasharray="2,2"' in svg_text  # the beta change marker
     assert len(svg_text) < 150_000
     png = open(s.snapshot(tmp_path / "run.png"), "rb").read()
-    assert png.startswith(b"\x89PNG") and "step 33" in _png_text(png)["Description"]
+    assert png.startswith(b"\x89PNG") and "(33 steps)" in _png_text(png)["Description"]
     page = open(s.snapshot(tmp_path / "run.html")).read()
-    assert "<svg" in page and "finished at epoch 3" in page
+    assert "<svg" in page and "finished after 3 epochs" in page
     with pytest.raises(ValueError, match=r"must end in .png, .svg or .html"):
         s.snapshot(tmp_path / "run.jpg")
     fig = s.figure()
@@ -133,7 +133,7 @@ def test_stop_and_run_end_refresh_the_display(monkeypatch):
     try:
         bundle = view.snapshot_bundle()  # shown under the widget by show()
         assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
-        assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        assert "idle after 0 epochs" in _desc(bundle["image/svg+xml"])
         assert bundle["text/html"].startswith('<div class="nbgen-snapshot"><svg')
         assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
         # the live widget carries the style that hides the snapshot while it renders
@@ -145,7 +145,7 @@ def test_stop_and_run_end_refresh_the_display(monkeypatch):
         s.wait()
         assert view.flush()
         assert updates and updates[-1][0] == view.display_id
-        assert "stopped at epoch" in _desc(updates[-1][1]["image/svg+xml"])
+        assert "stopped after" in _desc(updates[-1][1]["image/svg+xml"])
         n = len(updates)
         s.train(1)  # a blocking run refreshes it in the caller's thread
         assert len(updates) > n and "finished" in _desc(updates[-1][1]["image/svg+xml"])
@@ -183,7 +183,7 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
     assert kinds[0] == ["application/vnd.jupyter.widget-view+json", "text/plain"], kinds  # the widget
     out = outputs[1]["data"]  # and the picture under it, refreshed when the run ended
     svg_text = "".join(out["image/svg+xml"]) if isinstance(out["image/svg+xml"], list) else out["image/svg+xml"]
-    assert "finished at epoch 5, step 55" in _desc(svg_text)
+    assert "finished after 5 epochs (55 steps)" in _desc(svg_text)
     html = subprocess.run(
         [*jupyter, "--to", "html", str(executed)], capture_output=True, text=True, env=env, timeout=120
     )
@@ -191,7 +191,7 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
     page = (tmp_path / "executed.html").read_text()
     # the snapshot is inline SVG in the page (its HTML form has priority over the image form)
     ours = re.findall(r'<div class="nbgen-snapshot">(<svg.*?</svg>)', page, re.S)
-    assert len(ours) == 1 and "finished at epoch 5, step 55" in _desc(ours[0])
+    assert len(ours) == 1 and "finished after 5 epochs (55 steps)" in _desc(ours[0])
     # the one-step command with nbclient's defaults (the widgets' state stored in the page): the
     # widget needs a widget manager from a CDN, which an offline page lacks; the snapshot is a
     # separate output, so it is there all the same
@@ -205,7 +205,7 @@ def test_executed_notebook_and_its_html_show_the_trained_state(tmp_path):
     assert direct.returncode == 0, direct.stderr
     page_direct = (tmp_path / "direct.html").read_text()
     found = re.findall(r'<div class="nbgen-snapshot">(<svg.*?</svg>)', page_direct, re.S)
-    assert len(found) == 1 and "finished at epoch 5, step 55" in _desc(found[0])
+    assert len(found) == 1 and "finished after 5 epochs (55 steps)" in _desc(found[0])
     # look at it: a real browser renders the exported page
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI", "").lower() in ("1", "true"):
@@ -273,12 +273,12 @@ def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(mon
         assert isinstance(s.widget, StaticView)
         bundle = s._repr_mimebundle_()
         assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
-        assert "idle at epoch 0" in _desc(bundle["image/svg+xml"])
+        assert "idle after 0 epochs" in _desc(bundle["image/svg+xml"])
         s.widget._displayed = True
         s.train()
         out = capsys.readouterr().out
         assert "epoch 3/3" in out and "finished after 3/3 epochs" in out
-        assert updates and "finished at epoch 3" in _desc(updates[-1][1]["image/svg+xml"])
+        assert updates and "finished after 3 epochs" in _desc(updates[-1][1]["image/svg+xml"])
         s.close()
     finally:
         frontends._enable_colab_widgets.cache_clear()

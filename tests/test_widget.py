@@ -94,9 +94,9 @@ def test_views_hold_data_after_training_and_the_latent_click_decodes(kernel):
     assert len(views) == 1
     # and the static picture under it, updated in place (display_id) when the blocking run ended
     pictures = [m for m in shown if "image/svg+xml" in m["content"]["data"]]
-    assert len(pictures) == 1 and "idle at epoch 0" in pictures[0]["content"]["data"]["text/plain"]
+    assert len(pictures) == 1 and "idle after 0 epochs" in pictures[0]["content"]["data"]["text/plain"]
     updates = [m for m in out if m["msg_type"] == "update_display_data"]
-    assert updates and "finished at epoch 5" in updates[-1]["content"]["data"]["text/plain"]
+    assert updates and "finished after 5 epochs" in updates[-1]["content"]["data"]["text/plain"]
     assert updates[-1]["content"]["transient"]["display_id"] == pictures[0]["content"]["transient"]["display_id"]
     kernel.wait_for("w.flush()")
     facts = kernel.value(

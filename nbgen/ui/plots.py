@@ -178,7 +178,7 @@ class SessionFigure:
             self._model = s.generative_model
             self._layout_key = _layout_key(self._model)
             self._dataset = s.dataset
-            self._engine = None
+            self._run = None
             self._drawn_key: tuple | None = None
             self.images: dict[str, np.ndarray] = {}  # the arrays behind the image panels
             template, self.panels = self._template()
@@ -333,16 +333,16 @@ class SessionFigure:
             if self.needs_rebuild():
                 self.rebuild()
             s = self.session
-            engine = s.engine
-            if engine is not self._engine:  # reset: the history starts afresh
-                self._engine = engine
+            run = s.run
+            if run is not self._run:  # reset: the history starts afresh
+                self._run = run
                 self._drawn_key = None
                 self._loss.restart()
             with self.widget.batch_update():
                 self._loss.update(s, self)
                 # what sampling reads (the diffusion model's sample_steps) redraws at once
-                options = (*(engine.hp.get(k) for k in self._model.sample_options), self.shown_label)
-                key = (id(engine), engine.step, id(engine.state), options)
+                options = (*(run.hp.get(k) for k in self._model.sample_options), self.shown_label)
+                key = (id(run), run.step, run.version, options)
                 if key == self._drawn_key and not force:
                     return False
                 # a new sampling option (guidance, sample_steps, the class picked) is the user's

@@ -42,15 +42,8 @@ LABEL_COLOURS = (
 
 
 def describe(session: Any) -> str:
-    """One sentence on what the picture shows: model, data, status, epoch, step, last metrics."""
-    parts = [
-        f"nbgen snapshot: {session.kind} on {session.dataset.name}, {session.status} at epoch {session.epoch}, "
-        f"step {session.step}"
-    ]
-    metrics = [f"{k} {v[-1]:.4g}" for k, v in session.history.items() if v and k != "learning_rate"]
-    if metrics:
-        parts.append("; ".join(metrics))
-    return ": ".join(parts) if len(parts) == 1 else parts[0] + "; " + parts[1]
+    """One sentence on what the picture shows: model, data, status, epochs, steps, last metrics."""
+    return f"nbgen snapshot: {session.summary()}"
 
 
 # -- geometry -------------------------------------------------------------------------------

@@ -16,10 +16,10 @@ RED = "#c62828"
 
 def progress(s: Session) -> tuple[int, int, str]:
     """The progress bar's value and maximum, and the line beside it (epochs, steps, speed, time left)."""
-    engine = s.engine
+    run = s.run
     step = s.step
-    per_epoch = max(len(s.dataset.x_train) // max(engine.batch_size, 1), 1)
-    planned = int(engine.total_steps_planned)
+    per_epoch = max(len(s.dataset.x_train) // max(run.batch_size, 1), 1)
+    planned = run.planned_steps
     if s.running or planned > step:  # a run going on, or one that was stopped early
         total = max(planned, step)
     elif step == 0:  # nothing yet: show what Train will do
@@ -29,9 +29,9 @@ def progress(s: Session) -> tuple[int, int, str]:
     total = max(total, 1)
     target = s.epoch + math.ceil(max(total - step, 0) / per_epoch)
     parts = [f"epoch {s.epoch}/{target}", f"step {step}/{total}"]
-    rate = engine.samples_per_sec
+    rate = run.samples_per_sec
     if s.running and math.isfinite(rate) and rate > 0:
-        left = (total - step) * engine.batch_size / rate
+        left = (total - step) * run.batch_size / rate
         parts.append(f"{rate:,.0f} samples/s")
         parts.append(f"~{duration(left)} left")
     return min(step, total), total, " &middot; ".join(parts)

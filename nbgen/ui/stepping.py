@@ -63,7 +63,7 @@ class StepControls:
         """Follow the Step button's state; show D/G for a model that has both networks."""
         for b in self.buttons:
             b.disabled = self._step_button.disabled
-        gan = "update" in self.session.engine.live
+        gan = "update" in self.session.run.live
         for b in (self.d_step_button, self.g_step_button):
             b.layout.display = None if gan else "none"
 

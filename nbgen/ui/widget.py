@@ -295,7 +295,7 @@ class SessionWidget(widgets.VBox):
         """Move the live sliders to the session's values (no command is sent back)."""
         self._add_model_controls()
         hp = self.session.hyperparameters
-        pending = self.session.engine.pending()  # requested, not yet applied: keep the user's value
+        pending = self.session.run.pending  # requested, not yet applied: keep the user's value
         for name, slider in self._live_sliders().items():
             if name in hp and name not in pending and slider.value != hp[name]:
                 widen(slider, hp[name])  # a value set in code beyond the slider's span: widen it

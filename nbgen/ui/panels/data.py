@@ -174,7 +174,7 @@ def field_at(session: Session, rows: np.ndarray) -> np.ndarray:
 
     ds = session.dataset
     x = ds.flatten(rows, "rows")
-    v = np.asarray(session.generative_model.jitted("field")(session.engine.state["params"], jnp.asarray(x)))
+    v = np.asarray(session.generative_model.jitted("field")(session.run.params, jnp.asarray(x)))
     eps = 1e-3  # the scaling is affine: map a small step back and rescale it
     return (ds.scaling.to_user(x + eps * v) - ds.scaling.to_user(x)) / eps
 
@@ -189,5 +189,5 @@ def decision_surface(session: Session, grid: np.ndarray, figure: SessionFigure |
         raise TypeError(f"a decision surface needs a discriminator, and the {session.kind} model has none")
     fn = model.jitted("logits")
     grid = session.dataset.flatten(grid, "grid")  # the plot's (data) units -> the model's
-    logits = fn(session.engine.state["params"], jnp.asarray(grid, dtype=jnp.float32))
+    logits = fn(session.run.params, jnp.asarray(grid, dtype=jnp.float32))
     return np.asarray(jax.nn.sigmoid(logits), dtype=np.float64)
