@@ -78,7 +78,7 @@ def one_run(epochs: int, folder: str | None, every: float) -> dict:
     s.train(epochs)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     samples = (s.step - step0) * HP["batch_size"]
-    written = s._checkpointer.written if folder else 0
+    written = s.checkpointer.written if folder else 0
     s.close()
     return {
         "rate": samples / wall,

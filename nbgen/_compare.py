@@ -261,7 +261,7 @@ def _one_after_another(
             prefix = f"run {i + 1}/{len(combos)} ({_combo_label(combo)}"
             if i:  # the runs so far tell how long the rest will take
                 left = (time.perf_counter() - started) / i * (len(combos) - i)
-                prefix += f"; sweep ETA {_progress._clock(left)}"
+                prefix += f"; sweep ETA {_progress.clock(left)}"
             line, unsubscribe = _progress.attach(s, s.hyperparameters["epochs"], prefix=prefix + ") ", stream=out)
         try:
             s.train()
@@ -332,7 +332,7 @@ def _side_by_side(
                     left = (time.perf_counter() - started) / len(finished) * (len(combos) - len(finished))
                     print(
                         f"run {i + 1}/{len(combos)} ({_combo_label(combos[i])}) {s.status} on {device}: {s.epoch} epochs;"
-                        f" {len(finished)}/{len(combos)} done, sweep ETA {_progress._clock(left)}",
+                        f" {len(finished)}/{len(combos)} done, sweep ETA {_progress.clock(left)}",
                         file=out,
                         flush=True,
                     )

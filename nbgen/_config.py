@@ -75,7 +75,7 @@ class HParam:
     def validate(self, value: Any) -> Any:
         """``value`` in canonical form, or a TypeError/ValueError naming this parameter."""
         if self.type == "int":
-            return _int(self.name, value, int(self.lo), None if self.hi is None else int(self.hi))
+            return check_int(self.name, value, int(self.lo), None if self.hi is None else int(self.hi))
         if self.type == "float":
             return _float(self.name, value, self.lo, self.hi, self.lo_open, self.hi_open)
         if self.type == "widths":
@@ -83,7 +83,7 @@ class HParam:
                 value = (value,)
             if not isinstance(value, (tuple, list)) or len(value) == 0:
                 raise TypeError(f"{self.name} must be {self.allowed()}, got {value!r}")
-            return tuple(_int(self.name, v, int(self.lo), int(self.hi)) for v in value)
+            return tuple(check_int(self.name, v, int(self.lo), int(self.hi)) for v in value)
         if set(self.choices) == {False, True}:  # a switch: True/False (numpy's too), not 0/1 or strings
             if type(value).__name__ in ("bool", "bool_"):
                 return bool(value)
@@ -176,7 +176,7 @@ def common_defaults() -> dict[str, Any]:
     return {"anneal": 0.0, "architecture": "auto", "seed": 0, "steps_per_dispatch": 64, "distribution": None}
 
 
-def _int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)

@@ -133,7 +133,7 @@ def resume(
     session = Session(saved.model, saved.data, **options, **saved.config)
     session.restore(**saved.restoration(session))
     if ck:
-        session._checkpointer.continue_run(saved)
+        session.checkpointer.continue_run(saved)
         if ck.get("pending"):
             session.engine.request(ck["pending"])
     if epochs is None:

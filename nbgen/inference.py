@@ -85,7 +85,7 @@ class Inference:
         or ``n`` ints; default: drawn uniformly): on digits each value tends to one digit.
         """
         self._require("sample", "a generative prior")
-        n = _config._int("n", n, 1, 10_000_000)
+        n = _config.check_int("n", n, 1, 10_000_000)
         seed = self._seed(seed)
         kwargs = self.generative_model.sample_arguments(self.engine.hp, n, seed, **options)
         return self.dataset.to_rows(self._sample(seed, n, kwargs))
@@ -94,7 +94,7 @@ class Inference:
         if seed is None:
             self._sample_calls += 1
             return 1_000_003 * (self.engine.hp["seed"] + 1) + self._sample_calls
-        return _config._int("seed", seed, 0, 2**31 - 1)
+        return _config.check_int("seed", seed, 0, 2**31 - 1)
 
     def _sample(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> np.ndarray:
         fn = self.generative_model.jitted("sample", static_argnums=2)
@@ -106,7 +106,7 @@ class Inference:
         the ``sample_steps`` hyperparameter); ``trajectory(n, seed=s)[-1]`` equals
         ``sample(n, seed=s)``."""
         self._require("trajectory", "a sampling path")
-        n = _config._int("n", n, 1, 100_000)
+        n = _config.check_int("n", n, 1, 100_000)
         seed = self._seed(seed)
         kwargs = self.generative_model.sample_arguments(self.engine.hp, n, seed, steps=steps, **options)
         steps = int(kwargs.pop("steps"))
@@ -149,7 +149,7 @@ class Inference:
         of the codes (for ``latent_dim > 2``, the ones that matter). Returns ``(n, *row_shape)``."""
         self._require("decode", "an encoder and a decoder")
         self._require("encode", "an encoder and a decoder")
-        n = _config._int("n", n, 2, 1000)
+        n = _config.check_int("n", n, 2, 1000)
         codes = self._codes(label)
         d = codes.shape[1]
         centre = codes.mean(0) if at is None else np.asarray(at, np.float32).reshape(-1)
@@ -172,7 +172,7 @@ class Inference:
         ends included): ``(n, *row_shape)``; the first and last are ``a``'s and ``b``'s
         reconstructions."""
         self._require("decode", "an encoder and a decoder")
-        n = _config._int("n", n, 2, 1000)
+        n = _config.check_int("n", n, 2, 1000)
         kw = {} if label is None else {"label": label}
         za, zb = self.encode(a, **kw), self.encode(b, **kw)
         if len(za) != 1 or len(zb) != 1:
@@ -184,7 +184,7 @@ class Inference:
         """The ``k`` training rows whose codes lie nearest to the code of row ``x``: their indices
         in ``dataset.x_train`` and the rows themselves ``(k, *row_shape)``, nearest first."""
         self._require("encode", "an encoder")
-        k = _config._int("k", k, 1, 1000)
+        k = _config.check_int("k", k, 1, 1000)
         z = self.encode(x)
         if len(z) != 1:
             raise ValueError(f"x must be one row, got {len(z)} rows")

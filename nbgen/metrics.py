@@ -149,7 +149,7 @@ def label_accuracy(session: Session, per_class: int = 1000, seed: int = 0, **opt
     """
     from . import _config
 
-    per_class = _config._int("per_class", per_class, 2, 1_000_000)
+    per_class = _config.check_int("per_class", per_class, 2, 1_000_000)
     model, ds = session.generative_model, session.dataset
     if not model.conditional:
         raise ValueError("label_accuracy needs a conditional model: train it with conditional=True")
@@ -196,8 +196,8 @@ def evaluate(
 
     from . import _config, sample_quality
 
-    k = _config._int("k", k, 1, 100_000)
-    n_samples = _config._int("n_samples", n_samples, 1, 10_000_000)
+    k = _config.check_int("k", k, 1, 100_000)
+    n_samples = _config.check_int("n_samples", n_samples, 1, 10_000_000)
     ds = session.dataset
     xf = ds.model_val if x is None else ds.flatten(x)  # model units (see nbgen.data.Scaling)
     out: dict[str, Any] = {}

@@ -42,7 +42,7 @@ def headline(metric_names: Sequence[str]) -> tuple[str, ...]:
     return ("loss",) if "loss" in names else names[:2]
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
 
@@ -117,7 +117,7 @@ class ProgressLine:
         if self.rate == self.rate:  # not NaN
             parts.append(f"{self.rate:,.0f} samples/s")
         eta = self.eta()
-        parts.append("ETA " + ("?" if eta is None else _clock(eta)))
+        parts.append("ETA " + ("?" if eta is None else clock(eta)))
         self.write(" | ".join(parts), force=force)
 
     def _metric_text(self) -> str:
@@ -136,7 +136,7 @@ class ProgressLine:
 
     def close(self, status: str = "finished") -> None:
         """Print the final line and a newline."""
-        took = _clock(time.perf_counter() - self.start)
+        took = clock(time.perf_counter() - self.start)
         summary = f"{status} after {self.epochs}/{self.total} epochs in {took}"
         if self.metric is not None:
             summary += " | " + self._metric_text()

@@ -80,7 +80,7 @@ class Session(Training, Stepping, Inference):
 
         self.callbacks = check(callbacks)  # Keras callbacks that every run calls (nbgen.callbacks)
         _checkpoint.parse_every(checkpoint_every)  # a bad value fails before the model is built
-        self._checkpointer: _checkpoint.Checkpointer | None = None
+        self.checkpointer: _checkpoint.Checkpointer | None = None  # writes the run as it trains (checkpoint=)
         self._spec, self._data_spec, self.dataset, self._hp = _resolve(model, data, hyperparameters)
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._init_training()
@@ -92,8 +92,8 @@ class Session(Training, Stepping, Inference):
         self.lock = threading.RLock()
         self._build()
         if checkpoint is not None and checkpoint is not False:
-            self._checkpointer = _checkpoint.Checkpointer(self, checkpoint, checkpoint_every)
-            self._checkpointer.attach(self.engine)
+            self.checkpointer = _checkpoint.Checkpointer(self, checkpoint, checkpoint_every)
+            self.checkpointer.attach(self.engine)
         track(self)
 
     # -- construction ----------------------------------------------------------
@@ -112,7 +112,7 @@ class Session(Training, Stepping, Inference):
         self.engine.delay = getattr(self, "_delay", 0.0)  # slow motion outlives a reset
         self._weights_synced_at = -1
         if getattr(self, "_checkpointer", None) is not None:  # a reset's run: checkpointed too
-            self._checkpointer.attach(self.engine, new_run=True)
+            self.checkpointer.attach(self.engine, new_run=True)
 
     @property
     def widget(self) -> Any:
@@ -132,12 +132,12 @@ class Session(Training, Stepping, Inference):
     @property
     def checkpoint_folder(self) -> str | None:
         """Where this session's checkpoints are written (``checkpoint=``), or None."""
-        return None if self._checkpointer is None else self._checkpointer.folder
+        return None if self.checkpointer is None else self.checkpointer.folder
 
     @property
     def checkpoint_error(self) -> Exception | None:
         """Why the last checkpoint could not be written (training went on in memory), or None."""
-        return None if self._checkpointer is None else self._checkpointer.error
+        return None if self.checkpointer is None else self.checkpointer.error
 
     @property
     def generative_model(self) -> _models.GenerativeModel:
@@ -301,8 +301,8 @@ class Session(Training, Stepping, Inference):
         """Stop training, free the thread, close the widget if any."""
         if self.running:
             self.stop()
-        if self._checkpointer is not None:
-            self._checkpointer.wait(60.0)
+        if self.checkpointer is not None:
+            self.checkpointer.wait(60.0)
         if self.widget is not None:
             view = self.widget
             self.widget = None

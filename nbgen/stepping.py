@@ -54,7 +54,7 @@ class Stepping:
             1
         """
         code = self._part(part)
-        n = _config._int("n", n, 1, 10**9)
+        n = _config.check_int("n", n, 1, 10**9)
         if self.running:
             raise RuntimeError("this session is already training: pause() or stop() it, then step")
         self.engine.part_next = code

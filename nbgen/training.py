@@ -125,7 +125,7 @@ class Training:
         if steps is not None:
             if epochs is not None:
                 raise ValueError(f"give epochs or steps, not both (got epochs={epochs!r}, steps={steps!r})")
-            steps = _config._int("steps", steps, 1, 10**9)
+            steps = _config.check_int("steps", steps, 1, 10**9)
         epochs = self.engine.hp["epochs"] if epochs is None else _config.validate_value("epochs", epochs)
         self._error = None
         self._status = "running"

@@ -289,7 +289,7 @@ def test_your_own_networks_and_data_in_memory_resume_exactly(tmp_path):
 
 def test_a_runs_end_is_written_as_such_even_right_after_a_checkpoint_at_its_last_step(tmp_path):
     s = nbgen.Session("ae", "digits", epochs=2, checkpoint=tmp_path, checkpoint_every=0, hidden=(16,))
-    c = s._checkpointer
+    c = s.checkpointer
     hook = c._at_boundary
 
     def every_boundary(cur, final):  # a checkpoint at every boundary, the last one included

@@ -129,7 +129,7 @@ def test_stop_and_run_end_refresh_the_display(monkeypatch):
     )
     s = show("ae", "moons", display=False, hidden=(16,), epochs=200)
     view = s.widget
-    view._displayed = True  # as show(display=True) marks it
+    view.displayed = True  # as show(display=True) marks it
     try:
         bundle = view.snapshot_bundle()  # shown under the widget by show()
         assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
@@ -274,7 +274,7 @@ def test_without_widgets_show_falls_back_to_the_snapshot_and_a_progress_line(mon
         bundle = s._repr_mimebundle_()
         assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
         assert "idle after 0 epochs" in _desc(bundle["image/svg+xml"])
-        s.widget._displayed = True
+        s.widget.displayed = True
         s.train()
         out = capsys.readouterr().out
         assert "epoch 3/3" in out and "finished after 3/3 epochs" in out

@@ -340,8 +340,8 @@ def test_a_keras_model_gets_a_slider_for_its_own_variable_that_reaches_the_timel
     kernel.run(KERAS_BETA_VAE)
     facts = kernel.value(
         "{'label': dict((v, k) for k, v in w.model_picker.options)['yours'],"
-        " 'controls': sorted(w._model_controls), 'shown': w._model_controls['kl_weight'].layout.display,"
-        " 'id': w._model_controls['kl_weight'].model_id, 'beta': w.beta.layout.display}"
+        " 'controls': sorted(w.model_controls), 'shown': w.model_controls['kl_weight'].layout.display,"
+        " 'id': w.model_controls['kl_weight'].model_id, 'beta': w.beta.layout.display}"
     )
     assert facts["label"] == "my_beta_vae (your Keras model)"
     assert facts["controls"] == ["kl_weight"] and facts["shown"] is None

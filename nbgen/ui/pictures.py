@@ -81,7 +81,7 @@ class StaticView:
 
         self.session = session
         self.display_id = uuid.uuid4().hex
-        self._displayed = False
+        self.displayed = False
         self._closed = False
         self._line: ProgressLine | None = None
         self._unsubscribe = session.subscribe(self._on_event)
@@ -108,7 +108,7 @@ class StaticView:
         """Nothing to draw live: the snapshot is drawn on demand."""
 
     def refresh_snapshot(self) -> None:
-        if not self._displayed or self._closed:
+        if not self.displayed or self._closed:
             return
         from IPython.display import update_display
 

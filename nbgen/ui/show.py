@@ -97,6 +97,6 @@ def show(
             ipy_display(view.snapshot_bundle(), raw=True, display_id=view.display_id)
         else:
             ipy_display(view, display_id=view.display_id)
-        view._displayed = True
-        view._shown_in_cell = frontends.execution_count()
+        view.displayed = True
+        view.shown_in_cell = frontends.execution_count()
     return session

@@ -24,7 +24,7 @@ SECTIONS = ("plot_options", "stepping", "compare", "explorer")  # stepping: Disp
 
 def control_names(widget: Any) -> list[str]:
     """Every name ``controls=`` takes for this widget."""
-    rows = [n for n in _config.TABLE if hasattr(widget, n)] + list(getattr(widget, "_model_controls", {}))
+    rows = [n for n in _config.TABLE if hasattr(widget, n)] + list(getattr(widget, "model_controls", {}))
     return ["model", "data", *rows, *BUTTONS, *SECTIONS]
 
 
@@ -60,7 +60,7 @@ def _widgets_of(widget: Any, name: str) -> list[Any]:
     if name == "explorer":
         return [widget.explorer.box]
     control = getattr(widget, name, None)
-    return [control if control is not None else widget._model_controls[name]]
+    return [control if control is not None else widget.model_controls[name]]
 
 
 def enforce(widget: Any, spec: dict[str, str]) -> None:

@@ -78,10 +78,10 @@ class SessionWidget(widgets.VBox):
         self._notice: str | None = None
         self._view_error: str | None = None
         self._synced: dict[str, Any] = {}
-        self._shown_in_cell: int | None = None
+        self.shown_in_cell: int | None = None
         # the display this view was shown in: its static snapshot is refreshed there
         self.display_id = uuid.uuid4().hex
-        self._displayed = False
+        self.displayed = False
         self._user_data = None if isinstance(session.config["data"], str) else session.config["data"]
         self._user_spec = None  # a model with the user's networks, once seen
         self._build_controls()
@@ -136,7 +136,7 @@ class SessionWidget(widgets.VBox):
         )
         for name in (*SETUP_FIELDS, *_config.LIVE):  # one control per row of the table
             setattr(self, name, make_control(_config.TABLE[name]))
-        self._model_controls: dict[str, widgets.ValueWidget] = {}  # a model's own live rows
+        self.model_controls: dict[str, widgets.ValueWidget] = {}  # a model's own live rows
         self.model_picker.add_class("nbgen-model")
         self.data_picker.add_class("nbgen-data")
         self.model_picker.observe(lambda _: self._update_setup_visibility(), names="value")
@@ -214,20 +214,20 @@ class SessionWidget(widgets.VBox):
     def _live_sliders(self) -> dict[str, widgets.ValueWidget]:
         """The live controls: one per live row of the table, and those a model adds (a Keras
         model's own variables), made when a model that has them is first shown."""
-        return {**{name: getattr(self, name) for name in _config.LIVE}, **self._model_controls}
+        return {**{name: getattr(self, name) for name in _config.LIVE}, **self.model_controls}
 
     def _add_model_controls(self) -> None:
         """Controls for the live rows of the session's model that the table does not have."""
         rows = self.session.generative_model.table
-        new = [n for n in self.session.generative_model.live_names if n not in _config.TABLE and n not in self._model_controls]
+        new = [n for n in self.session.generative_model.live_names if n not in _config.TABLE and n not in self.model_controls]
         for name in new:
             control = make_control(rows[name])
             control.observe(self._live_observer(name), names="value")
-            self._model_controls[name] = control
+            self.model_controls[name] = control
         if new:
             children = list(self._live_box.children)
             at = children.index(self.class_picker)
-            self._live_box.children = (*children[:at], *(self._model_controls[n] for n in new), *children[at:])
+            self._live_box.children = (*children[:at], *(self.model_controls[n] for n in new), *children[at:])
 
     # -- from the session to the controls ----------------------------------------------------
     def _syncing(self) -> bool:
@@ -546,7 +546,7 @@ class SessionWidget(widgets.VBox):
             return {"text/plain": repr(self.session)}
         # nbgen.show() already displayed this widget in this very cell: when the cell also
         # ends with the returned session, show text rather than a second copy of the widget
-        if self._shown_in_cell is not None and self._shown_in_cell == frontends.execution_count():
+        if self.shown_in_cell is not None and self.shown_in_cell == frontends.execution_count():
             return {"text/plain": repr(self.session)}
         self.figure.sync_state()
         data = dict(super()._repr_mimebundle_(**kwargs) or {})
@@ -564,7 +564,7 @@ class SessionWidget(widgets.VBox):
     def refresh_snapshot(self) -> None:
         """Redraw the static picture under the widget with the current views (called when a run
         ends, on Stop and on Save). Only that output changes: the live widget is not re-rendered."""
-        if not self._displayed or self._closed:
+        if not self.displayed or self._closed:
             return
         from IPython.display import update_display
 
