@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import numpy as np
 
 import nbgen
-from nbgen.ui.plots import png_data_uri, tile
+from nbgen.ui.arrays import tile
+from nbgen.ui.png import png_data_uri
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs")
 

@@ -64,7 +64,7 @@ def classifier(name: str = "digits"):
     """A classifier trained on the training split of a labelled image set, in model units.
 
     ``digits``: an SVM (held-out accuracy ~0.99), with class probabilities.
-    ``mnist5k``: logistic regression on the pixels (held-out accuracy ~0.90, anchors.md):
+    ``mnist5k``: logistic regression on the pixels (held-out accuracy ~0.90: benchmarks/quality.py --only real-mnist5k):
     good enough to tell which digit a sample looks like, not a perfect judge.
     ``held_out_accuracy_`` holds its accuracy on the validation split.
     """

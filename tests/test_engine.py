@@ -11,7 +11,7 @@ import pytest
 
 import nbgen
 from nbgen import compiled
-from nbgen.ui.plots import timeline_line
+from nbgen.ui.labels import timeline_line
 
 
 def test_live_change_applies_at_the_next_step_and_is_in_the_timeline():

@@ -15,25 +15,13 @@ import numpy as np
 import pytest
 
 import nbgen
+from nbgen.ui.arrays import GrowingArray, downsample, fit_projection, tile
 from nbgen.ui.controls import parse_hidden
-from nbgen.ui.plots import (
-    CLICK_GRID,
-    MAX_LATENT_POINTS,
-    MAX_LOSS_POINTS,
-    SURFACE_GRID,
-    GrowingArray,
-    SessionFigure,
-    Throttle,
-    ThrottledDrawer,
-    change_label,
-    decision_surface,
-    downsample,
-    fit_projection,
-    png_data_uri,
-    png_to_array,
-    short_value,
-    tile,
-)
+from nbgen.ui.labels import change_label, short_value
+from nbgen.ui.pacing import Throttle, ThrottledDrawer
+from nbgen.ui.panels import CLICK_GRID, MAX_LATENT_POINTS, MAX_LOSS_POINTS, SURFACE_GRID, decision_surface
+from nbgen.ui.plots import SessionFigure
+from nbgen.ui.png import png_data_uri, png_to_array
 from nbgen.ui.show import show
 from nbgen.ui.widget import SessionWidget
 

@@ -13,7 +13,7 @@ from .scaling import fit_scaling
 from .validate import as_numeric_array, check_rows, class_ids, label_array, label_ids, real_targets
 
 VALIDATION_FRACTION = 0.2
-SPLIT_SEED = 0  # the split of anchors.md: test_size=0.2, random_state=0, stratify=y
+SPLIT_SEED = 0  # the split: scikit-learn's train_test_split(test_size=0.2, random_state=0, stratify=y)
 
 
 def make(

@@ -13,7 +13,7 @@ NAMED = ("digits", "mnist5k", "moons", "ring", "grid", "mnist", "fashion_mnist")
 
 
 def mixture_centres(name: str) -> tuple[np.ndarray, float]:
-    """The centres and std of the ``ring`` and ``grid`` mixtures (anchors.md)."""
+    """The centres and std of the ``ring`` and ``grid`` mixtures: the benchmark sets of VEEGAN (Srivastava et al. 2017)."""
     if name == "ring":
         angles = 2 * np.pi * np.arange(8) / 8
         return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02
@@ -111,7 +111,7 @@ def named(key: str, n: int | None, path: str | None) -> Dataset:
     if key == "digits":
         x, y = digits()
         return from_arrays(x, y, name="digits")
-    if key == "mnist5k":  # uint8 pixels: "pixels" scaling; stratified 80/20 split, seed 0 (anchors.md)
+    if key == "mnist5k":  # uint8 pixels: "pixels" scaling; stratified 80/20 split, seed 0
         x, y = mnist5k()
         return from_arrays(x, y, name="mnist5k")
     if key == "moons":

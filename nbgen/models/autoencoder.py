@@ -62,7 +62,7 @@ class Autoencoder(GenerativeModel):
     def defaults(self, dataset, given):
         hp = {"latent_dim": 2, "hidden": (512, 512), "learning_rate": 1e-3, "batch_size": 64, "epochs": 100}
         if dataset.is_image:
-            # Measured (issue 10; digits on the anchor split, 3 seeds, and mnist5k): small batches
+            # Measured (benchmarks/defaults.py; digits on the 80/20 split, 3 seeds, and mnist5k): small batches
             # and the last 30% at lr/10 beat batch 64 for 100 epochs (latent 2: 0.0325 ->
             # 0.027-0.028; latent 8: 0.0125 -> 0.0114-0.0116; mnist5k latent 8: 0.0241 -> 0.0196-0.0198).
             # A tight bottleneck (latent <= 4) wants a deeper net and more epochs; a wider one

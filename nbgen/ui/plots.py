@@ -19,8 +19,6 @@ Views only read the session (its step history, timeline and the immutable JAX
 state arrays) and never drive training. Drawing happens in a
 :class:`~nbgen.ui.pacing.ThrottledDrawer` thread a few times per second with
 bounded points, so the training thread only pays for marking the view dirty.
-This module also re-exports the helpers that used to live here (pacing, array
-helpers, the PNG codec, labels), so ``from nbgen.ui.plots import ...`` keeps working.
 """
 
 from __future__ import annotations
@@ -33,20 +31,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .arrays import GrowingArray, Projection, downsample, fit_projection, grid_points, padded_range, tile
-from .labels import SHORT_NAMES, change_label, short_value, timeline_line
-from .pacing import DRAW_INTERVAL, Throttle, ThrottledDrawer
+from .arrays import Projection
+from .pacing import Throttle
 from .panels import (
-    CLICK_GRID,
     IMAGE_PANELS,
-    MAX_CHANGE_MARKERS,
-    MAX_DATA_POINTS,
-    MAX_LATENT_POINTS,
-    MAX_LOSS_POINTS,
-    N_RECONSTRUCTIONS,
-    N_SAMPLES_SIDE,
-    SAMPLE_SEED,
-    SURFACE_GRID,
     ConfusionPanel,
     DataPanel,
     DecodedPanel,
@@ -54,48 +42,12 @@ from .panels import (
     LossPanel,
     Panel,
     PanelView,
-    decision_surface,
 )
 from .plotly_bundle import figure_widget
-from .png import png_data_uri, png_to_array
 
 if TYPE_CHECKING:
     from ..session import Session
 
-__all__ = [
-    "CLICK_GRID",
-    "DRAW_INTERVAL",
-    "MAX_CHANGE_MARKERS",
-    "MAX_DATA_POINTS",
-    "MAX_LATENT_POINTS",
-    "MAX_LOSS_POINTS",
-    "MODEL_VIEW_INTERVAL",
-    "N_RECONSTRUCTIONS",
-    "N_SAMPLES_SIDE",
-    "ROW_HEIGHT",
-    "SAMPLE_SEED",
-    "SHORT_NAMES",
-    "SURFACE_GRID",
-    "TITLES",
-    "GrowingArray",
-    "Panel",
-    "Projection",
-    "SessionFigure",
-    "Throttle",
-    "ThrottledDrawer",
-    "change_label",
-    "decision_surface",
-    "downsample",
-    "fit_projection",
-    "grid_points",
-    "padded_range",
-    "panel_names",
-    "png_data_uri",
-    "png_to_array",
-    "short_value",
-    "tile",
-    "timeline_line",
-]
 
 MODEL_VIEW_INTERVAL = 1.0  # seconds between updates of the views that run the networks
 ROW_HEIGHT = 320

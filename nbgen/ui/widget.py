@@ -4,7 +4,7 @@ Data flow (see the architecture notes): the widget sends commands through the
 session (``train``, ``pause``, ``set``, ``reset``...) and reads it back; it
 never touches the training loop. Engine events arrive in the training thread,
 where the listener only records what happened and marks the view dirty; a
-:class:`~nbgen.ui.plots.ThrottledDrawer` thread redraws a few times per second.
+:class:`~nbgen.ui.pacing.ThrottledDrawer` thread redraws a few times per second.
 
     import nbgen
     session = nbgen.show("vae", "digits")   # press Train, move the sliders
