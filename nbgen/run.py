@@ -1,4 +1,4 @@
-"""What views read of a run: a read-only description of the session's engine.
+"""What views read of a run (:class:`Run`), and what a session asks of its view (:class:`View`).
 
 The widget, its plots and panels, the status line and the metrics read a session's training
 state through ``session.run`` (a :class:`Run`), never through the engine itself, as each of
@@ -6,13 +6,16 @@ livelossplot's outputs gets only the logger: a view cannot start, stop or change
 accident, and the engine can change its insides without touching a view. A new ``Run`` is
 made with each new engine (``reset``, ``rebind``), so ``run is not last_run`` tells a view
 that the history started afresh.
+
+A session calls its view (``session.widget``: the live widget of ``nbgen/ui/widget.py``, or the
+static view of ``nbgen/ui/pictures.py`` where widgets cannot render) only through :class:`View`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -73,3 +76,22 @@ class Run:
     def version(self) -> int:
         """Changes whenever the training state is replaced (a dispatch, a rollback, a restore)."""
         return id(self._engine.state)
+
+
+class View(Protocol):
+    """What a session asks of the view that shows it."""
+
+    def draw_now(self) -> None:
+        """Bring the live views up to date (after a blocking run, in the caller's thread)."""
+
+    def refresh_snapshot(self) -> None:
+        """Redraw the static picture shown beside the widget (a saved notebook shows it)."""
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait for a draw in progress to end (at exit, before the process stops); True if done."""
+
+    def close(self) -> None:
+        """Close the view (``session.close()``)."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """What IPython displays for the session: the view's own display data."""

@@ -23,7 +23,7 @@ from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
 from .inference import Inference
-from .run import Run
+from .run import Run, View
 from .stepping import Stepping
 from .training import Training, track
 
@@ -115,12 +115,12 @@ class Session(Training, Stepping, Inference):
             self.checkpointer.attach(self.engine, new_run=True)
 
     @property
-    def widget(self) -> Any:
+    def widget(self) -> View | None:
         """The live view showing this session (``nbgen.show``), or None (held weakly)."""
         return None if self._view is None else self._view()
 
     @widget.setter
-    def widget(self, view: Any) -> None:
+    def widget(self, view: View | None) -> None:
         self._view = None if view is None else weakref.ref(view)
 
     # -- read-only views of the state -------------------------------------------

@@ -52,9 +52,8 @@ def _stop_runs_at_exit(timeout: float = 60.0) -> None:
     for s in sessions:
         s._join(max(deadline - time.monotonic(), 0.0))
     for s in runs():  # a view's last draw may be sampling from the model
-        flush = getattr(s.widget, "flush", None)
-        if flush is not None:
-            flush(max(deadline - time.monotonic(), 0.0))
+        if s.widget is not None:
+            s.widget.flush(max(deadline - time.monotonic(), 0.0))
 
 
 atexit.register(_stop_runs_at_exit)

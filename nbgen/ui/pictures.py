@@ -107,6 +107,10 @@ class StaticView:
     def draw_now(self) -> None:
         """Nothing to draw live: the snapshot is drawn on demand."""
 
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Nothing is drawn in the background: always done."""
+        return True
+
     def refresh_snapshot(self) -> None:
         if not self.displayed or self._closed:
             return
