@@ -337,10 +337,8 @@ class SessionWidget(widgets.VBox):
         s = self.session
         status = s.status
         running = s.running
-        self.train_button.disabled = running
-        self.step_button.disabled = running
-        self.pause_button.disabled = not running
-        self.stop_button.disabled = not running
+        self.train_button.disabled = self.step_button.disabled = running
+        self.pause_button.disabled = self.stop_button.disabled = not running
         self.pause_button.description = "Resume" if status == "paused" else "Pause"
         self.pause_button.icon = "play" if status == "paused" else "pause"
         self.model_picker.disabled = running
@@ -505,6 +503,8 @@ class SessionWidget(widgets.VBox):
         if flags & {"reset", "change"}:
             self._sync_live()
         self._view_error = None
+        if "final" in flags:  # the status line says at once that the run ended; the views follow
+            self._update_controls()
         if self.figure.draw(force="final" in flags):
             self._drawer.mark_dirty()  # a model view is behind: catch up at a later draw
         self._update_controls()
