@@ -22,6 +22,7 @@ from .data import Dataset
 from .data import load as load_data
 from .engine import Engine, TrainingDiverged
 from .events import Event
+from .frames import Frames
 from .inference import Inference
 from .run import Run, View
 from .stepping import Stepping
@@ -85,6 +86,8 @@ class Session(Training, Stepping, Inference):
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._init_training()
         self._listeners: list[Callable[[dict], None]] = []
+        self.frames = Frames()  # pictures of the run at log-spaced steps (nbgen.frames)
+        self.frames.attach(self)
         self._sample_calls = 0
         self._view: weakref.ref | None = None  # the view holds the session, not the reverse
         # held while reset/rebind swap the model, data and engine, and by views while they
@@ -195,9 +198,8 @@ class Session(Training, Stepping, Inference):
         return self._model.keras_model()
 
     def restore(self, state: Any, **record: Any) -> None:
-        """Take up a saved run in this new session (``nbgen.load`` does): the training state and
-        the record that ``Engine.restore`` takes. The session is then "finished" (or "idle", when
-        the run had no step)."""
+        """Take up a saved run in this new session (``nbgen.load`` does): the training state and the
+        record that ``Engine.restore`` takes. The session is then "finished" ("idle": no step)."""
         self.engine.restore(state, **record)
         self._status = "finished" if self.engine.step else "idle"
 
@@ -222,9 +224,6 @@ class Session(Training, Stepping, Inference):
                 self._listeners.remove(listener)
 
         return unsubscribe
-
-    def _emit(self, event: dict) -> None:
-        self.engine.emit(event)
 
     # -- live changes ----------------------------------------------------------------------
     def set(self, **hyperparameters: Any) -> None:
@@ -279,7 +278,7 @@ class Session(Training, Stepping, Inference):
             self._error = None
             self._status = "idle"
             self._build()
-        self._emit({"type": "reset", "step": 0})
+        self.engine.emit({"type": "reset", "step": 0})
 
     def rebind(self, model: Any, data: Any, **hyperparameters: Any) -> None:
         """Switch model and/or data in place (the widget's pickers); history starts afresh.
@@ -295,7 +294,7 @@ class Session(Training, Stepping, Inference):
             self._chosen = set(hyperparameters)
             self._error, self._status, self._sample_calls = None, "idle", 0
             self._build()
-        self._emit({"type": "reset", "step": 0})
+        self.engine.emit({"type": "reset", "step": 0})
 
     def close(self) -> None:
         """Stop training, free the thread, close the widget if any."""
@@ -303,9 +302,8 @@ class Session(Training, Stepping, Inference):
             self.stop()
         if self.checkpointer is not None:
             self.checkpointer.wait(60.0)
-        if self.widget is not None:
-            view = self.widget
-            self.widget = None
+        view, self.widget = self.widget, None
+        if view is not None:
             view.close()
         self._listeners.clear()
 
@@ -327,29 +325,31 @@ class Session(Training, Stepping, Inference):
         return write(self)
 
     # -- pictures (drawn by the ui: nbgen/ui/pictures.py, found through nbgen._hooks) --------
-    def figure(self):
+    def figure(self, step: int | None = None):
         """A static Plotly figure of the current views (loss curves with change markers,
-        latent space, images, data): for ``fig.write_html``, docs and papers.
+        latent space, images, data): for ``fig.write_html``, docs and papers. ``step``: the
+        samples and reconstructions of the run's frame at that step (:mod:`nbgen.frames`).
 
         Example:
             >>> s = train("vae", "digits", epochs=2, progress=False)
             >>> len(s.figure().data) > 0
             True
         """
-        return _hooks.get("pictures").figure(self)
+        return _hooks.get("pictures").figure(self, step)
 
-    def snapshot(self, path: str | os.PathLike | None = None) -> str:
+    def snapshot(self, path: str | os.PathLike | None = None, step: int | None = None) -> str:
         """A picture of the current views, drawn without a browser.
 
         Args:
             path: where to write it: ``.png`` (rasterised, no text; the state is in the
                 file's ``tEXt`` Description), ``.svg`` (with titles and labels) or
                 ``.html`` (the SVG in a page). ``None``: return the SVG text.
+            step: draw the run's frame at this step, as ``figure(step=...)``.
 
         Returns:
             The path written, or the SVG text when ``path`` is None.
         """
-        return _hooks.get("pictures").snapshot(self, path)
+        return _hooks.get("pictures").snapshot(self, path, step)
 
     # -- replay ----------------------------------------------------------------------------
     def replay(self, block: bool = True) -> Session:

@@ -182,7 +182,7 @@ class Training:
             except Exception as exc:  # noqa: BLE001 - never hide the run's own outcome
                 self._error = self._error or exc
             done.set()
-            self._emit(
+            self.engine.emit(
                 {
                     "type": "status",
                     "status": self._status,

@@ -17,28 +17,34 @@ from typing import Any
 
 from ..progress import ProgressLine, headline
 from . import snapshot as _snapshot
+from .history import show_frame
 from .plots import SessionFigure
 
 
-def _drawn_figure(session: Any) -> SessionFigure:
+def _drawn_figure(session: Any, step: int | None = None) -> SessionFigure:
     """A drawn SessionFigure of ``session``'s current state: its shown widget's, else a static
-    one (a plain Figure: a picture needs no widget, and Colab may refuse to make one)."""
+    one (a plain Figure: a picture needs no widget, and Colab may refuse to make one). With
+    ``step``: a static one whose model views show the run's frame at that step (nbgen.frames)."""
     view = session.widget
-    if view is not None and hasattr(view, "figure"):
+    if step is None and view is not None and hasattr(view, "figure") and view.figure.pinned is None:
         view.draw_now()
         return view.figure
+    if step is not None:
+        session.frames.at(step)  # no frame there: say so before drawing anything
     sf = SessionFigure(session, static=True)
     sf.draw(force=True)
+    if step is not None:
+        show_frame(sf, step)
     return sf
 
 
-def figure(session: Any):
+def figure(session: Any, step: int | None = None):
     """A static Plotly figure of ``session``'s current views: see ``Session.figure``."""
     # no blank cell: a panel waiting for a click is left out
-    return _snapshot.static_figure(_drawn_figure(session))[0]
+    return _snapshot.static_figure(_drawn_figure(session, step))[0]
 
 
-def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
+def snapshot(session: Any, path: str | os.PathLike | None = None, step: int | None = None) -> str:
     """A picture of ``session``'s current views, written to ``path`` (``.png``, ``.svg`` or
     ``.html``), or the SVG text when ``path`` is None: see ``Session.snapshot``."""
     if path is not None:
@@ -48,7 +54,7 @@ def snapshot(session: Any, path: str | os.PathLike | None = None) -> str:
             raise ValueError(f"path={path!r} must end in .png, .svg or .html")
         if os.path.isdir(path):
             raise IsADirectoryError(f"path={path!r} is a folder: give a file name")
-    sf = _drawn_figure(session)
+    sf = _drawn_figure(session, step)
     if path is None:
         return _snapshot.svg(sf)
     if kind == ".png":

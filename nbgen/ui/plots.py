@@ -132,6 +132,7 @@ class SessionFigure:
             self._dataset = s.dataset
             self._run = None
             self._drawn_key: tuple | None = None
+            self.pinned: int | None = None  # the model views show the frame of this step (ui/history), not live
             self.images: dict[str, np.ndarray] = {}  # the arrays behind the image panels
             template, self.panels = self._template()
             fig = self.widget
@@ -226,6 +227,10 @@ class SessionFigure:
     def has_trace(self, name: str) -> bool:
         return name in self._index
 
+    def view(self, name: str) -> PanelView:
+        """The panel module drawing panel ``name`` (``"samples"``, ``"data"``...)."""
+        return self._views[name]
+
     @property
     def latent_projection(self) -> Projection | None:
         """The map between latent vectors and the latent panel's plane (after a draw)."""
@@ -295,7 +300,7 @@ class SessionFigure:
                 # what sampling reads (the diffusion model's sample_steps) redraws at once
                 options = (*(run.hp.get(k) for k in self._model.sample_options), self.shown_label)
                 key = (id(run), run.step, run.version, options)
-                if key == self._drawn_key and not force:
+                if key == self._drawn_key and not force or self.pinned is not None:
                     return False
                 # a new sampling option (guidance, sample_steps, the class picked) is the user's
                 # own move: drawn at once, not held back by the throttle like training's progress

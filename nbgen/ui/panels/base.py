@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...session import Session
     from ..plots import SessionFigure
 
-SAMPLE_SEED = 12345  # fixed noise, so frames show the model change and not the noise
+from ...frames import SAMPLE_SEED  # noqa: F401 - fixed noise: the panels show the model change
 
 
 @dataclass

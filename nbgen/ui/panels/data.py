@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import plotly.graph_objects as go
 
+from ...frames import POINTS, view_samples
 from ..arrays import Projection, fit_projection, grid_points, padded_range
 from .base import SAMPLE_SEED, Panel
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ...session import Session
     from ..plots import SessionFigure
 
-MAX_DATA_POINTS = 1000  # real and generated points in the data panel
+MAX_DATA_POINTS = POINTS  # real and generated points in the data panel (nbgen.frames)
 SURFACE_GRID = 40  # resolution of the GAN decision surface, per side
 N_PATHS = 32  # sampling paths drawn on 2-D data (diffusion)
 FIELD_GRID = 20  # lines of the field, per side
@@ -95,26 +96,18 @@ class DataPanel:
         ds = session.dataset
         proj = self.projection
         assert proj is not None
+        label = figure.shown_label if session.generative_model.conditional else None  # the class picked
         if not session.generative_model.can("sample"):
             gen = session.reconstruct(ds.to_rows(ds.model_val[:MAX_DATA_POINTS]))
         else:
-            picked = (
-                {"label": figure.shown_label}
-                if session.generative_model.conditional and figure.shown_label is not None
-                else {}
-            )
-            gen = session.sample(MAX_DATA_POINTS, seed=SAMPLE_SEED, **picked)
+            gen = view_samples(session, label=label)[0]
         gen = gen.reshape(len(gen), -1)
         xy = proj.project(gen).astype(np.float32)
         figure.trace("generated").update(x=xy[:, 0], y=xy[:, 1])
         if figure.has_trace("decision"):
             self._draw_decision_surface(session, figure)
         if figure.has_trace("paths"):
-            picked = (
-                {"label": figure.shown_label}
-                if session.generative_model.conditional and figure.shown_label is not None
-                else {}
-            )
+            picked = {} if label is None else {"label": label}
             path = session.trajectory(N_PATHS, seed=SAMPLE_SEED, **picked)  # (steps + 1, n, *row)
             xy = proj.project(path.reshape(-1, ds.features)).reshape(path.shape[0], N_PATHS, 2)
             x, y = _polylines(xy)

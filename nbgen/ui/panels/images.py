@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from ...frames import SAMPLES_SIDE, view_samples
 from ..arrays import tile
 from ..png import png_data_uri
 from .base import SAMPLE_SEED, Panel
@@ -29,7 +30,7 @@ N_RECONSTRUCTIONS = 8
 # panel as the samples' grid does (one strip of 8 over 8 drew 8x8 digits 2.4 screen pixels per
 # pixel in a 1400-pixel JupyterLab page, this grid about 7: tests/test_browser.py measures it)
 RECONSTRUCTION_COLUMNS = 4
-N_SAMPLES_SIDE = 4  # image samples drawn as a 4 x 4 grid
+N_SAMPLES_SIDE = SAMPLES_SIDE  # image samples drawn as a 4 x 4 grid (nbgen.frames)
 
 
 class ImagePanel:
@@ -92,19 +93,9 @@ class SamplesPanel(ImagePanel):
     title = "Samples"
 
     def update(self, session: Session, figure: SessionFigure) -> None:
-        model = session.generative_model
-        if model.conditional and figure.shown_label is not None:  # the class picked in the widget
-            images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED, label=figure.shown_label)
-        elif model.conditional:
-            k = model.n_classes
-            labels = np.repeat(np.arange(k), N_SAMPLES_SIDE)
-            images = session.sample(len(labels), seed=SAMPLE_SEED, label=labels)
-        elif "code" in model.sample_keywords:  # a GAN's InfoGAN code: one row per value
-            codes = np.repeat(np.arange(session.hyperparameters["code_classes"]), N_SAMPLES_SIDE)
-            images = session.sample(len(codes), seed=SAMPLE_SEED, code=codes)
-        else:
-            images = session.sample(N_SAMPLES_SIDE**2, seed=SAMPLE_SEED)
-        self.show(figure, tile(images, N_SAMPLES_SIDE))
+        label = figure.shown_label if session.generative_model.conditional else None  # the class picked
+        images, columns = view_samples(session, label=label)
+        self.show(figure, tile(images, columns))
 
 
 class TrajectoryPanel(ImagePanel):

@@ -178,6 +178,6 @@ class LossPanel:
                     "name": f"change-{i}",
                 }
             )
-        layout = figure.widget.layout
-        layout.shapes = shapes
+        layout = figure.widget.layout  # other shapes (a scrubbed frame's step marker) stay
+        layout.shapes = [*(sh for sh in layout.shapes if not (sh.name or "").startswith("change-")), *shapes]
         layout.annotations = [*self._titles, *notes]

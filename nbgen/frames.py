@@ -1,0 +1,155 @@
+"""Pictures of a run kept as it trains: what the views' step slider scrubs back through, and
+what ``figure(step=...)`` and ``snapshot(step=...)`` draw.
+
+A *frame* holds the rows the views draw from the model at one step, in the data's units: the
+samples from the views' fixed noise (:data:`SAMPLE_SEED`; one row of samples per class for a
+conditional model, per code value for a GAN's categorical code) and, for a model that
+reconstructs images, the reconstructions of the first validation images. A run takes one at
+the first dispatch boundary at or after each due step (step 1, then each time the step has
+grown by :data:`GROWTH`), in the training thread, and one when the run ends: so early
+training, where most happens, is as well kept as late training. A shown session keeps frames
+(``nbgen.show``); a headless one when asked (``session.frames.start()`` before it trains): a
+frame's first draw compiles the model's sampler, 0.1-0.6 s per session on the 2-core test
+machine, which a script that never looks back should not pay.
+
+The frames stay within :data:`MAX_FRAMES` and :data:`BUDGET_BYTES`: past either, the frame
+whose removal leaves the most even spacing in log(step) goes (never the first or the last).
+A frame costs one draw of the samples (a few ms for the built-in models on the 2-core test
+machine; ``benchmarks/live_view.py`` measures the run's speed with it on). ``reset`` and
+``rebind`` start afresh, as the history does.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .session import Session
+
+SAMPLE_SEED = 12345  # fixed noise, so that frames show the model change and not the noise
+SAMPLES_SIDE = 4  # image samples: a 4 x 4 grid (a row per class or code value when conditional)
+POINTS = 1000  # 2-D data: generated points per frame, as the data panel draws
+RECONSTRUCTIONS = 8  # the first validation images, and what the model makes of them
+GROWTH = 1.25  # a frame is due when the step has grown by this factor since the last one
+MAX_FRAMES = 48
+BUDGET_BYTES = 16 * 2**20
+
+
+def view_samples(session: Session, label: Any = None) -> tuple[np.ndarray, int]:
+    """The samples the views draw (data units) and the columns of their grid: ``label`` picks a
+    class of a conditional model (None: a row per class)."""
+    model = session.generative_model
+    n = POINTS if not session.dataset.is_image else SAMPLES_SIDE**2
+    if model.conditional and label is not None:
+        return session.sample(n, seed=SAMPLE_SEED, label=label), SAMPLES_SIDE
+    if model.conditional and session.dataset.is_image:
+        labels = np.repeat(np.arange(model.n_classes), SAMPLES_SIDE)
+        return session.sample(len(labels), seed=SAMPLE_SEED, label=labels), SAMPLES_SIDE
+    if "code" in model.sample_keywords and session.dataset.is_image:  # a GAN's InfoGAN code: a row per value
+        codes = np.repeat(np.arange(session.hyperparameters["code_classes"]), SAMPLES_SIDE)
+        return session.sample(len(codes), seed=SAMPLE_SEED, code=codes), SAMPLES_SIDE
+    return session.sample(n, seed=SAMPLE_SEED), SAMPLES_SIDE
+
+
+def take(session: Session) -> dict[str, np.ndarray]:
+    """What the views draw from the model now: ``"samples"`` and ``"reconstructions"`` rows."""
+    model, ds = session.generative_model, session.dataset
+    out: dict[str, np.ndarray] = {}
+    if model.can("sample"):
+        out["samples"] = np.asarray(view_samples(session)[0], dtype=np.float32)
+    if model.can("reconstruct") and ds.is_image and not model.conditional:
+        originals = ds.to_rows(ds.model_val[:RECONSTRUCTIONS])
+        out["reconstructions"] = np.asarray(session.reconstruct(originals), dtype=np.float32)
+    return out
+
+
+class Frames:
+    """A run's frames, by step (see the module's docstring); ``attach`` records a session's runs."""
+
+    def __init__(self, max_frames: int = MAX_FRAMES, budget_bytes: int = BUDGET_BYTES):
+        if max_frames < 2:
+            raise ValueError(f"max_frames must be at least 2 (the first and the last), got {max_frames!r}")
+        self.max_frames, self.budget_bytes = max_frames, budget_bytes
+        self._frames: dict[int, dict[str, np.ndarray]] = {}
+        self._lock = threading.Lock()
+        self.next_due = 1
+        self.recording = False
+
+    def start(self) -> None:
+        """Keep frames from now on (a shown session does already)."""
+        self.recording = True
+
+    @property
+    def steps(self) -> list[int]:
+        """The steps that have a frame, in order."""
+        with self._lock:
+            return sorted(self._frames)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(a.nbytes for f in self._frames.values() for a in f.values())
+
+    def at(self, step: int) -> tuple[int, dict[str, np.ndarray]]:
+        """The frame at ``step``, or the last one before it: (its step, its rows by name)."""
+        with self._lock:
+            kept = [s for s in self._frames if s <= step]
+            if not kept:
+                first = min(self._frames, default=None)
+                raise ValueError(
+                    f"step: no frame at or before step {step!r}"
+                    + (f"; the first is at step {first}" if first is not None else ": this run kept none (a shown "
+                       "session keeps frames; headless, call session.frames.start() before training)")
+                )  # fmt: skip
+            s = max(kept)
+            return s, dict(self._frames[s])
+
+    def add(self, step: int, frame: dict[str, np.ndarray]) -> None:
+        """Keep ``frame`` for ``step`` and thin the frames to the budget."""
+        if not frame:
+            return
+        with self._lock:
+            self._frames[int(step)] = frame
+            self.next_due = max(self.next_due, math.ceil(step * GROWTH), step + 1)
+            self._thin()
+
+    def _thin(self) -> None:
+        def size() -> int:
+            return sum(a.nbytes for f in self._frames.values() for a in f.values())
+
+        while len(self._frames) > 2 and (len(self._frames) > self.max_frames or size() > self.budget_bytes):
+            s = sorted(self._frames)
+            logs = [math.log(max(v, 1)) for v in s]
+            # drop the interior frame whose neighbours are closest in log(step)
+            i = min(range(1, len(s) - 1), key=lambda j: logs[j + 1] - logs[j - 1])
+            del self._frames[s[i]]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+            self.next_due = 1
+
+    def attach(self, session: Session) -> None:
+        """Record ``session``'s runs: a frame at each due step and when a run ends; none kept
+        across a ``reset`` or ``rebind`` (events of the training thread, see nbgen.events)."""
+
+        def on_event(event: dict[str, Any]) -> None:
+            kind, step = event.get("type"), int(event.get("step") or 0)
+            if kind == "reset":
+                self.clear()
+            elif not self.recording:
+                return
+            elif step >= 1 and (kind == "steps" and step >= self.next_due or kind == "status" and event.get("final")):
+                with self._lock:
+                    if step in self._frames:
+                        return
+                try:
+                    self.add(step, take(session))
+                except Exception:  # noqa: BLE001 - a picture must never stop training
+                    self.next_due = max(self.next_due, math.ceil(step * GROWTH) + 1)
+
+        session.subscribe(on_event)
