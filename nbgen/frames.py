@@ -134,22 +134,25 @@ class Frames:
             self.next_due = 1
 
     def attach(self, session: Session) -> None:
-        """Record ``session``'s runs: a frame at each due step and when a run ends; none kept
-        across a ``reset`` or ``rebind`` (events of the training thread, see nbgen.events)."""
+        """Record ``session``'s runs at its engine's dispatch boundaries (the training thread): a
+        frame at each due step and one when a run ends; none kept across a ``reset``/``rebind``."""
+
+        def at_boundary(cur: Any, final: bool) -> None:
+            step = session.run.step
+            if not self.recording or step < 1 or not (final or step >= self.next_due):
+                return
+            with self._lock:
+                if step in self._frames:
+                    return
+            try:
+                self.add(step, take(session))
+            except Exception:  # noqa: BLE001 - a picture must never stop training
+                self.next_due = max(self.next_due, math.ceil(step * GROWTH) + 1)
 
         def on_event(event: dict[str, Any]) -> None:
-            kind, step = event.get("type"), int(event.get("step") or 0)
-            if kind == "reset":
+            if event.get("type") == "reset":  # a new engine: its runs start afresh
                 self.clear()
-            elif not self.recording:
-                return
-            elif step >= 1 and (kind == "steps" and step >= self.next_due or kind == "status" and event.get("final")):
-                with self._lock:
-                    if step in self._frames:
-                        return
-                try:
-                    self.add(step, take(session))
-                except Exception:  # noqa: BLE001 - a picture must never stop training
-                    self.next_due = max(self.next_due, math.ceil(step * GROWTH) + 1)
+                session.engine.boundary_hooks.append(at_boundary)
 
+        session.engine.boundary_hooks.append(at_boundary)
         session.subscribe(on_event)

@@ -86,14 +86,14 @@ class Session(Training, Stepping, Inference):
         self._chosen = set(hyperparameters)  # what the user set (reset() keeps these, re-derives the rest)
         self._init_training()
         self._listeners: list[Callable[[dict], None]] = []
-        self.frames = Frames()  # pictures of the run at log-spaced steps (nbgen.frames)
-        self.frames.attach(self)
         self._sample_calls = 0
         self._view: weakref.ref | None = None  # the view holds the session, not the reverse
         # held while reset/rebind swap the model, data and engine, and by views while they
         # read them, so that a view never pairs the new data with the old model
         self.lock = threading.RLock()
         self._build()
+        self.frames = Frames()  # pictures of the run at log-spaced steps (nbgen.frames)
+        self.frames.attach(self)
         if checkpoint is not None and checkpoint is not False:
             self.checkpointer = _checkpoint.Checkpointer(self, checkpoint, checkpoint_every)
             self.checkpointer.attach(self.engine)

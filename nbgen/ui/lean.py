@@ -26,7 +26,8 @@ def _opening_state(self: widgets.Widget, key: Any = None, drop_defaults: bool = 
     full = type(self).get_state
     if key is None and self.comm is None:  # the state the model opens with (Widget.open)
         state = full(self, drop_defaults=True)
-        state.update(full(self, key=[k for k in self.keys if k.startswith("_")]))  # its model and view names
+        # its model's names (a layout or style has no view: the front end's model defaults name it)
+        state.update(full(self, key=[k for k in self.keys if k.startswith("_model_")]))
         return state
     return full(self, key, drop_defaults)
 

@@ -1,5 +1,5 @@
-"""The loss panel's options as controls: log y, smoothing, and the x axis (steps, epochs or
-seconds). A change redraws the curves and the change markers at the next draw."""
+"""The view's options as controls: the loss panel's log y, smoothing and x axis (steps, epochs
+or seconds), redrawn at the next draw; and the pictures' step (:mod:`nbgen.ui.history`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from .history import Scrubber
 from .panels.loss import X_AXES, LossView
 
 
@@ -30,7 +31,9 @@ class PlotOptions:
             figure.set_loss_view(v)
         for control in (self.log_y, self.smoothing, self.x_axis):
             control.observe(lambda _: self.apply(), names="value")
-        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis], layout=widgets.Layout(align_items="center"))
+        self.scrubber = Scrubber(figure)
+        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, self.scrubber.box],
+                                layout=widgets.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
         self.box.add_class("nbgen-plot-options")
 
     @property

@@ -86,6 +86,7 @@ class SessionWidget(widgets.VBox):
         self._user_spec = None  # a model with the user's networks, once seen
         self._build_controls()
         self.figure = SessionFigure(session, on_error=self._show_error)
+        session.frames.start()  # the step slider's pictures (nbgen.frames)
         self.figure.draw()
         self.explorer = Explorer(session, self.figure)
         self.stepping = StepControls(session, self.step_button, self.status_line, self._run_action)
@@ -119,11 +120,8 @@ class SessionWidget(widgets.VBox):
     def _build_controls(self) -> None:
         wide = {"description_width": "initial"}
 
-        def text_layout(width: str) -> widgets.Layout:
-            return widgets.Layout(width=width)
-
         self.model_picker = widgets.Dropdown(
-            options=model_options(), description="model", style=wide, layout=text_layout("170px")
+            options=model_options(), description="model", style=wide, layout=widgets.Layout(width="170px")
         )
         # a combobox: pick a built-in set or type a path to a .npy / .npz file
         self.data_picker = widgets.Combobox(
@@ -132,7 +130,7 @@ class SessionWidget(widgets.VBox):
             placeholder="name or .npy/.npz path",
             description="data",
             style=wide,
-            layout=text_layout("220px"),
+            layout=widgets.Layout(width="220px"),
         )
         for name in (*SETUP_FIELDS, *_config.LIVE):  # one control per row of the table
             setattr(self, name, make_control(_config.TABLE[name]))
@@ -152,7 +150,7 @@ class SessionWidget(widgets.VBox):
             slider.observe(self._live_observer(name), names="value")
         # a conditional model's samples: one row per class, or the class picked here
         self.class_picker = widgets.Dropdown(
-            options=[("all (a row each)", -1)], value=-1, description="class", layout=text_layout("190px")
+            options=[("all (a row each)", -1)], value=-1, description="class", layout=widgets.Layout(width="190px")
         )
         self.class_picker.add_class("nbgen-class")
         self.class_picker.layout.display = "none"
@@ -508,6 +506,7 @@ class SessionWidget(widgets.VBox):
         if self.figure.draw(force="final" in flags):
             self._drawer.mark_dirty()  # a model view is behind: catch up at a later draw
         self._update_controls()
+        self.plot_options.scrubber.refresh()
         if "final" in flags:
             self.figure.sync_state()
             self.refresh_snapshot()
