@@ -962,6 +962,18 @@ def test_views_a_student_can_read_in_a_1400_pixel_page(readable_lab_server, brow
             assert 8 * wide["scale"][name] >= 40, (name, wide)
         path = widget_screenshot(page, tmp_path, "readable-widget")
         print(f"[lab readable] screenshot: {path}")
+        # back through the run: the step slider's first kept step shows that step's samples
+        samples_src = "(sel) => document.querySelector(sel).data.find((t) => t.name === 'samples').source"
+        live_src = page.evaluate(samples_src, PLOT)
+        track = page.locator(".nbgen-scrubber .noUi-target").first.bounding_box()
+        page.mouse.click(track["x"] + 1, track["y"] + track["height"] / 2)  # a tap at the track's start
+        page.locator(".nbgen-scrubber", has_text="step 1").first.wait_for(timeout=30_000)
+        page.wait_for_function(f"(a) => ({samples_src})(a[0]) !== a[1]", arg=[PLOT, live_src], timeout=30_000)
+        path = widget_screenshot(page, tmp_path, "readable-step-1")
+        print(f"[lab readable] scrubbed to step 1: {path}")
+        page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)  # at its end: live
+        page.locator(".nbgen-scrubber", has_text="live").first.wait_for(timeout=30_000)
+        page.wait_for_function(f"(a) => ({samples_src})(a[0]) === a[1]", arg=[PLOT, live_src], timeout=30_000)
         page.set_viewport_size({"width": 1100, "height": 1400})  # a narrower page: the figure follows
         page.wait_for_function(
             f"(w) => {{ const v = ({READABLE_JS})(w[0]); return v && v.element < w[1] - 100 && Math.abs(v.drawn - v.element) < 2; }}",
