@@ -9,8 +9,9 @@ the first dispatch boundary at or after each due step (step 1, then each time th
 grown by :data:`GROWTH`), in the training thread, and one when the run ends: so early
 training, where most happens, is as well kept as late training. A shown session keeps frames
 (``nbgen.show``); a headless one when asked (``session.frames.start()`` before it trains): a
-frame's first draw compiles the model's sampler, 0.1-0.6 s per session on the 2-core test
-machine, which a script that never looks back should not pay.
+frame's first draw compiles the model's sampler (up to 0.5 s of a fresh process's run on the
+2-core test machine: benchmarks/frames_cost.py), which a script that never looks back should
+not pay.
 
 The frames stay within :data:`MAX_FRAMES` and :data:`BUDGET_BYTES`: past either, the frame
 whose removal leaves the most even spacing in log(step) goes (never the first or the last).

@@ -996,6 +996,32 @@ print(min(counts[:3]) > 200)
 """
         ),
         md("""
+## Back through the run
+
+A shown session keeps what its views drew, its *frames*, at log-spaced steps (each about 1.25x
+the last), so the first steps, where most happens, are kept as well as the last ones. In the
+widget, the "pictures at" slider scrubs through them; `figure(step=...)` draws one. Here:
+which drawn clusters did the generator cover, frame by frame?
+"""),
+        code("""
+def covered(x):
+    d = np.linalg.norm(x[:, None] - centres[None], axis=2)
+    return np.bincount(d.argmin(1)[d.min(1) < 1.2], minlength=4)
+
+per_step = {step: covered(gan.frames.at(step)[1]["samples"]) for step in gan.frames.steps}
+for step, c in per_step.items():
+    print(f"step {step:5d}: samples per cluster {c.tolist()}")
+worst = min(per_step, key=lambda step: (per_step[step][:3] > 50).sum())
+print("fewest big clusters covered at step", worst)
+gan.figure(step=worst)
+"""),
+        code(
+            CHECK
+            + """
+print(gan.frames.steps[0] == 1, gan.frames.steps[-1] == gan.step, len(gan.frames.steps) > 10)
+"""
+        ),
+        md("""
 ## The pull on a fake point
 
 Behind the samples the panel draws, on a grid, where the generator's loss pushes a fake point
