@@ -47,7 +47,7 @@ import warnings
 from numbers import Real
 from typing import Any
 
-from . import _config, runlog, saving
+from . import _config, epochs, runlog, saving
 from ._settings import config
 
 DEFAULT_EVERY = 60.0  # seconds between checkpoints
@@ -300,7 +300,7 @@ class Checkpointer:
         if session.generative_model.user_defined:
             if self._networks is None or self._networks[0] is not session.generative_model:
                 # once per model: the files' weights are the state's (which a checkpoint holds)
-                self._networks = (session.generative_model, saving._network_files(session))
+                self._networks = (session.generative_model, saving.network_files(session))
             networks = self._networks[1]
         seq = self._next_sequence()
         record = {
@@ -308,7 +308,7 @@ class Checkpointer:
             "started": self.started,
             "status": ("stopped" if engine.stop_requested else "finished") if final else "running",
             "seq": seq,
-            "cursor": engine.cursor(cur),
+            "cursor": epochs.cursor(cur),
             "target": engine.target,
             "pending": engine.pending(),
             "folder": self.folder,

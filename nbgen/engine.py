@@ -34,24 +34,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .compiled import compiled_steps
-from .data import Dataset, ShuffledBatches
+from .data import Dataset
 from .distributed import collective_errors
 from .divergence import diverged_message
+from .epochs import Epoch, cursor, epoch_rows, plan
 from .events import Event
 from .models.base import GenerativeModel
 
 Listener = Callable[["Event"], None]  # nbgen.events: one typed description of the events
 EVAL_ROWS = 2000  # rows of the validation split used for per-epoch metrics
 DISPATCH_SECONDS = 0.1  # a dispatch runs about this long (at most steps_per_dispatch steps)
-
-
-class _Epoch:
-    """Where the loop is in one epoch: its shuffled rows, the steps done and their sums."""
-
-    def __init__(self, index: int, steps: int, end: int, idx: Any):
-        self.index, self.steps, self.end, self.idx = index, steps, end, idx
-        self.done = 0
-        self.sums: dict[str, float] = {}  # per metric, filled by the engine
 
 
 class TrainingDiverged(FloatingPointError):
@@ -102,7 +94,7 @@ class Engine:
         self.listeners: list[Listener] = []
         # called in the training thread at each dispatch boundary, as hook(epoch cursor or None,
         # final): final when the run ends, before a stop cuts its epoch short (nbgen.checkpoint)
-        self.boundary_hooks: list[Callable[[_Epoch | None, bool], None]] = []
+        self.boundary_hooks: list[Callable[[Epoch | None, bool], None]] = []
         self.target = 0  # the epoch count at which the current (or last) run ends
         self._cursor: dict[str, Any] | None = None  # a restored position inside an epoch
         self._limit: int | None = None  # the step at which a train(steps=n) run ends
@@ -335,36 +327,23 @@ class Engine:
                 traceback.print_exc()
 
     # -- the loop --------------------------------------------------------------
-    def _new_epoch(self, index: int, start: int) -> _Epoch:
+    def _new_epoch(self, index: int, start: int) -> Epoch:
         """The cursor of epoch ``index``, starting at step ``start``: its shuffled rows."""
-        n = len(self.dataset.x_train)
-        steps = n // self.batch_size
-        if self.dataset.streaming:  # shuffled chunk by chunk: no O(n) index array
-            idx = ShuffledBatches(n, steps, self.batch_size, key=self.seed * 1_000_003 + index)
-        else:
-            rng = np.random.default_rng([self.seed, index])
-            idx = rng.permutation(n)[: steps * self.batch_size].reshape(steps, self.batch_size).astype(np.int32)
+        steps, idx = epoch_rows(self.dataset, self.batch_size, self.seed, index)
         end = steps
         planned = self._planned_end()  # replay: where the original run's epoch ended (never planned ahead)
         if planned is not None:
             end = min(end, planned - start)
-        epoch = _Epoch(index=index, steps=steps, end=end, idx=idx)
+        epoch = Epoch(index=index, steps=steps, end=end, idx=idx)
         epoch.sums = {m: 0.0 for m in self.model.metric_names}
         return epoch
-
-    def cursor(self, cur: _Epoch | None) -> dict[str, Any] | None:
-        """Where the run is inside epoch ``cur`` (its index, steps done and their metric sums),
-        for a checkpoint: ``restore(cursor=...)`` takes it up there. None between epochs."""
-        if cur is None or cur.done == 0:
-            return None
-        return {"epoch": cur.index, "done": cur.done, "sums": dict(cur.sums)}
 
     @property
     def restored_cursor(self) -> dict[str, Any] | None:
         """The cursor that ``restore`` took and the next run has not used yet, or None."""
         return self._cursor
 
-    def _resumed_epoch(self) -> _Epoch | None:
+    def _resumed_epoch(self) -> Epoch | None:
         """The epoch a restored cursor was inside, with its steps done and sums (once)."""
         c, self._cursor = self._cursor, None
         if c is None or int(c["epoch"]) != self.epoch:
@@ -373,7 +352,7 @@ class Engine:
         cur.done, cur.sums = int(c["done"]), {m: float(c["sums"][m]) for m in cur.sums}
         return cur
 
-    def _at_boundary(self, cur: _Epoch | None, final: bool = False) -> None:
+    def _at_boundary(self, cur: Epoch | None, final: bool = False) -> None:
         for hook in list(self.boundary_hooks):
             hook(cur, final)
 
@@ -426,7 +405,7 @@ class Engine:
                 self.request({"update": 0}, by="step")
                 self.apply_pending(epoch_boundary=False)
 
-    def _run_loop(self, cur: _Epoch | None, target: int, limit: int | None) -> str:
+    def _run_loop(self, cur: Epoch | None, target: int, limit: int | None) -> str:
         while True:
             if cur is None:  # a run of n steps that ends at an epoch's end begins no new one (nor its anneal)
                 if self.epoch >= target or (limit is not None and self.step >= limit):
@@ -445,17 +424,18 @@ class Engine:
                 break
             self._apply_scheduled()
             self.apply_pending(epoch_boundary=False)
-            plan = self._plan(cur, target)
-            if not self._dispatch(plan, target):
+            segments = self._plan(cur, target)
+            if not self._dispatch(segments, target):
                 break
             if self.delay > 0:
                 self._stop.wait(self.delay)
-            cur = plan[-1][0] if plan[-1][0].done < plan[-1][0].end else None
+            last = segments[-1][0]
+            cur = last if last.done < last.end else None
             self._at_boundary(cur)
         self._at_boundary(cur, final=True)
         self._limit = None
         if cur is not None and limit is not None and self.step >= limit and not self._stop.is_set():
-            self._cursor = self.cursor(cur)  # steps ended inside this epoch: the next run goes on in it
+            self._cursor = cursor(cur)  # steps ended inside this epoch: the next run goes on in it
         elif cur is not None:  # a stop cut this epoch short: keep what it did
             self._record_epoch(cur.sums, cur.done)
         if self._stop.is_set():
@@ -467,26 +447,17 @@ class Engine:
             self.apply_pending(epoch_boundary=True)
         return "finished"
 
-    def _plan(self, cur: _Epoch, target: int) -> list[tuple[_Epoch, int, int]]:
+    def _plan(self, cur: Epoch, target: int) -> list[tuple[Epoch, int, int]]:
         """The next dispatch: ``(epoch, first step in it, steps)`` segments, from ``cur`` on
         into the following epochs while their boundaries are free (see _boundary_is_free)."""
         size = self.dispatch_size()
         if self._limit is not None:  # train(steps=n): no step past the n-th
             size = min(size, self._limit - self.step)
         due = [r["step"] for r in self.schedule if r["step"] > self.step]  # replay: stop where a change is due
-        stop_at = min(due) if due else None
-        plan, epoch, pos, step = [], cur, cur.done, self.step
-        while size > 0:
-            take = min(size, epoch.end - pos)
-            if stop_at is not None:
-                take = min(take, stop_at - step)
-            plan.append((epoch, pos, take))
-            size, step = size - take, step + take
-            if pos + take < epoch.end or not self._boundary_is_free(epoch.index + 1, target):
-                break
-            epoch = self._new_epoch(epoch.index + 1, step)
-            pos = 0
-        return plan
+        return plan(
+            cur, size, self.step, min(due) if due else None,
+            lambda index: self._boundary_is_free(index, target), self._new_epoch,
+        )  # fmt: skip
 
     def step_arguments(self, data, rows: np.ndarray, n: int, epoch_of: np.ndarray, ends: np.ndarray) -> tuple:
         """The compiled step's arguments for ``n`` steps on ``rows`` (``(steps_per_dispatch,
@@ -505,7 +476,7 @@ class Engine:
             ends,
         )
 
-    def _dispatch(self, plan: list[tuple[_Epoch, int, int]], target: int) -> bool:
+    def _dispatch(self, plan: list[tuple[Epoch, int, int]], target: int) -> bool:
         """Run ``plan`` in one compiled call, then record its steps and epochs. False when
         there was nothing to run."""
         n = sum(take for _, _, take in plan)

@@ -93,7 +93,7 @@ def capture(session: Any, *, data: Any = None, networks: dict[str, bytes] | None
     spec = config.pop("data")
     if session.generative_model.user_defined:  # the user's networks, in Keras's own format
         config["model"] = session.kind
-        networks = _network_files(session) if networks is None else networks
+        networks = network_files(session) if networks is None else networks
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -190,7 +190,7 @@ def fsync_folder(directory: str) -> None:
         os.close(fd)
 
 
-def _network_files(session: Any) -> dict[str, bytes]:
+def network_files(session: Any) -> dict[str, bytes]:
     """The session's networks (current weights) as ``.keras`` files' bytes, by role."""
     session.sync_weights()
     model = session.generative_model
