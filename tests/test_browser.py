@@ -913,6 +913,19 @@ def test_a_teachers_locked_slider_cannot_be_moved_and_d_step_makes_one_step(teac
 
 
 # -- views a student can read ---------------------------------------------------------------------
+# the page position of the latent scatter's first point
+LATENT_POINT_JS = """
+(sel) => {
+  const el = document.querySelector(sel), full = el._fullLayout, box = el.getBoundingClientRect();
+  const t = el._fullData.find((t) => t.name === 'latent');
+  const xa = full['xaxis' + t.xaxis.slice(1)], ya = full['yaxis' + t.yaxis.slice(1)];
+  return {x: box.left + xa._offset + xa.l2p(t.x[0]), y: box.top + ya._offset + ya.l2p(t.y[0])};
+}
+"""
+# whether the figure shows the hovered row's thumbnail (a layout image with a PNG source)
+HOVER_IMAGE_JS = """
+(sel) => (document.querySelector(sel).layout.images || []).some((im) => im.name === 'nbgen-hover' && String(im.source).startsWith('data:image/png'))
+"""
 READABLE_CELLS = ["import nbgen\ns = nbgen.show('vae', 'digits', epochs=3)", "s.train(block=True)\nprint('trained', s.step)"]
 
 # per image panel, screen pixels per image pixel (from the axes' pixel length and range); the
@@ -973,6 +986,15 @@ def test_views_a_student_can_read_in_a_1400_pixel_page(readable_lab_server, brow
         print(f"[lab readable] scrubbed to step 1: {path}")
         page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)  # at its end: live
         page.locator(".nbgen-scrubber", has_text="live").first.wait_for(timeout=30_000)
+        # hovering a point of the latent scatter shows its image beside it
+        page.wait_for_function("(sel) => document.querySelector(sel)._fullData.find((t) => t.name === 'latent').x.length > 0", arg=PLOT, timeout=30_000)
+        at = page.evaluate(LATENT_POINT_JS, PLOT)
+        page.mouse.move(at["x"] + 3, at["y"] + 3)
+        page.mouse.move(at["x"], at["y"])
+        page.wait_for_function(HOVER_IMAGE_JS, arg=PLOT, timeout=30_000)
+        path = tmp_path / "readable-hover.png"  # the mouse stays: the thumbnail goes when it leaves
+        page.locator(PLOT).first.screenshot(path=str(path), animations="disabled")
+        print(f"[lab readable] hover thumbnail: {path}")
         page.wait_for_function(f"(a) => ({samples_src})(a[0]) === a[1]", arg=[PLOT, live_src], timeout=30_000)
         page.set_viewport_size({"width": 1100, "height": 1400})  # a narrower page: the figure follows
         page.wait_for_function(

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import plotly.graph_objects as go
 
-from ..arrays import Projection, fit_projection, grid_points, padded_range
+from ..arrays import Projection, fit_projection, grid_points, padded_range, tile
+from ..png import png_data_uri
 from .base import Panel
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from ..plots import SessionFigure
 
 MAX_LATENT_POINTS = 2000  # validation rows encoded for the latent scatter
+HOVER = "nbgen-hover"  # the layout image of the hovered row
+THUMBNAIL = 0.35  # its size, as a fraction of the scatter's shorter range (data units); drawn up and left of the point
 CLICK_GRID = 30  # invisible click-catching grid behind the latent scatter, per side
 
 
@@ -63,6 +66,7 @@ class LatentPanel:
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None  # (latent vector, decoded row)
         self.decoded_view: DecodedView | None = None
         self._grid_key: tuple | None = None
+        self._extent = ((-1.0, 1.0), (-1.0, 1.0))  # the scatter's ranges at the last update
 
     def add(self, fig: go.Figure, panel: Panel) -> None:
         """Add the click grid, the scatter and the click mark to ``panel`` of ``fig``."""
@@ -105,6 +109,28 @@ class LatentPanel:
 
         for name in ("latent", "latent-grid"):
             figure.trace(name).on_click(on_click)
+        if self.dataset.is_image:  # a thumbnail of the hovered row beside its point
+            figure.trace("latent").on_hover(lambda trace, points, state: self.hover(figure, points))
+            figure.trace("latent").on_unhover(lambda trace, points, state: self.hover(figure, None))
+
+    def hover(self, figure: SessionFigure, points: Any) -> None:
+        """Show the image of the hovered point's row beside it (``points`` None: hide it)."""
+        fig, panel = figure.widget, self.panel
+        assert panel is not None
+        shown = [im for im in fig.layout.images if im.name != HOVER]
+        if points is not None and points.point_inds:
+            i, x, y = points.point_inds[0], float(points.xs[0]), float(points.ys[0])
+            ds = self.dataset
+            row = ds.to_rows(ds.model_val[i : i + 1])[0]
+            lo, hi = ds.value_range or (None, None)
+            (x0, x1), (y0, y1) = self._extent  # the scatter's padded ranges (the axes autorange)
+            size = THUMBNAIL * min(x1 - x0, y1 - y0)
+            shown.append(
+                {"source": png_data_uri(tile(row[None], 1), lo, hi), "name": HOVER, "xref": panel.xref,
+                 "yref": panel.yref, "x": x, "y": y, "sizex": size, "sizey": size, "xanchor": "right",
+                 "yanchor": "bottom", "layer": "above", "sizing": "contain"}
+            )  # fmt: skip
+        fig.layout.images = shown
 
     def update(self, session: Session, figure: SessionFigure) -> None:
         """Encode the validation rows and redraw the scatter (and the click grid when its range moved)."""
@@ -114,6 +140,7 @@ class LatentPanel:
         xy = self.projection.project(z).astype(np.float32)
         figure.trace("latent").update(x=xy[:, 0], y=xy[:, 1])
         xr, yr = padded_range(xy[:, 0]), padded_range(xy[:, 1])
+        self._extent = (xr, yr)
         grid_key = tuple(np.round([*xr, *yr], 1))
         if grid_key != self._grid_key:  # resend only when the range moves
             self._grid_key = grid_key
