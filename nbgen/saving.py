@@ -126,7 +126,10 @@ def data_part(session: Any, spec: Any) -> tuple[dict[str, Any], dict[str, np.nda
         arrays["data_x_train"], arrays["data_x_val"] = ds.raw()
         if ds.targets("train") is not None:  # class ids, or real-valued targets (read back as such)
             arrays["data_y_train"], arrays["data_y_val"] = ds.targets("train"), ds.targets("val")
-        return {"split": True, "labels": ds.targets("train") is not None, "dataset_name": ds.name}, arrays
+        meta = {"split": True, "labels": ds.targets("train") is not None, "dataset_name": ds.name}
+        if ds.class_names is not None:  # names come back as names (ids index them)
+            meta["class_names"] = list(ds.class_names)
+        return meta, arrays
     if isinstance(spec, str):  # a large .npy file, streamed: the file stays where it is
         return {"path": os.path.abspath(spec)}, arrays
     arrays["data_x"] = np.asarray(ds.source)  # a streamed array-like
@@ -308,11 +311,15 @@ def read(path: str | os.PathLike) -> Saved:
         data = data_meta["path"]
     elif data_meta.get("split"):
         labels = bool(data_meta.get("labels"))
+        names = np.asarray(data_meta["class_names"], dtype=object) if "class_names" in data_meta else None
+        y_train, y_val = (arrays["data_y_train"], arrays["data_y_val"]) if labels else (None, None)
+        if names is not None and labels:
+            y_train, y_val = names[y_train], names[y_val]
         data = from_split(
             arrays["data_x_train"],
-            arrays["data_y_train"] if labels else None,
+            y_train,
             arrays["data_x_val"],
-            arrays["data_y_val"] if labels else None,
+            y_val,
             name=data_meta.get("dataset_name", "array"),
         )
     else:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .scaling import fit_scaling
-from .validate import as_numeric_array, check_rows, class_ids, label_array, label_ids, real_targets
+from .validate import as_numeric_array, check_rows, class_ids, class_names, label_array, real_targets
 
 VALIDATION_FRACTION = 0.2
 SPLIT_SEED = 0  # the split: scikit-learn's train_test_split(test_size=0.2, random_state=0, stratify=y)
@@ -24,6 +24,7 @@ def make(
     name: str,
     raw: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
     targets: tuple[np.ndarray, np.ndarray] | None = None,
+    names: tuple[str, ...] | None = None,
 ) -> Dataset:
     """A Dataset from validated arrays in the user's units (any numeric dtype)."""
     scaling = fit_scaling(x_train, x_val)
@@ -47,6 +48,7 @@ def make(
         t_train=None if targets is None else targets[0],
         t_val=None if targets is None else targets[1],
         max_abs=float(np.max(np.abs(tr))) if tr.size else 0.0,
+        class_names=names,
     )
     return ds
 
@@ -57,7 +59,8 @@ def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPL
     check_rows(arr, "data", 4)
     n = arr.shape[0]
     t = real_targets(labels, n)
-    y = None if labels is None or t is not None else label_ids(labels, n)
+    given = None if labels is None or t is not None else label_array(labels, n)
+    y = None if given is None else class_ids(given)
     idx_train, idx_val = split(n, y, seed)
     return make(
         arr[idx_train],
@@ -67,6 +70,7 @@ def from_arrays(x: Any, labels: Any = None, name: str = "array", seed: int = SPL
         name,
         raw=lambda: (arr[idx_train], arr[idx_val]),
         targets=None if t is None else (t[idx_train], t[idx_val]),
+        names=None if given is None else class_names(given),
     )
 
 
@@ -105,6 +109,7 @@ def from_split(
             raise TypeError(f"y_train and y_test must hold the same kind of class ids ({exc})") from exc
         ids = class_ids(joined, "labels")
         yt, yv = ids[: len(lt)], ids[len(lt) :]
+        return make(xt, yt, xv, yv, name, raw=lambda: (xt, xv), names=class_names(joined))
     return make(xt, yt, xv, yv, name, raw=lambda: (xt, xv))
 
 

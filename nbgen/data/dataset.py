@@ -28,6 +28,8 @@ class Dataset:
         model_train, model_val: the same rows in model units (what the engine trains
             on); the very same arrays when the scaling is ``"none"``.
         y_train, y_val: int labels or ``None``.
+        class_names: the classes' names in id order when the labels were given as names
+            (``"cat", "dog"``), else None.
         t_train, t_val: real-valued targets (float32 ``(n,)`` or ``(n, k)``, in the user's
             units) when the second item of ``(x, y)`` holds numbers that are not all whole (a
             regression: a Keras model's compiled loss trains on them); then ``y_*`` are None.
@@ -53,6 +55,7 @@ class Dataset:
     source: Any = None
 
     t_train: np.ndarray | None = None
+    class_names: tuple[str, ...] | None = None
     t_val: np.ndarray | None = None
     streaming: bool = False
     scaling: Scaling = field(default_factory=lambda: Scaling("none"))

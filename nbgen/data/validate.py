@@ -102,7 +102,7 @@ def class_ids(arr: np.ndarray, name: str = "labels") -> np.ndarray:
 def real_targets(y: Any, n: int, name: str = "labels") -> np.ndarray | None:
     """``y`` as real-valued targets (float32, ``(n,)`` or ``(n, k)``: what a regression trains on)
     when it holds numbers that are not all whole; None for class ids or names (whole numbers,
-    strings, one-hot rows), which :func:`label_ids` reads."""
+    strings, one-hot rows), which :func:`class_ids` numbers."""
     if y is None or isinstance(y, (str, bytes)):
         return None
     if is_dataframe(y):
@@ -122,8 +122,12 @@ def real_targets(y: Any, n: int, name: str = "labels") -> np.ndarray | None:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
-def label_ids(y: Any, n: int) -> np.ndarray:
-    return class_ids(label_array(y, n))
+def class_names(arr: np.ndarray) -> tuple[str, ...] | None:
+    """The classes' names, in id order, when the labels are names (``"cat", "dog"``); None when
+    they are numbers (the ids are their own names)."""
+    if np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
+        return None
+    return tuple(str(u) for u in np.unique(arr))
 
 
 def check_rows(arr: np.ndarray, name: str, minimum: int) -> None:

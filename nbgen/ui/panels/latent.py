@@ -36,16 +36,17 @@ class DecodedView(Protocol):
     def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None: ...
 
 
-def class_legend(fig: go.Figure, panel: Panel, classes: np.ndarray) -> dict[str, Any]:
+def class_legend(fig: go.Figure, panel: Panel, classes: np.ndarray, names: Any = None) -> dict[str, Any]:
     """A colour bar beside the latent panel with a tick per class: which colour is which class
-    (the labels' ids; a data set's labels are class ids here)."""
+    (the classes' ``names`` when the labels were names, else their ids)."""
     xd = fig.layout[panel.xaxis].domain or (0, 1)
     yd = fig.layout[panel.yaxis].domain or (0, 1)
     ticks = [int(c) for c in classes]
     return {
         "title": {"text": "class", "side": "top"},
         "x": xd[1] + 0.005, "xanchor": "left", "y": (yd[0] + yd[1]) / 2, "yanchor": "middle",
-        "len": yd[1] - yd[0], "thickness": 10, "tickvals": ticks, "ticktext": [str(c) for c in ticks],
+        "len": yd[1] - yd[0], "thickness": 10, "tickvals": ticks,
+        "ticktext": [str(c) if names is None else str(names[c]) for c in ticks],
         "outlinewidth": 0, "tickfont": {"size": 10},
     }  # fmt: skip
 
@@ -79,15 +80,17 @@ class LatentPanel:
             # reads them too): a saved notebook's widget state stays small
             labels = np.asarray(labels).astype(np.uint8 if 0 <= labels.min() and labels.max() < 256 else np.int32)
             marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
-            marker["colorbar"] = class_legend(fig, panel, np.unique(labels))
+            marker["colorbar"] = class_legend(fig, panel, np.unique(labels), ds.class_names)
             marker["showscale"] = True
         fig.add_trace(panel.scatter("latent-grid", "markers", marker={"size": 9, "opacity": 0}, hoverinfo="none"))
+        hover_label = "label %{marker.color}" if ds.class_names is None else "%{text}"  # a name, not an id
         fig.add_trace(
             panel.scatter(
                 "latent",
                 "markers",
                 marker=marker,
-                hovertemplate=None if labels is None else "label %{marker.color}<extra></extra>",
+                hovertemplate=None if labels is None else f"{hover_label}<extra></extra>",
+                text=None if labels is None or ds.class_names is None else [ds.class_names[i] for i in labels],
                 hoverinfo=None if labels is not None else "x+y",
             )
         )
