@@ -84,7 +84,7 @@ class GAN(GenerativeModel):
     def panels(self):
         # a conditional discriminator judges (row, label) pairs: there is no one surface to shade
         # (and the field: where the generator's loss pushes a fake point, drawn on 2-D data)
-        return ("loss", "samples") if self.conditional else ("loss", "samples", "surface", "field")
+        return ("loss", "samples") if self.conditional else ("loss", "samples", "surface", "field", "manifold")
 
     field_description = "where G's loss pushes a fake point"
 
@@ -261,6 +261,12 @@ class GAN(GenerativeModel):
             ),
             "discriminator": (keras.optimizers.Adam(lr * self.d_lr_mult, *self.betas), ["discriminator"]),
         }
+
+    def manifold(self, params, noise):
+        """The generator's rows (model units) for the given ``noise`` (n, noise_dim): the image of
+        a grid of noise, which the 2-D data panel draws as the generator's warped grid (GAN Lab's
+        "manifold")."""
+        return self.rows(self.call(params, "generator", noise))
 
     def noise(self, params, key, n, code=None):
         """The generator's input noise for ``n`` samples (training and sampling draw the same):

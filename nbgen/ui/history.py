@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 LIVE = "live"
 _MARK = "nbgen-frame-step"  # the name of the loss panel's marker shape
-NOW = ("decision", "field", "paths", "latent")  # traces of the model now (not kept in frames)
+NOW = ("decision", "field", "manifold", "paths", "latent")  # traces of the model now (not kept in frames)
 
 
 def show_frame(figure: SessionFigure, step: int) -> int:

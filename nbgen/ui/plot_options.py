@@ -11,6 +11,8 @@ import ipywidgets as widgets
 from .history import Scrubber
 from .panels.loss import X_AXES, LossView
 
+LAYERS = ("field", "manifold")  # switchable layers of the 2-D data panel
+
 
 class PlotOptions:
     """Controls bound to a figure's loss panel; ``box`` is their row."""
@@ -32,13 +34,36 @@ class PlotOptions:
         for control in (self.log_y, self.smoothing, self.x_axis):
             control.observe(lambda _: self.apply(), names="value")
         self.scrubber = Scrubber(figure)
-        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, self.scrubber.box],
+        # the 2-D data panel's optional layers: shown when the figure has them (a GAN, a diffusion model)
+        self.layers = {name: widgets.Checkbox(value=True, description=name, indent=False,
+                                              layout=widgets.Layout(width="90px")) for name in LAYERS}  # fmt: skip
+        for name, box in self.layers.items():
+            box.observe(lambda change, name=name: self.show_layer(name, change["new"]), names="value")
+        self.follow_figure()
+        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, *self.layers.values(), self.scrubber.box],
                                 layout=widgets.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
         self.box.add_class("nbgen-plot-options")
 
     @property
     def view(self) -> LossView:
         return LossView(log_y=self.log_y.value, smoothing=float(self.smoothing.value), x=self.x_axis.value)
+
+    def refresh(self, rebuilt: bool = False) -> None:
+        """After a draw: the kept frames in the step slider; after a rebuild, the layers offered."""
+        self.scrubber.refresh()
+        if rebuilt:
+            self.follow_figure()
+
+    def follow_figure(self) -> None:
+        """Offer the layers the figure has now (after a rebuild for another model or data)."""
+        for name, box in self.layers.items():
+            box.layout.display = None if self.figure.has_trace(name) else "none"
+
+    def show_layer(self, name: str, shown: bool) -> None:
+        """Show or hide one layer of the data panel (the field, the generator's manifold)."""
+        self.figure.hidden_layers.discard(name) if shown else self.figure.hidden_layers.add(name)
+        if self.figure.has_trace(name):
+            self.figure.trace(name).visible = shown
 
     def apply(self) -> None:
         """Hand the controls' values to the loss panel and ask for a draw."""

@@ -118,6 +118,7 @@ class SessionFigure:
         self.lock = self._lock = session.lock  # public: views that draw beside it take it too
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
         self.shown_label: int | None = None  # a conditional model's samples: this class, or None: all
+        self.hidden_layers: set[str] = set()  # the data panel's layers switched off (field, manifold)
         # called with each latent vector a click decodes (the latent explorer's interpolation)
         self.decoded_listeners: list[Callable[[np.ndarray], None]] = []
         self.rebuild()
@@ -210,6 +211,8 @@ class SessionFigure:
         )
         for name, panel in panels.items():
             views[name].add(fig, panel)
+        for trace in fig.data:  # layers the user switched off stay off (ui/plot_options)
+            trace.visible = False if trace.name in self.hidden_layers else None
         # the template styles only the trace types the figure has: the whole default template
         # (~7 KB for 24 trace types) would travel in every saved copy of the widget's state
         full = fig.layout.template

@@ -178,7 +178,7 @@ def _layout(sf: Any) -> tuple[int, list[tuple[str, _Box, list]], Any]:
 
 def _visible(trace: Any) -> bool:
     marker = getattr(trace, "marker", None)
-    return not (marker is not None and marker.opacity == 0)
+    return trace.visible is not False and not (marker is not None and marker.opacity == 0)
 
 
 def _colours(trace: Any, n: int, index: int) -> list[str]:

@@ -506,7 +506,7 @@ class SessionWidget(widgets.VBox):
         if self.figure.draw(force="final" in flags):
             self._drawer.mark_dirty()  # a model view is behind: catch up at a later draw
         self._update_controls()
-        self.plot_options.scrubber.refresh()
+        self.plot_options.refresh(rebuilt="reset" in flags)
         if "final" in flags:
             self.figure.sync_state()
             self.refresh_snapshot()

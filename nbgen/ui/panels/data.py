@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..plots import SessionFigure
 
 MAX_DATA_POINTS = POINTS  # real and generated points in the data panel (nbgen.frames)
+MANIFOLD_LINES, MANIFOLD_POINTS = 9, 21  # the generator's warped grid: lines each way, points a line
 SURFACE_GRID = 40  # resolution of the GAN decision surface, per side
 N_PATHS = 32  # sampling paths drawn on 2-D data (diffusion)
 FIELD_GRID = 20  # lines of the field, per side
@@ -79,6 +80,8 @@ class DataPanel:
             )
         if "field" in self.model.panels and ds.features == 2:
             fig.add_trace(panel.scatter("field", "lines", line={"width": 1, "color": "rgba(31,119,180,0.55)"}))
+        if "manifold" in self.model.panels and ds.features == 2:
+            fig.add_trace(panel.scatter("manifold", "lines", line={"width": 1, "color": "rgba(44,160,44,0.6)"}))
         fig.add_trace(
             panel.scatter("real", "markers", real[:, 0], real[:, 1], marker={"size": 4, "color": "rgba(90,90,90,0.45)"})
         )
@@ -114,6 +117,9 @@ class DataPanel:
             figure.trace("paths").update(x=x, y=y)
         if figure.has_trace("field"):
             self._draw_field(session, figure)
+        if figure.has_trace("manifold"):
+            x, y = _polylines(manifold_lines(session))
+            figure.trace("manifold").update(x=x, y=y)
 
     def _draw_field(self, session: Session, figure: SessionFigure) -> None:
         layout = figure.widget.layout
@@ -158,6 +164,23 @@ def _polylines(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out[:, :n_points] = np.swapaxes(xy, 0, 1)
     out = out.reshape(-1, 2)
     return out[:, 0], out[:, 1]
+
+
+def manifold_lines(session: Session) -> np.ndarray:
+    """The generator's warped grid: the images of :data:`MANIFOLD_LINES` lines each way across
+    [-2, 2]^2 of the first two noise inputs (the others 0), :data:`MANIFOLD_POINTS` points a
+    line; (points along a line, lines, 2) in the data's units, for :func:`_polylines`."""
+    import jax.numpy as jnp
+
+    model, ds = session.generative_model, session.dataset
+    t = np.linspace(-2.0, 2.0, MANIFOLD_POINTS, dtype=np.float32)
+    levels = np.linspace(-2.0, 2.0, MANIFOLD_LINES, dtype=np.float32)
+    u, v = np.meshgrid(t, levels, indexing="ij")  # (points, lines): lines of constant second input
+    grid = np.concatenate([np.stack([u, v], -1), np.stack([v, u], -1)], 1)  # and of constant first
+    noise = np.zeros((grid.shape[0] * grid.shape[1], int(session.hyperparameters["noise_dim"])), np.float32)
+    noise[:, :2] = grid.reshape(-1, 2)
+    out = np.asarray(model.jitted("manifold")(session.run.params, jnp.asarray(noise)))
+    return ds.to_rows(out).reshape(grid.shape[0], grid.shape[1], 2).astype(np.float32)
 
 
 def field_at(session: Session, rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,43 @@
+"""The 2-D GAN's layers: the generator's warped grid (its manifold) and the field, each one
+switchable in the view (nbgen/ui/panels/data.py, nbgen/ui/plot_options.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import nbgen
+from nbgen.ui.panels.data import MANIFOLD_LINES, MANIFOLD_POINTS, manifold_lines
+
+
+def test_the_manifold_is_the_generator_on_a_grid_of_noise_and_each_layer_can_be_switched_off(tmp_path):
+    s = nbgen.show("gan", "ring", display=False, epochs=2, seed=0)
+    try:
+        s.train()
+        lines = manifold_lines(s)
+        assert lines.shape == (MANIFOLD_POINTS, 2 * MANIFOLD_LINES, 2)
+        # the grid's centre line crossing (noise 0, 0) is what the generator makes of zero noise
+        noise = np.zeros((1, s.hyperparameters["noise_dim"]), np.float32)
+        centre = s.dataset.to_rows(np.asarray(s.generative_model.manifold(s.run.params, noise)))[0]
+        assert np.allclose(lines[MANIFOLD_POINTS // 2, MANIFOLD_LINES // 2], centre, atol=1e-4)
+        w = s.widget
+        w.draw_now()
+        assert len(w.figure.trace("manifold").x) == 2 * MANIFOLD_LINES * (MANIFOLD_POINTS + 1)
+        shown = {n: b.layout.display for n, b in w.plot_options.layers.items()}
+        assert shown == {"field": None, "manifold": None}  # a 2-D GAN has both
+        assert s.snapshot().count('stroke="rgba(44,160,44,0.6)"') == 1  # drawn in the picture
+        w.plot_options.layers["manifold"].value = False
+        assert w.figure.trace("manifold").visible is False
+        svg = s.snapshot()
+        assert svg.count('stroke="rgba(44,160,44,0.6)"') == 0  # the picture leaves it out too
+        s.reset()
+        w.draw_now()
+        assert w.figure.trace("manifold").visible is False  # a reset keeps the user's choice
+        w.plot_options.layers["manifold"].value = True
+        assert w.figure.trace("manifold").visible is not False
+    finally:
+        s.close()
+    v = nbgen.show("vae", "digits", display=False, epochs=1)
+    try:
+        assert {b.layout.display for b in v.widget.plot_options.layers.values()} == {"none"}  # nothing to switch
+    finally:
+        v.close()
