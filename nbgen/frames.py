@@ -79,6 +79,8 @@ class Frames:
         self._lock = threading.Lock()
         self.next_due = 1
         self.recording = False
+        # 2-D data: KL(real || generated) and JS (nats, grid density estimates) at each frame's step
+        self.divergence: dict[int, tuple[float, float]] = {}
 
     def start(self) -> None:
         """Keep frames from now on (a shown session does already)."""
@@ -132,6 +134,7 @@ class Frames:
     def clear(self) -> None:
         with self._lock:
             self._frames.clear()
+            self.divergence.clear()
             self.next_due = 1
 
     def attach(self, session: Session) -> None:
@@ -146,7 +149,13 @@ class Frames:
                 if step in self._frames:
                     return
             try:
-                self.add(step, take(session))
+                frame = take(session)
+                ds = session.dataset
+                if ds.features == 2 and "samples" in frame:  # GAN Lab's divergence curve, on the same draw
+                    from .sample_quality import kl_js_2d
+
+                    self.divergence[step] = kl_js_2d(ds.x_val[:POINTS], frame["samples"].reshape(-1, 2))
+                self.add(step, frame)
             except Exception:  # noqa: BLE001 - a picture must never stop training
                 self.next_due = max(self.next_due, math.ceil(step * GROWTH) + 1)
 

@@ -21,9 +21,15 @@ def test_the_manifold_is_the_generator_on_a_grid_of_noise_and_each_layer_can_be_
         assert np.allclose(lines[MANIFOLD_POINTS // 2, MANIFOLD_LINES // 2], centre, atol=1e-4)
         w = s.widget
         w.draw_now()
+        # the JS curve: the divergence of each kept frame's samples from the real points, falling as G learns
+        kept = s.frames.divergence
+        steps = sorted(kept)
+        assert steps == s.frames.steps and kept[steps[-1]][1] < kept[steps[0]][1] - 0.2
+        js = w.figure.trace("JS divergence (nats)")
+        assert list(js.x) == steps and np.allclose(js.y, [kept[k][1] for k in steps], atol=1e-6)
         assert len(w.figure.trace("manifold").x) == 2 * MANIFOLD_LINES * (MANIFOLD_POINTS + 1)
         shown = {n: b.layout.display for n, b in w.plot_options.layers.items()}
-        assert shown == {"field": None, "manifold": None}  # a 2-D GAN has both
+        assert set(shown.values()) == {None}  # a 2-D GAN has the field, the manifold and the JS curve
         assert s.snapshot().count('stroke="rgba(44,160,44,0.6)"') == 1  # drawn in the picture
         w.plot_options.layers["manifold"].value = False
         assert w.figure.trace("manifold").visible is False

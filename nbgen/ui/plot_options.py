@@ -9,9 +9,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from .history import Scrubber
-from .panels.loss import X_AXES, LossView
+from .panels.loss import JS, X_AXES, LossView
 
-LAYERS = ("field", "manifold")  # switchable layers of the 2-D data panel
+# switchable layers of the 2-D views (trace name -> the checkbox's label): the field, the
+# generator's manifold, the divergence curve of the kept frames
+LAYERS = {"field": "field", "manifold": "manifold", JS: "JS"}
 
 
 class PlotOptions:
@@ -35,8 +37,8 @@ class PlotOptions:
             control.observe(lambda _: self.apply(), names="value")
         self.scrubber = Scrubber(figure)
         # the 2-D data panel's optional layers: shown when the figure has them (a GAN, a diffusion model)
-        self.layers = {name: widgets.Checkbox(value=True, description=name, indent=False,
-                                              layout=widgets.Layout(width="90px")) for name in LAYERS}  # fmt: skip
+        self.layers = {name: widgets.Checkbox(value=True, description=label, indent=False,
+                                              layout=widgets.Layout(width="90px")) for name, label in LAYERS.items()}  # fmt: skip
         for name, box in self.layers.items():
             box.observe(lambda change, name=name: self.show_layer(name, change["new"]), names="value")
         self.follow_figure()

@@ -153,7 +153,8 @@ class SessionFigure:
 
     def _make_view(self, name: str) -> PanelView:
         if name == "loss":
-            return LossPanel([k for k in self.session.steps if k != "step"])
+            two_d = self._dataset.features == 2 and self._model.can("sample")
+            return LossPanel([k for k in self.session.steps if k != "step"], divergence=two_d)
         if name == "latent":
             return LatentPanel(self._dataset)
         if name == "data":

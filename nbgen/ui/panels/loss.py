@@ -57,14 +57,18 @@ def ema(y: np.ndarray, weight: float) -> np.ndarray:
     return smoothed / (1.0 - weight ** np.arange(1, len(y) + 1))
 
 
+JS = "JS divergence (nats)"  # the divergence curve's trace, on 2-D data
+
 class LossPanel:
     """Loss curves (one trace per name in ``loss_names``) and change markers."""
 
     name = "loss"
     title = "Losses (markers: live changes)"
 
-    def __init__(self, loss_names: list[str]):
+    def __init__(self, loss_names: list[str], divergence: bool = False):
         self.loss_names = list(loss_names)
+        self.divergence = divergence  # 2-D data: the JS curve of the frames (nbgen.frames)
+        self._divergence_drawn = -1
         self.panel: Panel | None = None
         self._titles: list[Any] = []  # the figure's subplot titles, kept beside the change labels
         self._buffers: dict[str, GrowingArray] = {}
@@ -81,11 +85,15 @@ class LossPanel:
         self._titles = list(fig.layout.annotations)
         for metric in self.loss_names:
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=metric, **panel.axes))
+        if self.divergence:
+            line = {"dash": "dash", "color": "#2ca02c"}
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=JS, line=line, **panel.axes))
         fig.layout[panel.xaxis].title = "step"
 
     def restart(self) -> None:
         """Draw the change markers anew at the next update (the session's history restarted)."""
         self._timeline_drawn = -1
+        self._divergence_drawn = -1
         self._seen = []
 
     def set_view(self, view: LossView) -> None:
@@ -111,6 +119,18 @@ class LossPanel:
         """Bring the curves and the change markers up to date (cheap when nothing changed)."""
         self._draw_losses(session, figure)
         self._draw_changes(session, figure)
+        if self.divergence:
+            self._draw_divergence(session, figure)
+
+    def _draw_divergence(self, session: Session, figure: SessionFigure) -> None:
+        """The JS divergence between generated and real points at each kept frame's step."""
+        kept = dict(session.frames.divergence)
+        if len(kept) == self._divergence_drawn and self.view == self._drawn_view:
+            return
+        self._divergence_drawn = len(kept)
+        steps = np.array(sorted(kept), dtype=np.float64)
+        js = np.array([kept[s][1] for s in sorted(kept)], dtype=np.float32)
+        figure.trace(JS).update(x=self._x(session, steps).astype(np.float32), y=js)
 
     def _draw_losses(self, session: Session, figure: SessionFigure) -> None:
         steps = session.steps
