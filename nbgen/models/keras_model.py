@@ -41,6 +41,8 @@ import numpy as np
 from .. import _config
 from .base import GenerativeModel, State
 from .introspect import NetworkError
+from .keras_schedules import ROW as SCALE_ROW
+from .keras_schedules import SCALE, scaled, schedule_of
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -229,11 +231,13 @@ class KerasModel(GenerativeModel):
         own = ("batch_size", "epochs", "seed", "steps_per_dispatch")
         if self._lr_variable() is not None:
             own = ("learning_rate", "anneal", *own)
+        elif schedule_of(self.keras.optimizer) is not None:  # a schedule: a live factor on it
+            own = (SCALE, *own)
         return (*own, *self.variable_names)
 
     @property
     def table(self) -> dict[str, _config.HParam]:
-        rows = {n: _config.TABLE[n] for n in self.accepts if n not in self.variable_names}
+        rows = {n: SCALE_ROW if n == SCALE else _config.TABLE[n] for n in self.accepts if n not in self.variable_names}
         for name, var in _scalar_variables(self.keras).items():
             integer = "int" in keras.backend.standardize_dtype(var.dtype)
             rows[name] = _variable_row(name, float(np.asarray(var.value)), integer)
@@ -247,6 +251,8 @@ class KerasModel(GenerativeModel):
         lr = self._lr_variable()
         if lr is not None:
             out["learning_rate"] = float(str(np.float32(np.asarray(lr.value))))  # 0.001, not 0.0010000000474974513
+        elif schedule_of(self.keras.optimizer) is not None:
+            out[SCALE] = 1.0
         for name, var in _scalar_variables(self.keras).items():
             value = np.asarray(var.value)
             out[name] = int(value) if np.issubdtype(value.dtype, np.integer) else float(str(np.float32(value)))
@@ -436,7 +442,8 @@ class KerasModel(GenerativeModel):
         p = state["params"]["model"]
         ntv, opt = self._with_live(p["ntv"], state["opt"]["optimizer"], live)
         metrics0 = [jnp.asarray(v) for v in self._metrics0]  # reset every step: the engine averages
-        logs, (tv, ntv, opt, _) = self.keras.train_step((list(p["tv"]), ntv, opt, metrics0), self._data(rows))
+        with scaled(self.keras.optimizer, live.get(SCALE, 1.0)):  # a schedule times its live factor
+            logs, (tv, ntv, opt, _) = self.keras.train_step((list(p["tv"]), ntv, opt, metrics0), self._data(rows))
         new = {"params": {"model": {"tv": list(tv), "ntv": list(ntv)}}, "opt": {"optimizer": list(opt)}}
         return new, _flat(logs)
 
