@@ -41,6 +41,8 @@ import numpy as np
 from .. import _config
 from .base import GenerativeModel, State
 from .introspect import NetworkError
+from .keras_optimizers import check as check_optimizers
+from .keras_optimizers import extra_optimizers, lr_name, lr_row, lr_variable
 from .keras_schedules import ROW as SCALE_ROW
 from .keras_schedules import SCALE, scaled, schedule_of
 
@@ -147,6 +149,11 @@ class KerasModel(GenerativeModel):
             raise TypeError(f"labels must be True, False or None (automatic), got {labels!r}")
         self._check_compiled(model)
         self._check_train_step(model)
+        self.extra_optimizers = extra_optimizers(model)  # a GAN's d_optimizer and g_optimizer
+        jax_step = type(model).train_step is not keras.Model.train_step
+        problem = check_optimizers(model, self.extra_optimizers, jax_step)
+        if problem:
+            raise KerasModelError(problem)
         self.keras = model
         self.labels = labels
         self.variable_names = tuple(_scalar_variables(model))
@@ -223,13 +230,18 @@ class KerasModel(GenerativeModel):
         return f"{self.keras.name} (your Keras model)"
 
     def _lr_variable(self) -> keras.Variable | None:
-        lr = getattr(self.keras.optimizer, "_learning_rate", None)
-        return lr if isinstance(lr, keras.Variable) else None
+        return None if self.extra_optimizers else lr_variable(self.keras.optimizer)
+
+    def _groups(self) -> dict[str, keras.optimizers.Optimizer]:
+        """The optimizers that train the model, by group name (``"optimizer"``, or its own attributes')."""
+        return dict(self.extra_optimizers) or {"optimizer": self.keras.optimizer}
 
     @property
     def accepts(self) -> tuple[str, ...]:
         own = ("batch_size", "epochs", "seed", "steps_per_dispatch")
-        if self._lr_variable() is not None:
+        if self.extra_optimizers:  # each optimizer's rate: d_optimizer_learning_rate...
+            own = (*(lr_name(g) for g, o in self.extra_optimizers.items() if lr_variable(o) is not None), *own)
+        elif self._lr_variable() is not None:
             own = ("learning_rate", "anneal", *own)
         elif schedule_of(self.keras.optimizer) is not None:  # a schedule: a live factor on it
             own = (SCALE, *own)
@@ -237,7 +249,12 @@ class KerasModel(GenerativeModel):
 
     @property
     def table(self) -> dict[str, _config.HParam]:
-        rows = {n: SCALE_ROW if n == SCALE else _config.TABLE[n] for n in self.accepts if n not in self.variable_names}
+        groups = {lr_name(g): g for g in self.extra_optimizers}
+        rows = {
+            n: SCALE_ROW if n == SCALE else lr_row(groups[n]) if n in groups else _config.TABLE[n]
+            for n in self.accepts
+            if n not in self.variable_names
+        }
         for name, var in _scalar_variables(self.keras).items():
             integer = "int" in keras.backend.standardize_dtype(var.dtype)
             rows[name] = _variable_row(name, float(np.asarray(var.value)), integer)
@@ -253,6 +270,9 @@ class KerasModel(GenerativeModel):
             out["learning_rate"] = float(str(np.float32(np.asarray(lr.value))))  # 0.001, not 0.0010000000474974513
         elif schedule_of(self.keras.optimizer) is not None:
             out[SCALE] = 1.0
+        for g, opt in self.extra_optimizers.items():
+            if (v := lr_variable(opt)) is not None:
+                out[lr_name(g)] = float(str(np.float32(np.asarray(v.value))))
         for name, var in _scalar_variables(self.keras).items():
             value = np.asarray(var.value)
             out[name] = int(value) if np.issubdtype(value.dtype, np.integer) else float(str(np.float32(value)))
@@ -313,22 +333,25 @@ class KerasModel(GenerativeModel):
         m._real_y = dataset.t_train is not None
         m._y_width = 0 if not m._with_y else m._target_width(dataset)
         m._build(dataset)
+        groups = self._groups()
         if not self._initial:  # the starting weights: every reset starts from them
-            self._initial = {
-                "model": [np.array(v.value) for v in model.variables],
-                "optimizer": [np.array(v.value) for v in model.optimizer.variables],
-            }
+            self._initial = {"model": [np.array(v.value) for v in model.variables]}
+            self._initial |= {g: [np.array(v.value) for v in o.variables] for g, o in groups.items()}
         for var, val in zip(model.variables, self._initial["model"]):
             var.assign(val)
-        for var, val in zip(model.optimizer.variables, self._initial["optimizer"]):
-            var.assign(val)
+        for g, o in groups.items():
+            for var, val in zip(o.variables, self._initial[g]):
+                var.assign(val)
         m.networks = {"model": model}
-        m.optimizers = {"optimizer": (model.optimizer, ["model"])}
+        m.optimizers = {g: (o, ["model"]) for g, o in groups.items()}
         m.in_shapes = {"model": m._in_shape}
         m.more_in_shapes = {"model": ()}
         m._training_arg = {"model": True}
-        lr = self._lr_variable()
-        m._lr_index = {"optimizer": next(i for i, v in enumerate(model.optimizer.variables) if v is lr)} if lr is not None else {}
+        m._lr_index = {
+            g: next(i for i, v in enumerate(o.variables) if v is lr)
+            for g, o in groups.items()
+            if (lr := lr_variable(o)) is not None and (g != "optimizer" or self._lr_variable() is not None)
+        }
         ntv_ids = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
         m._variable_index = {n: ntv_ids[id(v)] for n, v in _scalar_variables(model).items()}
         m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
@@ -427,24 +450,31 @@ class KerasModel(GenerativeModel):
             return x, rows[:, self.features :]
         return x, rows[:, self.features].astype(jnp.int32)
 
-    def _with_live(self, ntv: list, opt: list | None, live: dict) -> tuple[list, list | None]:
+    def _with_live(self, ntv: list, opt: dict | None, live: dict) -> tuple[list, dict | None]:
+        """The state's variables with the live values written in: the model's own variables, and
+        each optimizer's learning rate (``opt``: its variables by group)."""
         ntv = list(ntv)
         for name, i in self._variable_index.items():
             if name in live:
                 ntv[i] = jnp.asarray(live[name], ntv[i].dtype)
-        if opt is not None and self._lr_index and "learning_rate" in live:
-            opt = list(opt)
-            i = self._lr_index["optimizer"]
-            opt[i] = jnp.asarray(live["learning_rate"], opt[i].dtype)
+        if opt is not None:
+            opt = {g: list(v) for g, v in opt.items()}
+            for g, i in self._lr_index.items():
+                if lr_name(g) in live:
+                    opt[g][i] = jnp.asarray(live[lr_name(g)], opt[g][i].dtype)
         return ntv, opt
 
     def _keras_step(self, state: State, rows: jax.Array, live: dict):
         p = state["params"]["model"]
-        ntv, opt = self._with_live(p["ntv"], state["opt"]["optimizer"], live)
+        ntv, opt = self._with_live(p["ntv"], state["opt"], live)
+        assert opt is not None
         metrics0 = [jnp.asarray(v) for v in self._metrics0]  # reset every step: the engine averages
+        # one optimizer: its variables, as Keras passes them; several: a dict by attribute name
+        given = opt if self.extra_optimizers else opt["optimizer"]
         with scaled(self.keras.optimizer, live.get(SCALE, 1.0)):  # a schedule times its live factor
-            logs, (tv, ntv, opt, _) = self.keras.train_step((list(p["tv"]), ntv, opt, metrics0), self._data(rows))
-        new = {"params": {"model": {"tv": list(tv), "ntv": list(ntv)}}, "opt": {"optimizer": list(opt)}}
+            logs, (tv, ntv, out, _) = self.keras.train_step((list(p["tv"]), ntv, given, metrics0), self._data(rows))
+        out = {g: list(out[g]) for g in opt} if self.extra_optimizers else {"optimizer": list(out)}
+        new = {"params": {"model": {"tv": list(tv), "ntv": list(ntv)}}, "opt": out}
         return new, _flat(logs)
 
     def training_rows(self, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
