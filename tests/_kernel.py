@@ -122,3 +122,13 @@ class Kernel:
     def click(self, model_id: str) -> None:
         """What the browser sends when the user clicks a button."""
         self.comm_msg(model_id, {"method": "custom", "content": {"event": "click"}})
+
+
+def module_kernel(tmp_path_factory, setup: str, name: str = "kernel"):
+    """A test module's kernel (a fixture's body: ``yield from module_kernel(...)``): ``setup`` run
+    first, closed at the end, and no traceback on its stderr."""
+    k = Kernel(tmp_path_factory.mktemp(name))
+    k.run(setup)
+    yield k
+    k.close()
+    assert "Traceback" not in "".join(k.stderr), "".join(k.stderr)

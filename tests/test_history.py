@@ -77,13 +77,9 @@ jupyter_client = pytest.importorskip("jupyter_client")
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    from _kernel import Kernel
+    from _kernel import module_kernel
 
-    k = Kernel(tmp_path_factory.mktemp("kernel"))
-    k.run("import numpy as np, nbgen")
-    yield k
-    k.close()
-    assert "Traceback" not in "".join(k.stderr), "".join(k.stderr)
+    yield from module_kernel(tmp_path_factory, "import numpy as np, nbgen")
 
 
 def test_the_step_slider_shows_an_earlier_frame_and_goes_back_to_live(kernel):

@@ -105,13 +105,9 @@ jupyter_client = pytest.importorskip("jupyter_client")
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    from _kernel import Kernel
+    from _kernel import module_kernel
 
-    k = Kernel(tmp_path_factory.mktemp("kernel"))
-    k.run("import jax, numpy as np, nbgen")
-    yield k
-    k.close()
-    assert "Traceback" not in "".join(k.stderr), "".join(k.stderr)
+    yield from module_kernel(tmp_path_factory, "import jax, numpy as np, nbgen")
 
 
 def test_the_d_g_and_dispatch_buttons_and_the_slow_motion_slider_in_a_kernel(kernel):
