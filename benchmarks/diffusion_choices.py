@@ -129,11 +129,11 @@ def formulation(budget: float, data: str) -> None:
 
 
 def recipe() -> None:
-    from nbgen import compiled
+    from nbgen import jitcache
     from nbgen.models import Diffusion
 
     def run(model, data, **hp):
-        compiled._COMPILED.clear()  # the compiled steps are keyed by architecture, not by class attributes
+        jitcache.clear()  # the compiled steps are keyed by architecture, not by class attributes
         t0 = time.time()
         s = nbgen.train(model, data, progress=False, **hp)
         return s.evaluate(), time.time() - t0

@@ -8,35 +8,27 @@ whose networks have the same architecture share it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from . import jitcache
 from ._settings import config
 from .models.base import GenerativeModel
 
 config.apply()  # the persistent compilation cache, before the first jit
-
-# Sessions whose networks have the same architecture (a Reset, a second show(), a sweep's runs)
-# share one jitted step: the weights, the seed's key and the live values are arguments, so the
-# traced computation is the same and JAX's in-memory cache hits; a new shape (batch size,
-# data) only adds an entry to that function's cache. The few most recent are kept.
-_COMPILED: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
-COMPILED_KEEP = 8
 
 
 def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable, Callable, bool]:
     """The jitted training chunk and validation pass for ``model`` (shared between models of
     the same architecture in this process), and whether the chunk is one step (see
     ``one_step_per_dispatch``, decided once here)."""
-    sig = model.signature()
-    if sig in _COMPILED:
-        _COMPILED.move_to_end(sig)
-        return _COMPILED[sig]
+    return jitcache.shared(model.signature(), lambda: _build(model))
 
+
+def _build(model: GenerativeModel) -> tuple[Callable, Callable, bool]:
     def evaluate(params, x, live, key):
         return {k: jnp.mean(v) for k, v in model.eval_batch(params, x, live, key).items()}
 
@@ -99,11 +91,7 @@ def compiled_steps(model: GenerativeModel, hp: dict[str, Any]) -> tuple[Callable
         return state, (metrics, {k: v[k][None] for k in names})
 
     one = one_step_per_dispatch(model)
-    fns = (jax.jit(run_one if one else run_chunk), jax.jit(evaluate), one)
-    _COMPILED[sig] = fns
-    while len(_COMPILED) > COMPILED_KEEP:
-        _COMPILED.popitem(last=False)
-    return fns
+    return jax.jit(run_one if one else run_chunk), jax.jit(evaluate), one
 
 
 def one_step_per_dispatch(model: GenerativeModel) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nbgen
-from nbgen import compiled
+from nbgen import compiled, jitcache
 from nbgen.ui.labels import timeline_line
 
 
@@ -124,12 +124,12 @@ def test_conv_networks_on_a_cpu_run_one_step_per_dispatch_without_a_loop(monkeyp
     assert s.engine.one_step and s.engine.dispatches == s.step == 2 * (1437 // s.hyperparameters["batch_size"])
     # the same steps through the loop program: the same results, up to float rounding
     monkeypatch.setattr(compiled, "one_step_per_dispatch", lambda model: False)
-    compiled._COMPILED.clear()
+    jitcache.clear()
     looped = nbgen.train(_conv_autoencoder(), "digits", epochs=2, seed=3, progress=False)
     assert not looped.engine.one_step and looped.engine.dispatches < looped.step
     np.testing.assert_allclose(looped.history["loss"], s.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(looped.history["val_loss"], s.history["val_loss"], rtol=1e-4)
-    compiled._COMPILED.clear()
+    jitcache.clear()
 
 
 def test_pause_takes_effect_within_a_dispatch_at_the_default_size():

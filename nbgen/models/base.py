@@ -61,7 +61,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from .. import _config
+from .. import _config, jitcache
 from .introspect import (
     NetworkError,
     Networks,
@@ -336,8 +336,8 @@ class GenerativeModel:
     def bind(self, dataset: Dataset, hp: dict[str, Any]) -> GenerativeModel:
         """A built copy of this model for ``dataset``: networks, optimizers (fresh weights)."""
         m = copy.copy(self)
+        m.__dict__.pop("_jitted", None)  # a bound model compiles its own (nbgen.jitcache)
         m._keras_model = None
-        m._jit_cache = {}
         m.dataset = dataset
         m.hp = dict(hp)
         if self.user_networks:
@@ -446,11 +446,8 @@ class GenerativeModel:
         return out
 
     def jitted(self, method: str, **jit_options: Any):
-        """``jax.jit`` of one of this model's methods, compiled once per bound model."""
-        cache = self.__dict__.setdefault("_jit_cache", {})
-        if method not in cache:
-            cache[method] = jax.jit(getattr(self, method), **jit_options)
-        return cache[method]
+        """``jax.jit`` of one of this model's methods, compiled once per bound model (nbgen.jitcache)."""
+        return jitcache.method(self, method, **jit_options)
 
     # -- what Session.model gives ------------------------------------------------------------------
     decoded_activation: str | None = None  # applied to the decoder's output to get E[x | z]

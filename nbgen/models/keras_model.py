@@ -324,7 +324,7 @@ class KerasModel(GenerativeModel):
         import copy
 
         m = copy.copy(self)
-        m._jit_cache = {}
+        m.__dict__.pop("_jitted", None)  # a bound model compiles its own (nbgen.jitcache)
         m.dataset = dataset
         m.hp = dict(hp)
         model = self.keras
