@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from . import progress as _progress
 from .api import load
+from .runlog import summary
+from .seed_groups import band, by_seed, group_rows
 from .session import Session
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -34,6 +36,9 @@ class Comparison:
             the last value of each history metric and its ``evaluate()`` metrics.
         figure: a Plotly figure with one panel per history metric, runs overlaid.
         interrupted: True when a sweep was interrupted (the finished runs are kept).
+        groups: one dict per group of runs that differ only by their seed (``seeds="group"``):
+            its label, seeds, and the mean and std of each metric's last and best value
+            (:mod:`nbgen.seed_groups`).
     """
 
     sessions: list[Session]
@@ -42,6 +47,7 @@ class Comparison:
     figure: Any
     interrupted: bool = False
     differing: list[str] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def frame(self):
@@ -64,7 +70,9 @@ class Comparison:
 
 
 def _settings(session: Session) -> dict[str, Any]:
-    cfg = {k: v for k, v in session.config.items() if k not in _SKIP}
+    """What a run is named by: its settings (the learning rate before an anneal drop), its data's name."""
+    chosen = session.run.settings
+    cfg = {k: chosen.get(k, v) for k, v in session.config.items() if k not in _SKIP}
     cfg["data"] = session.dataset.name
     return cfg
 
@@ -91,15 +99,30 @@ def _label(cfg: dict[str, Any], keys: list[str], index: int) -> str:
 
 
 def _as_session(run: Any) -> Session:
+    """A session, a saved session's path, a run of ``nbgen.runs()`` (a row, or its id)."""
     if isinstance(run, Session):
         return run
+    if hasattr(run, "get") and run.get("checkpoint"):  # a row of nbgen.runs() (a dict or pandas row)
+        return load(run["checkpoint"])
+    if isinstance(run, str) and not os.path.exists(run):
+        from .runlog import runs
+
+        listed = runs()
+        found = [r for r in (listed.to_dict("records") if hasattr(listed, "to_dict") else listed) if r["run"] == run]
+        if found and found[-1].get("checkpoint"):
+            return load(found[-1]["checkpoint"])
+        raise ValueError(f"compare(): {run!r} is neither a file nor the id of a run in nbgen.runs()")
     if isinstance(run, (str, os.PathLike)):
         return load(run)
-    raise TypeError(f"compare() takes sessions or paths to saved sessions, got {type(run).__name__}")
+    raise TypeError(
+        "compare() takes sessions, paths to saved sessions or runs of nbgen.runs() (rows or ids), "
+        f"got {type(run).__name__}"
+    )
 
 
-def figure_of(sessions: list[Session], labels: list[str]):
-    """One panel per history metric (the union over runs), each run in its own colour."""
+def figure_of(sessions: list[Session], labels: list[str], groups: list[list[int]] | None = None):
+    """One panel per history metric (the union over runs), each run (or each group of runs that
+    differ only by seed: its mean, and a band from its lowest to its highest run) in its own colour."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -110,12 +133,21 @@ def figure_of(sessions: list[Session], labels: list[str]):
     cols = min(3, max(1, len(metrics)))
     rows = max(1, -(-len(metrics) // cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=metrics or ["(no epochs trained)"])
-    for i, (s, label) in enumerate(zip(sessions, labels)):
+    groups = groups or [[i] for i in range(len(sessions))]
+    for i, (members, label) in enumerate(zip(groups, labels)):
         colour = PALETTE[i % len(PALETTE)]
         for j, m in enumerate(metrics):
-            values = s.history.get(m)
-            if not values:
+            histories = [sessions[k].history.get(m) for k in members]
+            if not all(histories):
                 continue
+            values, lows, highs = band(histories)  # type: ignore[arg-type]
+            where = {"row": j // cols + 1, "col": j % cols + 1}
+            if len(members) > 1:  # the spread of the seeds: lowest to highest run, shaded
+                epochs = list(range(1, len(values) + 1))
+                fig.add_trace(
+                    go.Scatter(x=epochs + epochs[::-1], y=highs + lows[::-1], fill="toself", fillcolor=colour,
+                               opacity=0.2, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                               legendgroup=label, name=f"{label} (spread)"), **where)  # fmt: skip
             fig.add_trace(
                 go.Scatter(
                     x=list(range(1, len(values) + 1)),
@@ -137,13 +169,15 @@ def figure_of(sessions: list[Session], labels: list[str]):
     return fig
 
 
-def compare(*runs: Any, evaluate: bool = True) -> Comparison:
+def compare(*runs: Any, evaluate: bool = True, seeds: str = "group") -> Comparison:
     """Put runs side by side: histories overlaid in one figure, metrics in one table.
 
     Args:
         *runs: sessions, or paths to files written by ``Session.save``; runs of different
             models on the same data compare too (each panel shows the runs that have it).
         evaluate: add each run's ``evaluate()`` metrics to the table.
+        seeds: ``"group"``: runs that differ only by their seed are drawn as one mean curve with a
+            band (lowest to highest run) and summarised in ``.groups``; ``"apart"``: each run alone.
 
     Returns:
         A :class:`Comparison`: ``.figure`` (Plotly), ``.table`` (list of dicts),
@@ -157,6 +191,8 @@ def compare(*runs: Any, evaluate: bool = True) -> Comparison:
     """
     if not runs:
         raise ValueError("compare() needs at least one session or path")
+    if seeds not in ("group", "apart"):
+        raise ValueError(f"seeds must be 'group' or 'apart', got {seeds!r}")
     if len(runs) == 1 and isinstance(runs[0], (list, tuple)):
         runs = tuple(runs[0])
     sessions = [_as_session(r) for r in runs]
@@ -175,10 +211,18 @@ def compare(*runs: Any, evaluate: bool = True) -> Comparison:
     for s, cfg, label in zip(sessions, configs, labels):
         row: dict[str, Any] = {"run": label, **{k: cfg.get(k) for k in keys}, "epochs_trained": s.epoch}
         row.update({f"last_{m}": v[-1] for m, v in s.history.items() if v})
+        row.update({f"best_{m}": v for m, v in summary(s.history)[1].items()})
         if evaluate and s.epoch:
             row.update(s.evaluate())
         table.append(row)
-    return Comparison(sessions, labels, table, figure_of(sessions, labels), differing=keys)
+    grouped = by_seed(configs) if seeds == "group" else [[i] for i in range(len(sessions))]
+    if all(len(g) == 1 for g in grouped):
+        return Comparison(sessions, labels, table, figure_of(sessions, labels), differing=keys)
+    rest = [k for k in keys if k != "seed"]  # a group is named by what differs but its seeds
+    names = [_label(configs[g[0]], rest, n) if len(g) > 1 else labels[g[0]] for n, g in enumerate(grouped)]
+    names = [f"{name} ({len(g)} seeds)" if len(g) > 1 else name for name, g in zip(names, grouped)]
+    fig = figure_of(sessions, names, grouped)
+    return Comparison(sessions, labels, table, fig, differing=keys, groups=group_rows(sessions, grouped, names))
 
 
 def sweep(

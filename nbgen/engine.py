@@ -275,6 +275,15 @@ class Engine:
             return False
         return not any(r.get("by") == "anneal" for r in self.timeline)
 
+    def settings(self) -> dict[str, Any]:
+        """The hyperparameters as settings: the learning rate before the anneal drop, which is a
+        schedule of the run (a new run makes it itself), not a setting."""
+        hp = dict(self.hp)
+        lr_changes = [r for r in self.timeline if r["name"] == "learning_rate"]
+        if lr_changes and lr_changes[-1]["by"] == "anneal":
+            hp["learning_rate"] = lr_changes[-1]["old"]
+        return hp
+
     def _anneal_if_due(self) -> None:
         """The learning-rate drop of ``anneal`` (see ``_anneal_due``): learning_rate becomes a
         tenth of its value, recorded in the timeline (``by="anneal"``) like a change made with

@@ -58,6 +58,11 @@ class Run:
         return MappingProxyType(self._engine.hp)
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """The hyperparameters as the run was set up: the learning rate before the anneal drop."""
+        return self._engine.settings()
+
+    @property
     def pending(self) -> frozenset[str]:
         """The names of changes requested and not yet applied (a slider keeps the user's value)."""
         return frozenset(self._engine.pending())

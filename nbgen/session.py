@@ -258,10 +258,7 @@ class Session(Training, Stepping, Inference):
         if self.running:
             self.stop()
         with self.lock:
-            hp = dict(self.engine.hp)
-            lr_changes = [r for r in self.engine.timeline if r["name"] == "learning_rate"]
-            if lr_changes and lr_changes[-1]["by"] == "anneal":  # the drop is a schedule, not a setting:
-                hp["learning_rate"] = lr_changes[-1]["old"]  # a rebuilt model starts at the rate before it
+            hp = self.engine.settings()  # a rebuilt model starts at the rate before the anneal drop
             hp.update(changes)
             if any(k in _config.STRUCTURAL for k in changes):  # the checks and defaults of a new model
                 # a value still at its default follows the new model's default, as in a new

@@ -105,7 +105,7 @@ def test_compare_runs_of_different_models_on_the_same_data():
     assert "model=autoencoder" in c.labels[0] and "model=gan" in c.labels[1]
     panels = [a.text for a in c.figure.layout.annotations]
     assert {"loss", "d_loss", "g_loss"} <= set(panels)
-    with pytest.raises(TypeError, match="compare\\(\\) takes sessions or paths"):
+    with pytest.raises(TypeError, match="compare\\(\\) takes sessions, paths to saved sessions or runs of nbgen.runs\\(\\)"):
         nbgen.compare(ae, 3)
     with pytest.raises(ValueError, match="at least one"):
         nbgen.compare()

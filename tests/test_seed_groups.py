@@ -1,0 +1,64 @@
+"""compare() takes runs that differ only by their seed together: a mean curve with a band, and
+each metric's last and best value as a mean and spread (nbgen/seed_groups.py, issue 28)."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+
+import nbgen
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [nbgen.train("ae", "digits", epochs=3, seed=seed, latent_dim=d, progress=False)
+            for d in (2, 4) for seed in (0, 1, 2)]  # fmt: skip
+
+
+def test_runs_that_differ_only_by_seed_are_one_mean_curve_with_a_band_and_a_row(runs):
+    c = nbgen.compare(*runs, evaluate=False)
+    assert [g["group"] for g in c.groups] == ["latent_dim=2 (3 seeds)", "latent_dim=4 (3 seeds)"]
+    first = c.groups[0]
+    assert first["runs"] == 3 and first["seeds"] == [0, 1, 2]
+    last = [r.history["val_loss"][-1] for r in runs[:3]]
+    best = [min(r.history["val_loss"]) for r in runs[:3]]
+    assert first["last_val_loss_mean"] == pytest.approx(statistics.fmean(last))
+    assert first["last_val_loss_std"] == pytest.approx(statistics.stdev(last))
+    assert first["best_val_loss_mean"] == pytest.approx(statistics.fmean(best))
+    # the figure: per group and metric a band (lowest to highest run) and the mean line
+    mean = next(t for t in c.figure.data if t.name == "latent_dim=2 (3 seeds)" and t.yaxis == "y")
+    spread = next(t for t in c.figure.data if t.name == "latent_dim=2 (3 seeds) (spread)" and t.yaxis == "y")
+    metric = c.figure.layout.annotations[0].text
+    values = np.array([r.history[metric] for r in runs[:3]])
+    assert np.allclose(mean.y, values.mean(0)) and spread.fill == "toself"
+    assert np.allclose(spread.y, list(values.max(0)) + list(values.min(0)[::-1]))
+    # each run's own row still has its last and best values
+    assert c.table[0]["best_val_loss"] == pytest.approx(best[0]) and c.table[0]["last_val_loss"] == pytest.approx(last[0])
+
+
+def test_apart_keeps_each_run_alone_and_a_bad_option_is_refused(runs):
+    c = nbgen.compare(*runs[:3], evaluate=False, seeds="apart")
+    assert c.groups == [] and c.labels == ["seed=0", "seed=1", "seed=2"]
+    with pytest.raises(ValueError, match="seeds must be 'group' or 'apart', got 'mean'"):
+        nbgen.compare(*runs[:3], seeds="mean")
+
+
+def test_runs_of_earlier_kernels_compare_by_row_or_id(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbgen.config, "_runs_dir", str(tmp_path / "runs"))  # as tests/test_runs.py does
+    a = nbgen.train("ae", "digits", epochs=2, seed=0, checkpoint=True, progress=False)
+    b = nbgen.train("ae", "digits", epochs=2, seed=1, checkpoint=True, progress=False)
+    listed = nbgen.runs()
+    rows = listed.to_dict("records") if hasattr(listed, "to_dict") else listed
+    c = nbgen.compare(rows[0], rows[1]["run"], evaluate=False)
+    assert [s.history for s in c.sessions] == [a.history, b.history]
+    with pytest.raises(ValueError, match="neither a file nor the id of a run"):
+        nbgen.compare("no-such-run")
+
+
+def test_runs_are_named_by_their_learning_rate_before_the_anneal_drop():
+    a = nbgen.train("ae", "digits", epochs=3, learning_rate=1e-3, anneal=0.5, progress=False)
+    b = nbgen.train("ae", "digits", epochs=3, learning_rate=3e-3, anneal=0.5, progress=False)
+    assert a.hyperparameters["learning_rate"] == pytest.approx(1e-4)  # annealed: a tenth at the end
+    assert nbgen.compare(a, b, evaluate=False).labels == ["learning_rate=0.001", "learning_rate=0.003"]
