@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from . import checkpoint as _checkpoint
 from . import progress as _progress
-from .api import load
+from .api import load, resume
 from .runlog import summary
 from .seed_groups import band, by_seed, group_rows
 from .session import Session
@@ -234,6 +236,7 @@ def sweep(
     evaluate: bool = True,
     stream: TextIO | None = None,
     parallel: bool | None = None,
+    checkpoint: str | os.PathLike | None = None,
     **grid: Any,
 ) -> Comparison:
     """Train every combination of the hyperparameters given as lists.
@@ -248,6 +251,12 @@ def sweep(
     would have alone (the same seed gives the same draws on any device of a kind).
     Interrupting (Ctrl-C, the kernel's stop button) stops the runs going on and returns the
     runs finished so far (and those stopped after an epoch), with ``interrupted=True``.
+
+    ``checkpoint``: a folder for the sweep; each run checkpoints in a folder of its own there
+    (named by its settings; see ``nbgen.resume``) and is recorded in ``nbgen.runs()`` as it
+    goes. The same call after a crash or an interruption goes on where the sweep was: a run
+    that finished is loaded, not trained again; a run cut short continues from its latest
+    checkpoint (its history then equals the one it would have had); the others train.
 
     Returns:
         A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
@@ -272,7 +281,12 @@ def sweep(
     out = stream if stream is not None else sys.stderr
 
     def make(combo: dict[str, Any]) -> Session:
-        return Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
+        if checkpoint is None:
+            return Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
+        folder = os.path.join(os.fspath(checkpoint), re.sub(r"[^A-Za-z0-9_.=,-]+", "_", _combo_label(combo)))
+        if os.path.isdir(folder) and _checkpoint.checkpoints(folder):  # this run trained before the sweep stopped: take it up
+            return resume(folder, epochs=0, progress=False)
+        return Session(name, data if isinstance(data, str) else dataset, checkpoint=folder, **fixed, **combo)
 
     devices = _sweep_devices(parallel, "distribution" in grid and grid["distribution"] is not None)
     if devices:
@@ -308,7 +322,9 @@ def _one_after_another(
                 prefix += f"; sweep ETA {_progress.clock(left)}"
             line, unsubscribe = _progress.attach(s, s.hyperparameters["epochs"], prefix=prefix + ") ", stream=out)
         try:
-            s.train()
+            left = max(int(s.hyperparameters["epochs"]) - s.epoch, 0)  # a resumed run: what it had left
+            if left:
+                s.train(left)
         except KeyboardInterrupt:
             interrupted = True
         finally:

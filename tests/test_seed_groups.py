@@ -62,3 +62,20 @@ def test_runs_are_named_by_their_learning_rate_before_the_anneal_drop():
     b = nbgen.train("ae", "digits", epochs=3, learning_rate=3e-3, anneal=0.5, progress=False)
     assert a.hyperparameters["learning_rate"] == pytest.approx(1e-4)  # annealed: a tenth at the end
     assert nbgen.compare(a, b, evaluate=False).labels == ["learning_rate=0.001", "learning_rate=0.003"]
+
+
+def test_a_checkpointed_sweep_goes_on_where_it_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbgen.config, "_runs_dir", str(tmp_path / "runs"))
+    folder = tmp_path / "sweep"
+    first = nbgen.sweep("ae", "digits", epochs=2, latent_dim=[2], checkpoint=folder, evaluate=False, progress=False)
+    # a run that a crash cut short after one of its two epochs
+    cut = nbgen.Session("ae", "digits", epochs=2, latent_dim=4, checkpoint=folder / "latent_dim=4")
+    cut.train(epochs=1)
+    cut.close()
+    again = nbgen.sweep("ae", "digits", epochs=2, latent_dim=[2, 4, 8], checkpoint=folder, evaluate=False, progress=False)
+    done, resumed, fresh = again.sessions
+    assert done.history == first.sessions[0].history and done.engine.dispatches == 0  # loaded, not trained again
+    alone = nbgen.train("ae", "digits", epochs=2, latent_dim=4, progress=False)
+    assert resumed.epoch == 2 and resumed.history == alone.history  # the cut run went on, as if never cut
+    assert fresh.epoch == 2 and sorted(p.name for p in folder.iterdir()) == ["latent_dim=2", "latent_dim=4", "latent_dim=8"]
+    assert len(nbgen.runs(model="ae")) == 3  # each run recorded as it went
