@@ -35,7 +35,7 @@ def _with_clip(session, t_clip: float | None) -> None:
         m.__dict__.pop("t_clip", None)
     else:
         m.t_clip = t_clip
-    m.__dict__.pop("_jit_cache", None)
+    m.__dict__.pop("_jitted", None)
 
 
 def main(argv=None) -> int:

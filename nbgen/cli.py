@@ -241,7 +241,8 @@ def report(session: Any, m: dict[str, Any]) -> list[str]:
             comparisons.append(f"reconstructs {better} PCA at the same latent size (MSE {ratio:.2f}x PCA's)")
     rows += [(label, text.format(**m)) for key, label, text in _ROWS if key in m]
     comparisons += [text.format(**m) for key, text in _VERDICTS if key in m]
-    known = {"mse", "pca_mse", "mse_vs_pca"} | {
+    # the metrics these lines show, and the floors of density and coverage (1 by construction: not shown)
+    known = {"mse", "pca_mse", "mse_vs_pca", "density_floor", "coverage_floor"} | {
         field for *_, text in (*_ROWS, *_VERDICTS) for _, field, _, _ in string.Formatter().parse(text) if field
     }
     rows += [(k, _format(v)) for k, v in m.items() if k not in known]  # a registered model's own

@@ -114,7 +114,7 @@ class Session(Training, Stepping, Inference):
         self.engine.listeners = self._listeners
         self.engine.delay = getattr(self, "_delay", 0.0)  # slow motion outlives a reset
         self._weights_synced_at = -1
-        if getattr(self, "_checkpointer", None) is not None:  # a reset's run: checkpointed too
+        if getattr(self, "checkpointer", None) is not None:  # a reset's run: checkpointed too
             self.checkpointer.attach(self.engine, new_run=True)
 
     @property
