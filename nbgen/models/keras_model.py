@@ -42,7 +42,7 @@ from .. import _config
 from .base import GenerativeModel, State
 from .introspect import NetworkError
 from .keras_optimizers import check as check_optimizers
-from .keras_optimizers import extra_optimizers, lr_name, lr_row, lr_variable
+from .keras_optimizers import check_built, extra_optimizers, lr_row, lr_variable, rate_controls
 from .keras_schedules import ROW as SCALE_ROW
 from .keras_schedules import SCALE, scaled, schedule_of
 
@@ -229,8 +229,10 @@ class KerasModel(GenerativeModel):
     def picker_label(self) -> str:
         return f"{self.keras.name} (your Keras model)"
 
-    def _lr_variable(self) -> keras.Variable | None:
-        return None if self.extra_optimizers else lr_variable(self.keras.optimizer)
+    @property
+    def rates(self) -> dict[str, tuple[str, keras.optimizers.Optimizer]]:
+        """Each learning-rate control -> (its optimizer group, the optimizer whose rate it is)."""
+        return rate_controls(self.keras, self.extra_optimizers)
 
     def _groups(self) -> dict[str, keras.optimizers.Optimizer]:
         """The optimizers that train the model, by group name (``"optimizer"``, or its own attributes')."""
@@ -239,19 +241,19 @@ class KerasModel(GenerativeModel):
     @property
     def accepts(self) -> tuple[str, ...]:
         own = ("batch_size", "epochs", "seed", "steps_per_dispatch")
-        if self.extra_optimizers:  # each optimizer's rate: d_optimizer_learning_rate...
-            own = (*(lr_name(g) for g, o in self.extra_optimizers.items() if lr_variable(o) is not None), *own)
-        elif self._lr_variable() is not None:
+        rates = tuple(self.rates)  # several optimizers: d_optimizer_learning_rate, learning_rate_adam...
+        if rates == ("learning_rate",):
             own = ("learning_rate", "anneal", *own)
+        elif rates or self.extra_optimizers:
+            own = (*rates, *own)
         elif schedule_of(self.keras.optimizer) is not None:  # a schedule: a live factor on it
             own = (SCALE, *own)
         return (*own, *self.variable_names)
 
     @property
     def table(self) -> dict[str, _config.HParam]:
-        groups = {lr_name(g): g for g in self.extra_optimizers}
         rows = {
-            n: SCALE_ROW if n == SCALE else lr_row(groups[n]) if n in groups else _config.TABLE[n]
+            n: SCALE_ROW if n == SCALE else lr_row(n) if n in self.rates and n != "learning_rate" else _config.TABLE[n]
             for n in self.accepts
             if n not in self.variable_names
         }
@@ -265,14 +267,10 @@ class KerasModel(GenerativeModel):
 
     def defaults(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"batch_size": 32, "epochs": 10}  # Keras's fit: batch 32 (its epochs: 1)
-        lr = self._lr_variable()
-        if lr is not None:
-            out["learning_rate"] = float(str(np.float32(np.asarray(lr.value))))  # 0.001, not 0.0010000000474974513
-        elif schedule_of(self.keras.optimizer) is not None:
+        for name, (_, opt) in self.rates.items():  # 0.001, not 0.0010000000474974513
+            out[name] = float(str(np.float32(np.asarray(opt.learning_rate))))
+        if SCALE in self.accepts:
             out[SCALE] = 1.0
-        for g, opt in self.extra_optimizers.items():
-            if (v := lr_variable(opt)) is not None:
-                out[lr_name(g)] = float(str(np.float32(np.asarray(v.value))))
         for name, var in _scalar_variables(self.keras).items():
             value = np.asarray(var.value)
             out[name] = int(value) if np.issubdtype(value.dtype, np.integer) else float(str(np.float32(value)))
@@ -347,10 +345,9 @@ class KerasModel(GenerativeModel):
         m.in_shapes = {"model": m._in_shape}
         m.more_in_shapes = {"model": ()}
         m._training_arg = {"model": True}
-        m._lr_index = {
-            g: next(i for i, v in enumerate(o.variables) if v is lr)
-            for g, o in groups.items()
-            if (lr := lr_variable(o)) is not None and (g != "optimizer" or self._lr_variable() is not None)
+        m._rate_index = {  # each rate control -> (group, its variable's place in that group's variables)
+            name: (g, next(i for i, v in enumerate(groups[g].variables) if v is lr_variable(o)))
+            for name, (g, o) in self.rates.items()
         }
         ntv_ids = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
         m._variable_index = {n: ntv_ids[id(v)] for n, v in _scalar_variables(model).items()}
@@ -403,6 +400,8 @@ class KerasModel(GenerativeModel):
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
                 + (" and its loss must take those targets" if labels else "")
             ) from exc
+        if problem := check_built(model):  # a MultiOptimizer's sub-optimizers, now built on the variables
+            raise KerasModelError(problem)
 
     def _check_step(self) -> None:
         """Trace one training step (no compute): its logs name the metrics, and a step that
@@ -459,9 +458,9 @@ class KerasModel(GenerativeModel):
                 ntv[i] = jnp.asarray(live[name], ntv[i].dtype)
         if opt is not None:
             opt = {g: list(v) for g, v in opt.items()}
-            for g, i in self._lr_index.items():
-                if lr_name(g) in live:
-                    opt[g][i] = jnp.asarray(live[lr_name(g)], opt[g][i].dtype)
+            for name, (g, i) in self._rate_index.items():
+                if name in live:
+                    opt[g][i] = jnp.asarray(live[name], opt[g][i].dtype)
         return ntv, opt
 
     def _keras_step(self, state: State, rows: jax.Array, live: dict):
