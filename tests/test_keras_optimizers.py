@@ -100,3 +100,10 @@ def test_a_second_optimizer_needs_a_jax_step_and_to_be_built():
     unbuilt.d_optimizer, unbuilt.g_optimizer = keras.optimizers.Adam(), keras.optimizers.Adam()
     with pytest.raises(KerasModelError, match="optimizer 'd_optimizer' is not built: build it in compile"):
         nbgen.Session(unbuilt, "moons")
+
+
+def test_reduce_lr_on_plateau_on_a_model_with_its_own_optimizers_is_refused_not_ignored():
+    s = nbgen.Session(gan(), "moons", epochs=2, batch_size=128)
+    with pytest.raises(ValueError, match="sets model.optimizer.s learning rate, which does not train"):
+        s.train(callbacks=[keras.callbacks.ReduceLROnPlateau()])  # it would move the unused model.optimizer
+    assert s.step == 0

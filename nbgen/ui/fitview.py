@@ -147,6 +147,7 @@ class FitView(keras.callbacks.Callback):
             finally:
                 self._syncing = False
         self.learning_rate.disabled = not self.settable
+        self.learning_rate.tooltip = None if self.settable else UNSETTABLE
         self.stopped = False
         what = "the slider applies at the next batch" if self.settable else f"{UNSETTABLE}: no slider"
         self.status.value = f"<span>training: {what}; Stop ends fit after the batch</span>"
