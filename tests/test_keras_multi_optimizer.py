@@ -9,7 +9,8 @@ import jax
 import keras
 import numpy as np
 import pytest
-from keras import layers, ops
+from keras import ops
+from test_keras_optimizers import TwoOptimizerGAN, learns_with_a_rate_change
 
 import nbgen
 from nbgen.models import KerasModelError
@@ -18,24 +19,13 @@ pytestmark = pytest.mark.skipif(not hasattr(keras.optimizers, "MultiOptimizer"),
 OPT = keras.optimizers
 
 
-class MultiOptimizerGAN(keras.Model):
+class MultiOptimizerGAN(TwoOptimizerGAN):
     """A GAN as one keras.Model with one optimizer, a MultiOptimizer: the generator's variables
-    go to one Adam, the discriminator's to another. Its JAX train_step takes both networks'
-    gradients at the same weights and applies them in one stateless_apply (simultaneous
-    updates: the one update per step that Keras's fit has room for)."""
+    go to one Adam, the discriminator's to another (the networks are test_keras_optimizers'). Its
+    JAX train_step takes both networks' gradients at the same weights and applies them in one
+    stateless_apply (simultaneous updates: the one update per step that Keras's fit has room for)."""
 
-    def __init__(self, noise_dim: int = 4, **kwargs):
-        super().__init__(**kwargs)
-        self.noise_dim = noise_dim
-        self.generator = keras.Sequential(
-            [keras.Input((noise_dim,)), layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
-             layers.Dense(2)], name="generator")  # fmt: skip
-        self.discriminator = keras.Sequential(
-            [keras.Input((2,)), layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
-             layers.Dense(1)], name="discriminator")  # fmt: skip
-
-    def call(self, x):
-        return self.discriminator(x)
+    compile = keras.Model.compile  # Keras's own: compile(optimizer=MultiOptimizer(...))
 
     def train_step(self, state, data):
         tv, ntv, opt, metrics = state
@@ -72,15 +62,7 @@ def test_a_multioptimizer_gan_gets_a_rate_per_sub_optimizer_learns_and_replays()
     hp = s.hyperparameters
     assert hp["learning_rate_g_adam"] == 1e-3 and hp["learning_rate_d_adam"] == 1e-3
     assert "learning_rate" not in hp and "anneal" not in hp  # the MultiOptimizer's own rate trains nothing
-    s.frames.start()
-    s.train(epochs=20)
-    s.set(learning_rate_g_adam=5e-4)
-    s.train(epochs=40)
-    assert [(r["name"], r["new"]) for r in s.timeline] == [("learning_rate_g_adam", 5e-4)]
-    js = s.frames.divergence
-    first, last = js[min(js)][1], js[max(js)][1]
-    assert last < 0.5 * first, (first, last)  # the samples come to lie on the moons
-    assert s.replay().history == s.history
+    learns_with_a_rate_change(s, "learning_rate_g_adam", 20, 40)  # the samples come to lie on the moons
     g, d = s.model.optimizer.optimizers[0], s.model.optimizer.optimizers[1]
     assert (g.name, d.name) == ("g_adam", "d_adam") and float(np.asarray(g.learning_rate)) == pytest.approx(5e-4)
     # the same model is Keras's own: fit trains it as it is
