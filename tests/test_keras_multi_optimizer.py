@@ -89,6 +89,10 @@ def test_a_sub_optimizers_rate_moves_only_its_variables_and_reduce_lr_on_plateau
         "callback",
     ) in changes
     assert isinstance(r.model.optimizer, OPT.MultiOptimizer)  # the user's optimizer is left as it was
+    # after the run, as after fit: each sub-optimizer holds the last rate the callback set (halved once, at the last epoch's end)
+    rates = {o.name: float(np.asarray(o.learning_rate)) for o in r.model.optimizer.optimizers}
+    assert rates == pytest.approx({"g_adam": 5e-4, "d_adam": 5e-4})
+    assert r.hyperparameters["learning_rate_g_adam"] == pytest.approx(5e-4)
 
 
 def test_a_sub_optimizer_that_updates_nothing_is_refused_naming_it():
