@@ -43,6 +43,7 @@ from .base import GenerativeModel, State
 from .introspect import NetworkError
 from .keras_optimizers import check as check_optimizers
 from .keras_optimizers import check_built, extra_optimizers, lr_row, lr_variable, rate_controls
+from .keras_sampling import draw, sampler, signature_problem
 from .keras_schedules import ROW as SCALE_ROW
 from .keras_schedules import SCALE, scaled, schedule_of
 
@@ -111,14 +112,6 @@ def _parts(model: keras.Model) -> dict[str, keras.Model]:
     return {k: v for k in PARTS if isinstance(v := getattr(model, k, None), keras.Model)}
 
 
-SAMPLERS = ("sample", "generate")  # a model's own method that draws new rows: sample(n[, seed])
-
-
-def _sampler(model: keras.Model) -> str | None:
-    """The name of the model's own sampling method (defined on its class), if any."""
-    return next((name for name in SAMPLERS if callable(getattr(type(model), name, None))), None)
-
-
 class KerasModel(GenerativeModel):
     """A compiled ``keras.Model`` trained by nbgen (see this module's docstring).
 
@@ -149,6 +142,8 @@ class KerasModel(GenerativeModel):
             raise TypeError(f"labels must be True, False or None (automatic), got {labels!r}")
         self._check_compiled(model)
         self._check_train_step(model)
+        if problem := signature_problem(model):  # its own sample(n) / generate(n)
+            raise KerasModelError(problem)
         self.extra_optimizers = extra_optimizers(model)  # a GAN's d_optimizer and g_optimizer
         jax_step = type(model).train_step is not keras.Model.train_step
         problem = check_optimizers(model, self.extra_optimizers, jax_step)
@@ -200,7 +195,7 @@ class KerasModel(GenerativeModel):
             can |= {"decode", "sample"}
         if "encoder" in parts and "decoder" in parts:
             can.add("reconstruct")
-        if "generator" in parts or _sampler(self.keras):
+        if "generator" in parts or sampler(self.keras):
             can.add("sample")
         if getattr(self, "_classes_out", 0):
             can.add("classify")
@@ -354,6 +349,8 @@ class KerasModel(GenerativeModel):
         m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
         m._classes_out = m._class_outputs()
         m._check_step()
+        if sampler(model):  # its own sample(n): 2 rows now, so that a wrong shape never reaches a view
+            m._own_sample(m.init_state()["params"], jax.random.key(0), 2)
         return m
 
     def _class_outputs(self) -> int:
@@ -539,28 +536,16 @@ class KerasModel(GenerativeModel):
     def jitted(self, method: str, **jit_options: Any):
         """As the base model's; your model's own ``sample``/``generate`` method runs as you wrote
         it, outside jit (it may use Keras's random ops and Python), with the training state's weights."""
-        if method == "sample" and _sampler(self.keras):
+        if method == "sample" and sampler(self.keras):
             return self._own_sample
         return super().jitted(method, **jit_options)
 
     def _own_sample(self, params: dict, key: jax.Array, n: int) -> jax.Array:
-        """``n`` rows from the model's own ``sample(n)``/``generate(n)`` (given ``seed=`` when it
-        takes one: the views' fixed noise then stays fixed), checked to be ``n`` rows of the data."""
-        name = _sampler(self.keras)
-        method = getattr(self.keras, name)
-        try:
-            takes_seed = "seed" in inspect.signature(method).parameters
-        except (TypeError, ValueError):
-            takes_seed = False
-        seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-        out = self._scoped(params, lambda: method(n, seed=seed) if takes_seed else method(n))
-        out = np.asarray(self._code(out), np.float32)
-        if out.shape[0] != n or int(np.prod(out.shape[1:])) != self.features:
-            raise KerasModelError(
-                f"model {self.keras.name!r}: {name}({n}) returned an array of shape {out.shape}; nbgen needs {n} rows "
-                f"of the data, shaped {(n, *self.dataset.row_shape)} (or {(n, self.features)}), in the data's units"
-            )
-        return self._to_model(jnp.asarray(out.reshape(n, -1)))
+        """``n`` rows from the model's own ``sample``/``generate`` (nbgen/models/keras_sampling.py)."""
+        rows, problem = draw(self, params, key, n)
+        if problem:
+            raise KerasModelError(problem)
+        return self._to_model(jnp.asarray(rows))
 
     def sample(self, params: dict, key: jax.Array, n: int) -> jax.Array:
         net = self.keras.decoder if "decoder" in _parts(self.keras) else self.keras.generator
