@@ -10,14 +10,18 @@ for nbgen's own models.
 
 What nbgen adds, read off the model:
 
-- live controls: the learning rate of ``model.optimizer`` (``learning_rate``, when it is a
-  number rather than a schedule) and every scalar non-trainable ``keras.Variable`` that is an
-  attribute of the model (``self.beta = keras.Variable(1.0, trainable=False)``), under its
-  attribute name. A change is written into the step's state (the optimizer's learning-rate
-  variable, the model's variable) at the next dispatch, recorded in the timeline and replayed;
+- live controls: the learning rate of ``model.optimizer`` (``learning_rate``; a schedule gets
+  ``learning_rate_scale``, keras_schedules.py; a ``MultiOptimizer``, ``learning_rate_<name>``
+  per sub-optimizer, and optimizer attributes ``<name>_learning_rate``, keras_optimizers.py)
+  and every scalar non-trainable ``keras.Variable`` that is an attribute of the model
+  (``self.beta = keras.Variable(1.0, trainable=False)``), under its attribute name. A change is
+  written into the step's state (the optimizer's learning-rate variable, the model's variable)
+  at the next dispatch, recorded in the timeline and replayed;
 - curves of every scalar the step returns (``loss`` and the compiled metrics), per step and per
   epoch, and the same through Keras's ``test_step`` on the validation split (``val_loss``...)
   when the model trains through its loss (no ``train_step`` override, or a ``test_step`` one).
+- samples from its ``decoder`` or ``generator`` (N(0, I) codes), or from its own ``sample(n)`` /
+  ``generate(n)`` method (keras_sampling.py).
 
 How it differs from ``model.fit``: the data are shuffled and cut into whole batches each epoch
 (a last partial batch is dropped, as nbgen's own models do); metrics are reset at every step and
