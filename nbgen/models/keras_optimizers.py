@@ -107,7 +107,9 @@ def check_built(model: keras.Model) -> str | None:
         paths = {v.path.split("/")[0]: v.path for v in model.trainable_variables}  # one per first part
         return (
             f"model {model.name!r}: sub-optimizer {idle[0]!r} of its MultiOptimizer updates none of its variables: "
-            f"its OptimizerMap pattern matches no variable's path (they read like {', '.join(paths.values())})"
+            f"its OptimizerMap pattern matches no variable's path (they read like {', '.join(paths.values())}; a "
+            "model loaded from a file names them without its own name in front: a pattern such as '.*head/.*' "
+            "matches both)"
         )
     return None
 
