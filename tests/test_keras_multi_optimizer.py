@@ -117,14 +117,22 @@ def classifier(name: str, head: str) -> keras.Model:
     return model
 
 
+# Keras's load_model cannot fill a MultiOptimizer's variables (it warns); nbgen.load restores them from its own state
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 def test_a_saved_multioptimizer_model_loads_with_its_rates_when_its_patterns_hold_after_loading(tmp_path):
-    s = nbgen.Session(classifier("clf", ".*head/.*"), "digits", epochs=1, seed=0, learning_rate_sgd_head=0.05)
-    s.train()
+    keras.utils.set_random_seed(1)
+    straight = nbgen.Session(
+        classifier("straight", ".*head/.*"), "digits", epochs=2, seed=0, learning_rate_sgd_head=0.05
+    )
+    straight.train()
+    keras.utils.set_random_seed(1)
+    s = nbgen.Session(classifier("clf", ".*head/.*"), "digits", epochs=2, seed=0, learning_rate_sgd_head=0.05)
+    s.train(epochs=1)
     s.save(tmp_path / "clf")
     t = nbgen.load(tmp_path / "clf")
     assert t.hyperparameters["learning_rate_sgd_head"] == 0.05 and t.history == s.history
     t.train(epochs=1)
-    assert t.step == 2 * s.step
+    assert t.history["loss"] == straight.history["loss"]  # resumed exactly: both sub-optimizers' states
     # a pattern with the Sequential's name in front matches before saving, not after Keras's load_model
     u = nbgen.Session(classifier("named", "named/head/.*"), "digits", epochs=1, seed=0)
     u.save(tmp_path / "named")
