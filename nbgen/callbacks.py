@@ -16,11 +16,18 @@ What the callbacks do reaches the run:
   epoch (or, from a batch hook, after that dispatch: a dispatch is about 0.1 s of steps);
 - a new ``model.optimizer.learning_rate`` (ReduceLROnPlateau) becomes a live change at the
   next epoch, recorded in the timeline with ``by="callback"``, shown on the slider, replayed;
+  so does each sub-optimizer's of a ``MultiOptimizer`` (``learning_rate_<name>``), and each of
+  a model's own optimizers' (``model.d_optimizer.learning_rate``: ``d_optimizer_learning_rate``);
 - weights a callback sets (EarlyStopping's ``restore_best_weights``, BackupAndRestore's
   restore at ``on_train_begin``) become the run's weights; BackupAndRestore's epoch
   (``model._initial_epoch``) moves the run on to that epoch, as ``fit`` does.
 
 While callbacks are attached, each epoch ends a dispatch, so that they act at its end.
+
+Refused before the run (:func:`check_rates`): a callback that sets ``model.optimizer``'s rate
+(ReduceLROnPlateau, LearningRateScheduler) on a model whose rate it cannot set (a schedule:
+Keras refuses it under ``fit`` too) or that ``model.optimizer`` does not train (a model with its
+own ``d_optimizer`` and ``g_optimizer``).
 """
 
 from __future__ import annotations
@@ -50,6 +57,32 @@ def check(callbacks: Any) -> list:
     return list(callbacks)
 
 
+def check_rates(session: Session, callbacks: list) -> None:
+    """A ValueError, before the run, for a callback that would set a learning rate that does
+    not exist or that trains nothing (see this module's docstring)."""
+    import keras
+
+    setters = (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler)  # model.optimizer's rate
+    rate_setters = [cb for cb in callbacks if isinstance(cb, setters)]
+    gm = session.generative_model
+    if not rate_setters or not hasattr(gm, "rates"):  # nbgen's own models: their live learning_rate
+        return
+    name, model = type(rate_setters[0]).__name__, gm.keras
+    if gm.extra_optimizers:
+        raise ValueError(
+            f"callbacks: {name} sets model.optimizer's learning rate, which does not train model {model.name!r} (its "
+            f"optimizers are {', '.join(gm.extra_optimizers)}): leave it out and move "
+            f"{', '.join(gm.rates) or 'their rates'} with session.set(...), or write the model with "
+            "keras.optimizers.MultiOptimizer, whose sub-optimizers' rates it moves"
+        )
+    if "learning_rate_scale" in gm.accepts:
+        raise ValueError(
+            f"callbacks: {name} cannot set the learning rate of model {model.name!r}: its optimizer follows a "
+            "LearningRateSchedule (Keras refuses it under fit too): leave it out, and move learning_rate_scale "
+            "(session.set(learning_rate_scale=0.5)), a live factor on your schedule"
+        )
+
+
 class _Optimizer:
     """What ``model.optimizer`` is for nbgen's own models in a callback: the live learning rate
     (read and set as a Keras optimizer's is)."""
@@ -67,8 +100,13 @@ class Bridge:
         self.session = session
         self.engine = session.engine
         self.model = session.model  # current weights
-        if getattr(self.model, "optimizer", None) is None or not hasattr(self.model.optimizer, "learning_rate"):
-            self.model.optimizer = _Optimizer(float(self.engine.live.get("learning_rate", 0.0)))
+        gm = session.generative_model
+        if hasattr(gm, "rates"):  # your Keras model: its optimizers' rates, by live control
+            self.rates = {name: opt for name, (_, opt) in gm.rates.items()}
+        else:  # nbgen's own models: a stand-in optimizer with the live rate
+            if getattr(self.model, "optimizer", None) is None or not hasattr(self.model.optimizer, "learning_rate"):
+                self.model.optimizer = _Optimizer(float(self.engine.live.get("learning_rate", 0.0)))
+            self.rates = {"learning_rate": self.model.optimizer}
         self.model.stop_training = False
         steps = len(session.dataset.x_train) // self.engine.batch_size
         self.list = keras.callbacks.CallbackList(
@@ -85,8 +123,9 @@ class Bridge:
     # -- weights and learning rate between the engine and the Keras model ------------------------
     def _to_model(self) -> None:
         self.session.sync_weights()
-        if "learning_rate" in self.engine.live:
-            self.model.optimizer.learning_rate = float(self.engine.live["learning_rate"])
+        for name, opt in self.rates.items():
+            if name in self.engine.live:
+                opt.learning_rate = float(self.engine.live[name])
 
     def _from_model(self) -> None:
         """Weights a callback set become the run's (the engine's state is read back)."""
@@ -97,11 +136,15 @@ class Bridge:
             self.engine.state = state
 
     def _after_hook(self) -> None:
-        if "learning_rate" in self.engine.live:
-            lr = float(np.asarray(self.model.optimizer.learning_rate))
-            pending = self.engine.pending().get("learning_rate", self.engine.live["learning_rate"])
-            if not np.isclose(lr, pending, rtol=1e-6, atol=0.0):
-                self.engine.request({"learning_rate": float(str(np.float32(lr)))}, by="callback")
+        changes = {}
+        for name, opt in self.rates.items():
+            if name in self.engine.live:
+                lr = float(np.asarray(opt.learning_rate))
+                pending = self.engine.pending().get(name, self.engine.live[name])
+                if not np.isclose(lr, pending, rtol=1e-6, atol=0.0):
+                    changes[name] = float(str(np.float32(lr)))
+        if changes:
+            self.engine.request(changes, by="callback")
         if getattr(self.model, "stop_training", False):
             self.engine.stop()
 

@@ -207,6 +207,9 @@ class Session(Training, Stepping, Inference):
         """Write the training state into the Keras variables (what ``model`` and callbacks read)."""
         if self._weights_synced_at != self.engine.step or self.running:
             self._model.write_back(self.engine.state)
+            for name, (_, opt) in getattr(self._model, "rates", {}).items():  # your optimizers: the live rates
+                if name in self.engine.live:  # (the state holds the last step's: a change since is not in it)
+                    opt.learning_rate = float(self.engine.live[name])
             self._weights_synced_at = self.engine.step
 
     # -- events ----------------------------------------------------------------------

@@ -103,9 +103,10 @@ class Training:
         ``train(block=False)``), ``train()`` with ``block=True`` and no ``epochs`` waits for
         that run, as ``wait()`` does; anything else raises (the run is not changed).
         """
-        from .callbacks import check
+        from .callbacks import check, check_rates
 
         run_callbacks = [*self.callbacks, *check(callbacks)]
+        check_rates(self, run_callbacks)  # before anything runs: the session stays as it is
         if self.running:
             if block and epochs is None and self.status == "running":
                 try:  # the run in flight is the run asked for: block on it

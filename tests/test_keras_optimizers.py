@@ -68,21 +68,27 @@ def gan(d_lr: float = 1e-3, g_lr: float = 1e-3) -> TwoOptimizerGAN:
     return model
 
 
+def learns_with_a_rate_change(s, name: str, before: int, after: int) -> None:
+    """Train ``before`` epochs, halve rate ``name`` (1e-3 -> 5e-4), train ``after`` more: the
+    change is in the timeline, the samples come to lie on the moons, replay gives the same run."""
+    s.frames.start()
+    s.train(epochs=before)
+    s.set(**{name: 5e-4})
+    s.train(epochs=after)
+    assert [(r["name"], r["new"]) for r in s.timeline] == [(name, 5e-4)]
+    js = s.frames.divergence
+    first, last = js[min(js)][1], js[max(js)][1]
+    assert last < 0.5 * first, (first, last)  # the generated points' JS divergence from the data's
+    assert s.replay().history == s.history  # both optimizers' states and the change, exactly
+
+
 def test_each_optimizer_gets_a_live_learning_rate_and_the_gan_learns_the_data():
     s = nbgen.Session(gan(), "moons", epochs=30, batch_size=128, seed=0)
     hp = s.hyperparameters
     assert hp["d_optimizer_learning_rate"] == 1e-3 and hp["g_optimizer_learning_rate"] == 1e-3
     assert "learning_rate" not in hp
-    s.frames.start()
-    s.train(epochs=10)
-    s.set(g_optimizer_learning_rate=5e-4)
-    s.train(epochs=20)
-    assert [(r["name"], r["new"]) for r in s.timeline] == [("g_optimizer_learning_rate", 5e-4)]
-    js = s.frames.divergence
-    first, last = js[min(js)][1], js[max(js)][1]
-    assert last < 0.5 * first, (first, last)  # the samples come to lie on the moons
+    learns_with_a_rate_change(s, "g_optimizer_learning_rate", 10, 20)
     assert {"loss", "d_loss"} <= set(s.history)
-    assert s.replay().history == s.history  # both optimizers' states and the change, exactly
     # the user's optimizers hold the trained state, as after fit
     assert int(np.asarray(s.model.d_optimizer.iterations)) == s.step
 
@@ -100,3 +106,10 @@ def test_a_second_optimizer_needs_a_jax_step_and_to_be_built():
     unbuilt.d_optimizer, unbuilt.g_optimizer = keras.optimizers.Adam(), keras.optimizers.Adam()
     with pytest.raises(KerasModelError, match="optimizer 'd_optimizer' is not built: build it in compile"):
         nbgen.Session(unbuilt, "moons")
+
+
+def test_reduce_lr_on_plateau_on_a_model_with_its_own_optimizers_is_refused_not_ignored():
+    s = nbgen.Session(gan(), "moons", epochs=2, batch_size=128)
+    with pytest.raises(ValueError, match="sets model.optimizer.s learning rate, which does not train"):
+        s.train(callbacks=[keras.callbacks.ReduceLROnPlateau()])  # it would move the unused model.optimizer
+    assert s.step == 0

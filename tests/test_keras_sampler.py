@@ -42,6 +42,16 @@ class WrongShape(PriorModel):
         return ops.ones((n, 3))
 
 
+class ReturnsNone(PriorModel):
+    def sample(self, n, seed=None):
+        return None
+
+
+class TakesNoN(PriorModel):
+    def sample(self):  # type: ignore[override]
+        return ops.ones((2, 8, 8))
+
+
 def compiled(model):
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     return model
@@ -65,6 +75,12 @@ def test_a_models_sample_method_draws_the_samples_with_the_trained_weights():
 def test_a_generate_method_without_a_seed_works_and_a_wrong_shape_is_refused_by_name():
     s = nbgen.Session(compiled(Generates(name="gen")), "digits", epochs=1)
     assert s.sample(3).shape == (3, 8, 8)
-    bad = nbgen.Session(compiled(WrongShape(name="small")), "digits", epochs=1)
+    # refused when the session is built (nbgen draws 2 rows then), never in a view
     with pytest.raises(KerasModelError, match=r"model 'small': sample\(2\) returned an array of shape \(2, 3\)"):
-        bad.sample(2)
+        nbgen.Session(compiled(WrongShape(name="small")), "digits", epochs=1)
+    with pytest.raises(
+        KerasModelError, match=r"model 'nothing': sample\(2\) returned NoneType 'None'; nbgen needs 2 rows"
+    ):
+        nbgen.Session(compiled(ReturnsNone(name="nothing")), "digits", epochs=1)
+    with pytest.raises(KerasModelError, match=r"model 'no_n': its sample\(\) cannot be called as sample\(n\)"):
+        nbgen.Session(compiled(TakesNoN(name="no_n")), "digits", epochs=1)

@@ -53,3 +53,21 @@ def test_a_scale_out_of_range_is_refused_by_name():
         s.set(learning_rate_scale=0)
     with pytest.raises(TypeError, match="'learning_rate' is not a hyperparameter.*accepts learning_rate_scale"):
         s.set(learning_rate=1e-3)  # a schedule has no rate to set: the scale moves it
+
+
+def test_callbacks_that_set_a_scheduled_rate_are_refused_before_the_run_naming_the_scale():
+    s = nbgen.Session(scheduled("plateau"), "digits", epochs=2)
+    for cb in (keras.callbacks.ReduceLROnPlateau(), keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr)):
+        with pytest.raises(ValueError, match=f"{type(cb).__name__} cannot set the learning rate.*learning_rate_scale"):
+            s.train(callbacks=[cb])
+    assert s.step == 0 and s.status != "error"  # nothing ran
+
+
+def test_fitview_has_no_slider_for_a_schedule_and_fit_runs():
+    model = scheduled("fitted")
+    view = nbgen.FitView(display=False)
+    view.learning_rate.value = 1e-4  # a move before or during fit: Keras cannot set a scheduled rate
+    ds = nbgen.datasets.load("digits")
+    history = model.fit(ds.x_train.reshape(-1, 8, 8), ds.y_train, epochs=1, verbose=0, callbacks=[view])
+    assert len(history.epoch) == 1 and view.learning_rate.disabled and view.timeline == []
+    assert "schedule" in view.learning_rate.tooltip

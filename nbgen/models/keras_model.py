@@ -10,14 +10,18 @@ for nbgen's own models.
 
 What nbgen adds, read off the model:
 
-- live controls: the learning rate of ``model.optimizer`` (``learning_rate``, when it is a
-  number rather than a schedule) and every scalar non-trainable ``keras.Variable`` that is an
-  attribute of the model (``self.beta = keras.Variable(1.0, trainable=False)``), under its
-  attribute name. A change is written into the step's state (the optimizer's learning-rate
-  variable, the model's variable) at the next dispatch, recorded in the timeline and replayed;
+- live controls: the learning rate of ``model.optimizer`` (``learning_rate``; a schedule gets
+  ``learning_rate_scale``, keras_schedules.py; a ``MultiOptimizer``, ``learning_rate_<name>``
+  per sub-optimizer, and optimizer attributes ``<name>_learning_rate``, keras_optimizers.py)
+  and every scalar non-trainable ``keras.Variable`` that is an attribute of the model
+  (``self.beta = keras.Variable(1.0, trainable=False)``), under its attribute name. A change is
+  written into the step's state (the optimizer's learning-rate variable, the model's variable)
+  at the next dispatch, recorded in the timeline and replayed;
 - curves of every scalar the step returns (``loss`` and the compiled metrics), per step and per
   epoch, and the same through Keras's ``test_step`` on the validation split (``val_loss``...)
   when the model trains through its loss (no ``train_step`` override, or a ``test_step`` one).
+- samples from its ``decoder`` or ``generator`` (N(0, I) codes), or from its own ``sample(n)`` /
+  ``generate(n)`` method (keras_sampling.py).
 
 How it differs from ``model.fit``: the data are shuffled and cut into whole batches each epoch
 (a last partial batch is dropped, as nbgen's own models do); metrics are reset at every step and
@@ -42,7 +46,8 @@ from .. import _config
 from .base import GenerativeModel, State
 from .introspect import NetworkError
 from .keras_optimizers import check as check_optimizers
-from .keras_optimizers import extra_optimizers, lr_name, lr_row, lr_variable
+from .keras_optimizers import check_built, extra_optimizers, lr_row, lr_variable, rate_controls
+from .keras_sampling import draw, sampler, signature_problem
 from .keras_schedules import ROW as SCALE_ROW
 from .keras_schedules import SCALE, scaled, schedule_of
 
@@ -111,14 +116,6 @@ def _parts(model: keras.Model) -> dict[str, keras.Model]:
     return {k: v for k in PARTS if isinstance(v := getattr(model, k, None), keras.Model)}
 
 
-SAMPLERS = ("sample", "generate")  # a model's own method that draws new rows: sample(n[, seed])
-
-
-def _sampler(model: keras.Model) -> str | None:
-    """The name of the model's own sampling method (defined on its class), if any."""
-    return next((name for name in SAMPLERS if callable(getattr(type(model), name, None))), None)
-
-
 class KerasModel(GenerativeModel):
     """A compiled ``keras.Model`` trained by nbgen (see this module's docstring).
 
@@ -149,6 +146,8 @@ class KerasModel(GenerativeModel):
             raise TypeError(f"labels must be True, False or None (automatic), got {labels!r}")
         self._check_compiled(model)
         self._check_train_step(model)
+        if problem := signature_problem(model):  # its own sample(n) / generate(n)
+            raise KerasModelError(problem)
         self.extra_optimizers = extra_optimizers(model)  # a GAN's d_optimizer and g_optimizer
         jax_step = type(model).train_step is not keras.Model.train_step
         problem = check_optimizers(model, self.extra_optimizers, jax_step)
@@ -200,7 +199,7 @@ class KerasModel(GenerativeModel):
             can |= {"decode", "sample"}
         if "encoder" in parts and "decoder" in parts:
             can.add("reconstruct")
-        if "generator" in parts or _sampler(self.keras):
+        if "generator" in parts or sampler(self.keras):
             can.add("sample")
         if getattr(self, "_classes_out", 0):
             can.add("classify")
@@ -229,8 +228,10 @@ class KerasModel(GenerativeModel):
     def picker_label(self) -> str:
         return f"{self.keras.name} (your Keras model)"
 
-    def _lr_variable(self) -> keras.Variable | None:
-        return None if self.extra_optimizers else lr_variable(self.keras.optimizer)
+    @property
+    def rates(self) -> dict[str, tuple[str, keras.optimizers.Optimizer]]:
+        """Each learning-rate control -> (its optimizer group, the optimizer whose rate it is)."""
+        return rate_controls(self.keras, self.extra_optimizers)
 
     def _groups(self) -> dict[str, keras.optimizers.Optimizer]:
         """The optimizers that train the model, by group name (``"optimizer"``, or its own attributes')."""
@@ -239,19 +240,19 @@ class KerasModel(GenerativeModel):
     @property
     def accepts(self) -> tuple[str, ...]:
         own = ("batch_size", "epochs", "seed", "steps_per_dispatch")
-        if self.extra_optimizers:  # each optimizer's rate: d_optimizer_learning_rate...
-            own = (*(lr_name(g) for g, o in self.extra_optimizers.items() if lr_variable(o) is not None), *own)
-        elif self._lr_variable() is not None:
+        rates = tuple(self.rates)  # several optimizers: d_optimizer_learning_rate, learning_rate_adam...
+        if rates == ("learning_rate",):
             own = ("learning_rate", "anneal", *own)
+        elif rates or self.extra_optimizers:
+            own = (*rates, *own)
         elif schedule_of(self.keras.optimizer) is not None:  # a schedule: a live factor on it
             own = (SCALE, *own)
         return (*own, *self.variable_names)
 
     @property
     def table(self) -> dict[str, _config.HParam]:
-        groups = {lr_name(g): g for g in self.extra_optimizers}
         rows = {
-            n: SCALE_ROW if n == SCALE else lr_row(groups[n]) if n in groups else _config.TABLE[n]
+            n: SCALE_ROW if n == SCALE else lr_row(n) if n in self.rates and n != "learning_rate" else _config.TABLE[n]
             for n in self.accepts
             if n not in self.variable_names
         }
@@ -265,14 +266,10 @@ class KerasModel(GenerativeModel):
 
     def defaults(self, dataset: Dataset, given: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {"batch_size": 32, "epochs": 10}  # Keras's fit: batch 32 (its epochs: 1)
-        lr = self._lr_variable()
-        if lr is not None:
-            out["learning_rate"] = float(str(np.float32(np.asarray(lr.value))))  # 0.001, not 0.0010000000474974513
-        elif schedule_of(self.keras.optimizer) is not None:
+        for name, (_, opt) in self.rates.items():  # 0.001, not 0.0010000000474974513
+            out[name] = float(str(np.float32(np.asarray(opt.learning_rate))))
+        if SCALE in self.accepts:
             out[SCALE] = 1.0
-        for g, opt in self.extra_optimizers.items():
-            if (v := lr_variable(opt)) is not None:
-                out[lr_name(g)] = float(str(np.float32(np.asarray(v.value))))
         for name, var in _scalar_variables(self.keras).items():
             value = np.asarray(var.value)
             out[name] = int(value) if np.issubdtype(value.dtype, np.integer) else float(str(np.float32(value)))
@@ -347,16 +344,17 @@ class KerasModel(GenerativeModel):
         m.in_shapes = {"model": m._in_shape}
         m.more_in_shapes = {"model": ()}
         m._training_arg = {"model": True}
-        m._lr_index = {
-            g: next(i for i, v in enumerate(o.variables) if v is lr)
-            for g, o in groups.items()
-            if (lr := lr_variable(o)) is not None and (g != "optimizer" or self._lr_variable() is not None)
+        m._rate_index = {  # each rate control -> (group, its variable's place in that group's variables)
+            name: (g, next(i for i, v in enumerate(groups[g].variables) if v is lr_variable(o)))
+            for name, (g, o) in self.rates.items()
         }
         ntv_ids = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
         m._variable_index = {n: ntv_ids[id(v)] for n, v in _scalar_variables(model).items()}
         m._metrics0 = [np.array(v.value) for v in model.metrics_variables]
         m._classes_out = m._class_outputs()
         m._check_step()
+        if sampler(model):  # its own sample(n): 2 rows now, so that a wrong shape never reaches a view
+            m._own_sample(m.init_state()["params"], jax.random.key(0), 2)
         return m
 
     def _class_outputs(self) -> int:
@@ -403,6 +401,8 @@ class KerasModel(GenerativeModel):
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:300]}): its input must take one row of the data"
                 + (" and its loss must take those targets" if labels else "")
             ) from exc
+        if problem := check_built(model):  # a MultiOptimizer's sub-optimizers, now built on the variables
+            raise KerasModelError(problem)
 
     def _check_step(self) -> None:
         """Trace one training step (no compute): its logs name the metrics, and a step that
@@ -459,9 +459,9 @@ class KerasModel(GenerativeModel):
                 ntv[i] = jnp.asarray(live[name], ntv[i].dtype)
         if opt is not None:
             opt = {g: list(v) for g, v in opt.items()}
-            for g, i in self._lr_index.items():
-                if lr_name(g) in live:
-                    opt[g][i] = jnp.asarray(live[lr_name(g)], opt[g][i].dtype)
+            for name, (g, i) in self._rate_index.items():
+                if name in live:
+                    opt[g][i] = jnp.asarray(live[name], opt[g][i].dtype)
         return ntv, opt
 
     def _keras_step(self, state: State, rows: jax.Array, live: dict):
@@ -540,28 +540,16 @@ class KerasModel(GenerativeModel):
     def jitted(self, method: str, **jit_options: Any):
         """As the base model's; your model's own ``sample``/``generate`` method runs as you wrote
         it, outside jit (it may use Keras's random ops and Python), with the training state's weights."""
-        if method == "sample" and _sampler(self.keras):
+        if method == "sample" and sampler(self.keras):
             return self._own_sample
         return super().jitted(method, **jit_options)
 
     def _own_sample(self, params: dict, key: jax.Array, n: int) -> jax.Array:
-        """``n`` rows from the model's own ``sample(n)``/``generate(n)`` (given ``seed=`` when it
-        takes one: the views' fixed noise then stays fixed), checked to be ``n`` rows of the data."""
-        name = _sampler(self.keras)
-        method = getattr(self.keras, name)
-        try:
-            takes_seed = "seed" in inspect.signature(method).parameters
-        except (TypeError, ValueError):
-            takes_seed = False
-        seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-        out = self._scoped(params, lambda: method(n, seed=seed) if takes_seed else method(n))
-        out = np.asarray(self._code(out), np.float32)
-        if out.shape[0] != n or int(np.prod(out.shape[1:])) != self.features:
-            raise KerasModelError(
-                f"model {self.keras.name!r}: {name}({n}) returned an array of shape {out.shape}; nbgen needs {n} rows "
-                f"of the data, shaped {(n, *self.dataset.row_shape)} (or {(n, self.features)}), in the data's units"
-            )
-        return self._to_model(jnp.asarray(out.reshape(n, -1)))
+        """``n`` rows from the model's own ``sample``/``generate`` (nbgen/models/keras_sampling.py)."""
+        rows, problem = draw(self, params, key, n)
+        if problem:
+            raise KerasModelError(problem)
+        return self._to_model(jnp.asarray(rows))
 
     def sample(self, params: dict, key: jax.Array, n: int) -> jax.Array:
         net = self.keras.decoder if "decoder" in _parts(self.keras) else self.keras.generator

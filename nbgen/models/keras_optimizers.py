@@ -12,6 +12,15 @@ dict from each such attribute's name to that optimizer's variables, and returns 
 way, updated with ``optimizer.stateless_apply(...)``. Each optimizer whose learning rate is a
 number gets a live control ``<name>_learning_rate`` (``d_optimizer_learning_rate``).
 tests/test_keras_optimizers.py trains such a GAN; the README shows one.
+
+Keras's own form (Keras 3.15 has it) is ``keras.optimizers.MultiOptimizer``: one ``model.optimizer``
+that hands each variable to a sub-optimizer by its path (an ``OptimizerMap``), so that ``fit``
+runs it, with one ``stateless_apply`` per step (the two networks' gradients applied together).
+Each sub-optimizer's rate is then a live control named as Keras logs it,
+``learning_rate_<its name>`` (``learning_rate_adam_1``); ReduceLROnPlateau moves each, as under
+``fit``. A sub-optimizer whose map matches none of the model's variables is refused (it would
+train nothing; Keras says nothing): the message shows what the variables' paths look like.
+tests/test_keras_multi_optimizer.py trains a GAN written so, under nbgen and under ``fit``.
 """
 
 from __future__ import annotations
@@ -44,22 +53,65 @@ def lr_name(group: str) -> str:
     return "learning_rate" if group == "optimizer" else f"{group}_learning_rate"
 
 
-def lr_row(group: str) -> _config.HParam:
-    """The live control of one of the model's optimizers' learning rate."""
+def sub_optimizers(optimizer: Any) -> list | None:
+    """A ``MultiOptimizer``'s sub-optimizers (None for any other optimizer)."""
+    multi = getattr(keras.optimizers, "MultiOptimizer", None)  # in recent Keras 3 (3.15 here)
+    return list(optimizer.optimizers) if multi is not None and isinstance(optimizer, multi) else None
+
+
+def rate_controls(model: keras.Model, extras: dict) -> dict[str, tuple[str, keras.optimizers.Optimizer]]:
+    """Each live learning-rate control of the model: its name -> (the optimizer group whose
+    variables hold the rate, the optimizer whose rate it is). Rates that are schedules have none."""
+    if extras:  # a GAN's own d_optimizer and g_optimizer: d_optimizer_learning_rate...
+        return {lr_name(g): (g, o) for g, o in extras.items() if lr_variable(o) is not None}
+    subs = sub_optimizers(model.optimizer)
+    if subs is not None:  # a MultiOptimizer: each sub-optimizer's rate, named as Keras logs it
+        return {f"learning_rate_{o.name}": ("optimizer", o) for o in subs if lr_variable(o) is not None}
+    return {"learning_rate": ("optimizer", model.optimizer)} if lr_variable(model.optimizer) is not None else {}
+
+
+def lr_row(name: str) -> _config.HParam:
+    """The live control ``name`` of one of the model's optimizers' learning rate."""
     base = _config.TABLE["learning_rate"]
+    which = name.removesuffix("_learning_rate").removeprefix("learning_rate_")
     return _config.HParam(
-        lr_name(group),
+        name,
         "live",
         "float",
-        f"the learning rate of your model's {group}",
+        f"the learning rate of your model's optimizer {which}",
         base.lo,
         base.hi,
         lo_open=True,
         control="log_slider",
         view=base.view,
-        label=f"{group} lr",
-        css=f"nbgen-lr-{group}",
+        label=f"{which} lr",
+        css=f"nbgen-lr-{which}",
     )
+
+
+def check_built(model: keras.Model) -> str | None:
+    """Why the model's MultiOptimizer cannot train it as meant, once built (None: it can): two
+    sub-optimizers with one name (one control each), or one that updates no variable."""
+    subs = sub_optimizers(model.optimizer)
+    if not subs:
+        return None
+    names = [o.name for o in subs]
+    twice = sorted({n for n in names if names.count(n) > 1 or not n.isidentifier()})
+    if twice:
+        return (
+            f"model {model.name!r}: its MultiOptimizer's sub-optimizers need distinct names, each a Python name "
+            f"(their learning rates become the controls learning_rate_<name>), got {names}: pass name=... to each"
+        )
+    idle = [o.name for o in subs if not o.built] if model.optimizer.built else []
+    if idle:
+        paths = {v.path.split("/")[0]: v.path for v in model.trainable_variables}  # one per first part
+        return (
+            f"model {model.name!r}: sub-optimizer {idle[0]!r} of its MultiOptimizer updates none of its variables: "
+            f"its OptimizerMap pattern matches no variable's path (they read like {', '.join(paths.values())}; a "
+            "model loaded from a file names them without its own name in front: a pattern such as '.*head/.*' "
+            "matches both)"
+        )
+    return None
 
 
 def check(model: keras.Model, extras: dict[str, keras.optimizers.Optimizer], jax_step: bool) -> str | None:

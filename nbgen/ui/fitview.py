@@ -32,6 +32,7 @@ from .arrays import downsample
 POLL_HZ = 10  # the batch hook does its work (logs read, changes applied) at most this often
 DRAW_EVERY = 0.5  # seconds between redraws of the curves
 MAX_POINTS = 400
+UNSETTABLE = "the optimizer's rate is a schedule or several optimizers' (Keras cannot set it during fit)"
 
 
 def _in_kernel() -> bool:
@@ -73,6 +74,7 @@ class FitView(keras.callbacks.Callback):
         self.step = 0
         self.epoch = 0
         self._pending_lr: float | None = None
+        self.settable = True  # whether the optimizer's rate can be set (on_train_begin reads it)
         self._batch: dict[str, list[float]] = {}
         self._batch_steps: list[int] = []
         self._epochs: dict[str, list[float]] = {}
@@ -135,6 +137,8 @@ class FitView(keras.callbacks.Callback):
 
     # -- Keras hooks ---------------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
+        # a rate the slider can set: a number (a variable), not a schedule nor a MultiOptimizer's several
+        self.settable = isinstance(getattr(self.model.optimizer, "_learning_rate", None), keras.Variable)
         lr = getattr(self.model.optimizer, "learning_rate", None)
         if lr is not None:
             self._syncing = True
@@ -142,8 +146,11 @@ class FitView(keras.callbacks.Callback):
                 self.learning_rate.value = float(np.asarray(lr))
             finally:
                 self._syncing = False
+        self.learning_rate.disabled = not self.settable
+        self.learning_rate.tooltip = None if self.settable else UNSETTABLE
         self.stopped = False
-        self.status.value = "<span>training: the slider applies at the next batch; Stop ends fit after it</span>"
+        what = "the slider applies at the next batch" if self.settable else f"{UNSETTABLE}: no slider"
+        self.status.value = f"<span>training: {what}; Stop ends fit after the batch</span>"
         if self.show_view:
             from IPython.display import display
 
@@ -152,7 +159,7 @@ class FitView(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         """fit's thread, before each step: a slider move becomes the optimizer's learning rate
         (touching ``self.model`` syncs Keras's JAX state: only when something changed)."""
-        if self._pending_lr is not None:
+        if self._pending_lr is not None and self.settable:
             new, self._pending_lr = self._pending_lr, None
             opt = self.model.optimizer
             old = float(np.asarray(opt.learning_rate))
