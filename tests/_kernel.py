@@ -52,23 +52,7 @@ class Kernel:
 
     def execute(self, code: str, timeout: float = 120) -> list[dict]:
         """Run code; return its iopub messages; raise with the traceback on error."""
-        msg_id = self.kc.execute(code)
-        messages = []
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError(f"kernel did not finish in {timeout} s running:\n{code}") from None
-            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stderr":
-                self.stderr.append(msg["content"]["text"])  # also from background threads
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            messages.append(msg)
-            if msg["msg_type"] == "error":
-                raise AssertionError("kernel error:\n" + "\n".join(msg["content"]["traceback"]))
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return messages
+        return self.until_idle(self.kc.execute(code), timeout, what=f"the kernel running:\n{code}\n")
 
     def until_idle(self, msg_id: str, timeout: float = 120, what: str = "the cell", errors: bool = False) -> list[dict]:
         """The iopub messages of a cell already sent (``kc.execute``), until it ends; raises with
@@ -81,6 +65,8 @@ class Kernel:
                 msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(f"{what} did not end within {timeout:.0f} s") from None
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stderr":
+                self.stderr.append(msg["content"]["text"])  # also from background threads
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             out.append(msg)

@@ -99,7 +99,11 @@ def _stop(server) -> None:
 
 def _app_server(start, name: str, tmp_path: Path):
     notebook = _copy_notebook(tmp_path)
-    server = start(notebook.parent, tmp_path / "jupyter-home", tmp_path / f"{name}.log")
+    yield from _serving(start(notebook.parent, tmp_path / "jupyter-home", tmp_path / f"{name}.log"), notebook)
+
+
+def _serving(server, notebook: Path):
+    """Yield ``server`` once it answers, with the ``notebook`` it serves; stop it at the end."""
     try:
         server.wait_http("/api/status", timeout=120)
         server.notebook = notebook
@@ -118,13 +122,7 @@ def _cells_lab_server(cells: list[str], name: str, tmp_path: Path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, notebook)
-    server = start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log")
-    try:
-        server.wait_http("/api/status", timeout=120)
-        server.notebook = notebook
-        yield server
-    finally:
-        _stop(server)
+    yield from _serving(start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log"), notebook)
 
 
 @pytest.fixture
