@@ -43,6 +43,7 @@ _LAZY = {
     "KerasModel": (".models", "KerasModel"),
     "FitView": (".ui.fitview", "FitView"),
     "to_tensorboard": (".export_tensorboard", "to_tensorboard"),
+    "to_mlflow": (".export_mlflow", "to_mlflow"),
     "DrawPad": (".ui.drawpad", "DrawPad"),
     "callbacks": (".callbacks", None),
     "TrainingDiverged": (".engine", "TrainingDiverged"),
@@ -140,6 +141,7 @@ __all__ = [
     "runs",
     "show",
     "sweep",
+    "to_mlflow",
     "to_tensorboard",
     "train",
 ]

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from .run_points import Marks, follow, points
+from .run_points import picture as _picture
+
 
 def _writer(logdir: str) -> Any:
     try:
@@ -53,25 +56,11 @@ def _image(writer: Any, tag: str, png: bytes, width: int, height: int, step: int
     writer.add_event(Event(summary=Summary(value=[Summary.Value(tag=tag, image=image)]), step=int(step)))
 
 
-def _write_record(writer: Any, session: Any, since_step: int = 0, since_epoch: int = 0, since_change: int = 0) -> tuple:
-    steps = session.steps
-    ids = steps.get("step", [])
-    for name, values in steps.items():
-        if name == "step":
-            continue
-        for i in range(since_step, min(len(ids), len(values))):
-            _scalar(writer, f"step/{name}", values[i], ids[i])
-    ends = session.engine.epoch_ends
-    for name, values in session.history.items():
-        for e in range(since_epoch, min(len(values), len(ends))):
-            _scalar(writer, f"epoch/{name}", values[e], ends[e])
-    timeline = session.timeline
-    for i, change in enumerate(timeline[since_change:], since_change):
-        if isinstance(change.get("new"), (int, float)) and not isinstance(change.get("new"), bool):
-            if not any(c["name"] == change["name"] for c in timeline[:i]) and isinstance(change.get("old"), (int, float)):
-                _scalar(writer, f"hparams/{change['name']}", change["old"], 0)  # its value from the start
-            _scalar(writer, f"hparams/{change['name']}", change["new"], change["step"])
-    return len(ids), len(ends), len(timeline)
+def _write_record(writer: Any, session: Any, marks: Marks = (0, 0, 0)) -> Marks:
+    written, marks = points(session, marks)
+    for tag, value, step in written:
+        _scalar(writer, tag, value, step)
+    return marks
 
 
 def to_tensorboard(session: Any, logdir: str | os.PathLike, live: bool = False, picture: bool = True) -> str:
@@ -86,24 +75,17 @@ def to_tensorboard(session: Any, logdir: str | os.PathLike, live: bool = False, 
     writer = _writer(logdir)
     marks = _write_record(writer, session)
     if picture and session.step:
-        import struct
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            with open(session.snapshot(os.path.join(tmp, "run.png")), "rb") as f:
-                png = f.read()
-        width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR
+        png, width, height = _picture(session)
         _image(writer, "snapshot", png, width, height, session.step)
     writer.flush()
     if live:
-        state = {"marks": marks}
 
-        def on(event: dict) -> None:
-            if event.get("type") in ("epoch", "change") or event.get("final"):
-                state["marks"] = _write_record(writer, session, *state["marks"])
-                writer.flush()
+        def write(marks: Marks) -> Marks:
+            marks = _write_record(writer, session, marks)
+            writer.flush()
+            return marks
 
-        session.subscribe(on)
+        follow(session, marks, write)
     else:
         writer.close()
     return logdir
