@@ -237,6 +237,7 @@ def sweep(
     stream: TextIO | None = None,
     parallel: bool | None = None,
     checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: Any = _checkpoint.DEFAULT_EVERY,
     **grid: Any,
 ) -> Comparison:
     """Train every combination of the hyperparameters given as lists.
@@ -254,9 +255,10 @@ def sweep(
 
     ``checkpoint``: a folder for the sweep; each run checkpoints in a folder of its own there
     (named by its settings; see ``nbgen.resume``) and is recorded in ``nbgen.runs()`` as it
-    goes. The same call after a crash or an interruption goes on where the sweep was: a run
-    that finished is loaded, not trained again; a run cut short continues from its latest
-    checkpoint (its history then equals the one it would have had); the others train.
+    goes, every ``checkpoint_every`` (seconds, or ``"N epochs"``: as ``Session``'s). The same
+    call after a crash or an interruption goes on where the sweep was: a run that finished is
+    loaded, not trained again; a run cut short continues from its latest checkpoint (its
+    history then equals the one it would have had); the others train.
 
     Returns:
         A :class:`Comparison` of the runs (``.sessions``, ``.table``, ``.figure``).
@@ -277,6 +279,7 @@ def sweep(
     combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())] or [{}]
     for combo in combos:  # all of them, before anything trains
         spec.resolve(dataset, {**fixed, **combo})
+    _checkpoint.parse_every(checkpoint_every)  # a bad value fails before anything trains
     show = _progress.default_enabled() if progress is None else bool(progress)
     out = stream if stream is not None else sys.stderr
 
@@ -286,7 +289,8 @@ def sweep(
         folder = os.path.join(os.fspath(checkpoint), re.sub(r"[^A-Za-z0-9_.=,-]+", "_", _combo_label(combo)))
         if os.path.isdir(folder) and _checkpoint.checkpoints(folder):  # this run trained before the sweep stopped: take it up
             return resume(folder, epochs=0, progress=False)
-        return Session(name, data if isinstance(data, str) else dataset, checkpoint=folder, **fixed, **combo)
+        source = data if isinstance(data, str) else dataset
+        return Session(name, source, checkpoint=folder, checkpoint_every=checkpoint_every, **fixed, **combo)
 
     devices = _sweep_devices(parallel, "distribution" in grid and grid["distribution"] is not None)
     if devices:

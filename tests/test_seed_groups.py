@@ -79,3 +79,9 @@ def test_a_checkpointed_sweep_goes_on_where_it_stopped(tmp_path, monkeypatch):
     assert resumed.epoch == 2 and resumed.history == alone.history  # the cut run went on, as if never cut
     assert fresh.epoch == 2 and sorted(p.name for p in folder.iterdir()) == ["latent_dim=2", "latent_dim=4", "latent_dim=8"]
     assert len(nbgen.runs(model="ae")) == 3  # each run recorded as it went
+
+
+def test_a_sweeps_bad_checkpoint_period_is_refused_before_anything_trains(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint_every='soon'"):
+        nbgen.sweep("ae", "digits", latent_dim=[2, 4], checkpoint=tmp_path / "s", checkpoint_every="soon")
+    assert not (tmp_path / "s").exists()
