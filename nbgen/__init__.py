@@ -56,6 +56,7 @@ _LAZY = {
     "Comparison": ("._compare", "Comparison"),
     "compare": ("._compare", "compare"),
     "sweep": ("._compare", "sweep"),
+    "search": (".search", "search"),
 }
 
 
@@ -139,6 +140,7 @@ __all__ = [
     "replay",
     "resume",
     "runs",
+    "search",
     "show",
     "sweep",
     "to_mlflow",

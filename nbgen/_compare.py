@@ -41,6 +41,7 @@ class Comparison:
         groups: one dict per group of runs that differ only by their seed (``seeds="group"``):
             its label, seeds, and the mean and std of each metric's last and best value
             (:mod:`nbgen.seed_groups`).
+        study: the Optuna study of a ``nbgen.search`` (None otherwise).
     """
 
     sessions: list[Session]
@@ -50,6 +51,7 @@ class Comparison:
     interrupted: bool = False
     differing: list[str] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
+    study: Any = None
 
     @property
     def frame(self):
