@@ -77,15 +77,17 @@ def client(tracking_uri: str | os.PathLike) -> Any:
 def _write(mlflow: Any, run_id: str, session: Any, marks: Marks) -> Marks:
     from mlflow.entities import Metric
 
-    written, marks = points(session, marks)
+    written, new = points(session, marks)
+    if not written and new == marks:
+        return marks
     now = int(time.time() * 1000)
     metrics = [Metric(tag, value, now, step) for tag, value, step in written]
     for i in range(0, len(metrics), BATCH):
         mlflow.log_batch(run_id, metrics=metrics[i : i + BATCH])
-    if written:
+    if new[2] != marks[2] or marks == (0, 0, 0):  # the timeline changed (or is written the first time)
         mlflow.log_dict(run_id, list(session.timeline), "timeline.json")
-    mlflow.set_tag(run_id, WRITTEN, json.dumps(list(marks)))
-    return marks
+    mlflow.set_tag(run_id, WRITTEN, json.dumps(list(new)))
+    return new
 
 
 def _start(mlflow: Any, session: Any, experiment: str, run_name: str | None) -> str:
@@ -93,7 +95,8 @@ def _start(mlflow: Any, session: Any, experiment: str, run_name: str | None) -> 
 
     found = mlflow.get_experiment_by_name(experiment)
     experiment_id = found.experiment_id if found is not None else mlflow.create_experiment(experiment)
-    tags = {"nbgen.model": session.kind, "nbgen.data": session.dataset.name, "nbgen.version": __version__}
+    tags = {"nbgen.model": session.kind, "nbgen.data": session.dataset.name, "nbgen.version": __version__,
+            WRITTEN: json.dumps([0, 0, 0])}  # fmt: skip
     checkpointer = getattr(session, "checkpointer", None)
     if checkpointer is not None:
         tags["nbgen.run"] = checkpointer.run
@@ -146,10 +149,13 @@ def to_mlflow(
         _log_png(mlflow, run_id, png)
     if live:
 
-        def end(event: dict) -> None:
-            mlflow.set_terminated(run_id, STATUS.get(event.get("status", ""), "FINISHED"))
+        def status(event: dict) -> None:
+            if event.get("final"):
+                mlflow.set_terminated(run_id, STATUS.get(event.get("status", ""), "FINISHED"))
+            elif event.get("status") == "running":  # trained on after an end: running again
+                mlflow.update_run(run_id, status="RUNNING")
 
-        follow(session, marks, lambda m: _write(mlflow, run_id, session, m), end)
+        follow(session, marks, lambda m: _write(mlflow, run_id, session, m), status)
     elif not session.running:
         mlflow.set_terminated(run_id, STATUS.get(session.status, "FINISHED"))
     return run_id

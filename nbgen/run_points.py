@@ -69,17 +69,17 @@ def picture(session: Any) -> tuple[bytes, int, int]:
     return png, width, height
 
 
-def follow(session: Any, marks: Marks, write: Callable[[Marks], Marks], end: Callable[[dict], None] | None = None):
+def follow(session: Any, marks: Marks, write: Callable[[Marks], Marks], status: Callable[[dict], None] | None = None):
     """Call ``write(marks)`` (which returns the new marks) at each epoch, change and the run's
-    end, in the training thread; ``end(event)`` after the run's final status. Returns the
-    unsubscribe function."""
+    end, in the training thread; ``status(event)`` at each status event (after ``write`` at the
+    run's end: ``event["final"]``). Returns the unsubscribe function."""
     state = {"marks": marks}
 
     def on(event: dict) -> None:
         if event.get("type") in ("epoch", "change") or event.get("final"):
             state["marks"] = write(state["marks"])
-        if event.get("final") and end is not None:
-            end(event)
+        if event.get("type") == "status" and status is not None:
+            status(event)
 
     return session.subscribe(on)
 

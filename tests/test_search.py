@@ -68,3 +68,31 @@ def test_bad_input_is_named_before_anything_trains():
         nbgen.search("ae", "digits", epochs=2)
     with pytest.raises(ValueError, match="latent_dim"):  # the range's ends are validated as settings
         nbgen.search("ae", "digits", latent_dim=("int", 0, 4))
+
+
+def test_an_interrupted_search_keeps_its_runs_and_goes_on_where_it_was(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbgen.config, "_runs_dir", str(tmp_path / "runs"))
+    calls = {"n": 0}
+    original = nbgen.Session.train
+
+    def train(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # what Ctrl-C in a blocking train() raises
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(nbgen.Session, "train", train)
+    options = {"trials": 3, "epochs": 2, "checkpoint": tmp_path / "s", "progress": False, "prune": False}
+    cut = nbgen.search("ae", "moons", hidden=(16,), latent_dim=("int", 1, 2), **options)
+    assert (
+        cut.interrupted and len(cut.sessions) == 1 and [t.state.name for t in cut.study.trials] == ["COMPLETE", "FAIL"]
+    )
+    monkeypatch.setattr(nbgen.Session, "train", original)
+    again = nbgen.search("ae", "moons", hidden=(16,), latent_dim=("int", 1, 2), **options)
+    assert not again.interrupted and [t.state.name for t in again.study.trials] == [
+        "COMPLETE",
+        "FAIL",
+        "COMPLETE",
+        "COMPLETE",
+    ]
+    assert len(again.sessions) == 3 and sorted(row["trial"] for row in again.table) == [0, 2, 3]
