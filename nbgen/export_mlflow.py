@@ -14,15 +14,15 @@ finished, killed or failed). The MLflow run holds:
   ``snapshot.png`` (``session.snapshot``).
 
 A ``tracking_uri`` that is a folder is MLflow's local file store (MLflow 3 keeps it in
-maintenance mode and refuses it unless ``MLFLOW_ALLOW_FILE_STORE`` is true: nbgen allows it
-for its own writes; set it to read the folder with MLflow yourself). Any other tracking URI
+maintenance mode and refuses it unless the environment variable ``MLFLOW_ALLOW_FILE_STORE`` is
+true: nbgen sets it in its process when it is not set; set it yourself to read the folder with
+MLflow's tools in another process). Any other tracking URI
 (``sqlite:///mlflow.db``, a server's address) goes to MLflow as it is. It needs
 ``pip install "nbgen[mlflow]"`` (``mlflow-skinny``, MLflow's client without its server).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -47,31 +47,22 @@ def _mlflow() -> Any:
     return MlflowClient
 
 
-@contextlib.contextmanager
-def _file_store_allowed():
-    before = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
-    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
-        else:
-            os.environ["MLFLOW_ALLOW_FILE_STORE"] = before
-
-
 def client(tracking_uri: str | os.PathLike) -> Any:
     """An MLflow client of ``tracking_uri`` (a folder: MLflow's local file store)."""
     MlflowClient = _mlflow()
     uri = os.fspath(tracking_uri)
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", uri) and not re.match(r"^[A-Za-z]:[\\/]", uri):  # a URI, not C:\
+        if uri.startswith("file:"):
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         return MlflowClient(tracking_uri=uri)
     try:
         os.makedirs(uri, exist_ok=True)
     except OSError as exc:
         raise OSError(f"tracking_uri {uri!r} cannot be made ({exc}): give a folder you can write to") from exc
-    with _file_store_allowed():
-        return MlflowClient(tracking_uri=os.path.abspath(uri))
+    # MLflow 3 refuses its file store unless this is set, each time it opens one (it keeps 100
+    # open): a live export's later writes may open it again, so it stays set
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return MlflowClient(tracking_uri=os.path.abspath(uri))
 
 
 def _write(mlflow: Any, run_id: str, session: Any, marks: Marks) -> Marks:
