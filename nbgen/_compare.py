@@ -290,7 +290,7 @@ def sweep(
             return Session(name, data if isinstance(data, str) else dataset, **fixed, **combo)
         folder = os.path.join(os.fspath(checkpoint), re.sub(r"[^A-Za-z0-9_.=,-]+", "_", _combo_label(combo)))
         if os.path.isdir(folder) and _checkpoint.checkpoints(folder):  # this run trained before the sweep stopped: take it up
-            return resume(folder, epochs=0, progress=False)
+            return _taken_up(resume(folder, epochs=0, progress=False), {**fixed, **combo}, folder)
         source = data if isinstance(data, str) else dataset
         return Session(name, source, checkpoint=folder, checkpoint_every=checkpoint_every, **fixed, **combo)
 
@@ -304,6 +304,31 @@ def sweep(
     result = compare(*sessions, evaluate=evaluate)
     result.interrupted = interrupted
     return result
+
+
+def _plain(value: Any) -> Any:
+    return tuple(_plain(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _taken_up(s: Session, wanted: dict[str, Any], folder: str) -> Session:
+    """A run of a sweep's folder, taken up: refused when the sweep now asks for other settings
+    than it has; set to the sweep's ``epochs`` (more, or fewer, than it had)."""
+    have = {**s.hyperparameters, **s.run.settings}
+    other = [f"{k}={_short(have.get(k))} (this sweep: {_short(v)})" for k, v in wanted.items()
+             if k != "epochs" and k in have and _plain(have[k]) != _plain(v)]  # fmt: skip
+    if other:
+        raise ValueError(
+            f"checkpoint folder {folder!r} holds a run with {', '.join(other)}: give the sweep another checkpoint "
+            "folder, or the settings it was started with"
+        )
+    if "epochs" in wanted and wanted["epochs"] != s.hyperparameters["epochs"]:
+        s.set(epochs=wanted["epochs"])
+    return s
+
+
+def _left(s: Session) -> int:
+    """The epochs a sweep's run still has to train (a run taken up: what it lacks)."""
+    return max(int(s.hyperparameters["epochs"]) - s.epoch, 0)
 
 
 def _combo_label(combo: dict[str, Any]) -> str:
@@ -328,7 +353,7 @@ def _one_after_another(
                 prefix += f"; sweep ETA {_progress.clock(left)}"
             line, unsubscribe = _progress.attach(s, s.hyperparameters["epochs"], prefix=prefix + ") ", stream=out)
         try:
-            left = max(int(s.hyperparameters["epochs"]) - s.epoch, 0)  # a resumed run: what it had left
+            left = _left(s)
             if left:
                 s.train(left)
         except KeyboardInterrupt:
@@ -382,10 +407,13 @@ def _side_by_side(
             while waiting and free:
                 i, combo = waiting.pop(0)
                 s = make(combo)
+                if not _left(s):  # a run taken up that had finished
+                    finished[i] = s
+                    continue
                 device = free.pop(0)
                 s.engine.place_on(device)
                 running[i] = (s, device)
-                s.train(block=False)
+                s.train(_left(s), block=False)
             time.sleep(0.02)
             for i, (s, device) in list(running.items()):
                 if s.running:

@@ -85,3 +85,14 @@ def test_a_sweeps_bad_checkpoint_period_is_refused_before_anything_trains(tmp_pa
     with pytest.raises(ValueError, match="checkpoint_every='soon'"):
         nbgen.sweep("ae", "digits", latent_dim=[2, 4], checkpoint=tmp_path / "s", checkpoint_every="soon")
     assert not (tmp_path / "s").exists()
+
+
+def test_a_sweep_folder_taken_up_with_other_settings_is_refused_and_more_epochs_train_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(nbgen.config, "_runs_dir", str(tmp_path / "runs"))
+    folder = tmp_path / "sweep"
+    nbgen.sweep("ae", "digits", epochs=1, hidden=(16,), latent_dim=[2], checkpoint=folder, evaluate=False, progress=False)
+    with pytest.raises(ValueError, match=r"holds a run with hidden=16 \(this sweep: 32\): give the sweep another"):
+        nbgen.sweep("ae", "digits", epochs=1, hidden=(32,), latent_dim=[2], checkpoint=folder, progress=False)
+    (longer,) = nbgen.sweep("ae", "digits", epochs=2, hidden=(16,), latent_dim=[2], checkpoint=folder, evaluate=False,
+                            progress=False).sessions  # fmt: skip
+    assert longer.epoch == 2 and len(nbgen.runs()) == 1  # the same run, trained on

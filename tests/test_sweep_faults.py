@@ -5,6 +5,7 @@ train; nbgen.runs() lists each run once (a real kill: the sweep runs in a child 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -59,3 +60,24 @@ def test_a_sweep_killed_in_its_second_run_goes_on_without_repeating_the_first(tm
     after = nbgen.runs().to_dict("records")
     assert len(after) == 3 and {r["status"] for r in after} == {"finished"}  # each run once, none repeated
     assert next(r for r in after if r["folder"] == cut["folder"])["run"] == cut["run"]  # the cut run kept its id
+
+
+SIDE_BY_SIDE = r"""
+import json, sys
+import nbgen
+call = lambda: nbgen.sweep("ae", "moons", checkpoint=sys.argv[1], epochs=2, hidden=(16,), latent_dim=[1, 2, 3],
+                           parallel=True, evaluate=False, progress=False)
+first, again = call(), call()
+print(json.dumps({"epochs": [s.epoch for s in again.sessions], "dispatches": [s.engine.dispatches for s in again.sessions],
+                  "same": [a.history == b.history for a, b in zip(first.sessions, again.sessions)]}))
+"""
+
+
+def test_a_sweep_side_by_side_on_several_devices_takes_up_its_finished_runs_without_training_them(tmp_path):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "PYTHONPATH": ROOT}
+    env["NBGEN_RUNS"] = str(tmp_path / "runs")
+    out = subprocess.run([sys.executable, "-c", SIDE_BY_SIDE, str(tmp_path / "s")], capture_output=True, text=True,
+                         env=env, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r == {"epochs": [2, 2, 2], "dispatches": [0, 0, 0], "same": [True, True, True]}
