@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from _interrupt import interrupt_train_call
 
 import nbgen
 from nbgen.progress import ProgressLine, default_enabled, headline
@@ -134,16 +135,7 @@ def test_sweep_trains_every_combination_and_validates_first():
 
 
 def test_sweep_interrupted_keeps_the_finished_runs(monkeypatch):
-    calls = {"n": 0}
-    original = nbgen.Session.train
-
-    def train(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # what Ctrl-C in a blocking train() raises
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(nbgen.Session, "train", train)
+    interrupt_train_call(monkeypatch, 2)
     result = nbgen.sweep("ae", "moons", epochs=1, hidden=(16,), latent_dim=[1, 2, 3], progress=False)
     assert result.interrupted and len(result.sessions) == 1
     assert result.sessions[0].hyperparameters["latent_dim"] == 1

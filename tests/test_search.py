@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from _interrupt import interrupt_train_call
 
 import nbgen
 
@@ -72,16 +73,8 @@ def test_bad_input_is_named_before_anything_trains():
 
 def test_an_interrupted_search_keeps_its_runs_and_goes_on_where_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(nbgen.config, "_runs_dir", str(tmp_path / "runs"))
-    calls = {"n": 0}
     original = nbgen.Session.train
-
-    def train(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # what Ctrl-C in a blocking train() raises
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(nbgen.Session, "train", train)
+    interrupt_train_call(monkeypatch, 2)
     options = {"trials": 3, "epochs": 2, "checkpoint": tmp_path / "s", "progress": False, "prune": False}
     cut = nbgen.search("ae", "moons", hidden=(16,), latent_dim=("int", 1, 2), **options)
     assert (
