@@ -81,3 +81,15 @@ def test_bad_input_is_named(tmp_path):
     rid = other.create_run(other.create_experiment("other")).info.run_id  # not one of nbgen's
     with pytest.raises(ValueError, match=f"run_id '{rid}' is not a run that nbgen.to_mlflow wrote"):
         nbgen.to_mlflow(s, tmp_path / "m", run_id=rid)
+
+
+def test_a_tracking_uri_goes_to_mlflow_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a database store's artifacts go to ./mlruns, MLflow's default
+    pytest.importorskip("sqlalchemy")  # MLflow's database store needs SQLAlchemy and Alembic (nbgen[optuna] has them)
+    pytest.importorskip("alembic")
+    s = nbgen.train("ae", "moons", epochs=1, hidden=(16,), progress=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run_id = nbgen.to_mlflow(s, uri, picture=False)
+    assert _history(client(uri), run_id, "epoch/loss") == list(zip(s.engine.epoch_ends, s.history["loss"]))
+    assert (tmp_path / "mlflow.db").stat().st_size > 0
+    assert [a.path for a in client(uri).list_artifacts(run_id)] == ["timeline.json"]
