@@ -177,7 +177,8 @@ def compare(*runs: Any, evaluate: bool = True, seeds: str = "group") -> Comparis
     """Put runs side by side: histories overlaid in one figure, metrics in one table.
 
     Args:
-        *runs: sessions, or paths to files written by ``Session.save``; runs of different
+        *runs: sessions, paths to files written by ``Session.save``, runs of ``nbgen.runs()``
+            (a row or a run id; or the frame itself: all its runs); runs of different
             models on the same data compare too (each panel shows the runs that have it).
         evaluate: add each run's ``evaluate()`` metrics to the table.
         seeds: ``"group"``: runs that differ only by their seed are drawn as one mean curve with a
@@ -199,6 +200,10 @@ def compare(*runs: Any, evaluate: bool = True, seeds: str = "group") -> Comparis
         raise ValueError(f"seeds must be 'group' or 'apart', got {seeds!r}")
     if len(runs) == 1 and isinstance(runs[0], (list, tuple)):
         runs = tuple(runs[0])
+    elif len(runs) == 1 and hasattr(runs[0], "to_dict") and "run" in getattr(runs[0], "columns", ()):
+        runs = tuple(runs[0].to_dict("records"))  # nbgen.runs(...): every run it lists
+        if not runs:
+            raise ValueError("compare() got a frame of nbgen.runs() with no runs: train a run with checkpoint= first")
     sessions = [_as_session(r) for r in runs]
     for s in sessions:
         if s.running:

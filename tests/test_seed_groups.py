@@ -53,6 +53,8 @@ def test_runs_of_earlier_kernels_compare_by_row_or_id(tmp_path, monkeypatch):
     rows = listed.to_dict("records") if hasattr(listed, "to_dict") else listed
     c = nbgen.compare(rows[0], rows[1]["run"], evaluate=False)
     assert [s.history for s in c.sessions] == [a.history, b.history]
+    whole = nbgen.compare(nbgen.runs(model="ae"), evaluate=False)  # the frame itself: all its runs, by seed
+    assert [s.history for s in whole.sessions] == [a.history, b.history] and whole.groups[0]["seeds"] == [0, 1]
     with pytest.raises(ValueError, match="neither a file nor the id of a run"):
         nbgen.compare("no-such-run")
 
