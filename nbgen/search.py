@@ -158,6 +158,7 @@ def search(
     make_sampler = optuna.samplers.TPESampler if sampler == "tpe" else optuna.samplers.RandomSampler
     pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1) if prune else optuna.pruners.NopPruner()
     metric = metric or _default_metric(spec)
+    _check_metric(spec, metric)
     direction = "maximize" if metric.endswith("accuracy") else "minimize"
     with _quiet(optuna):
         study = optuna.create_study(storage=storage, study_name=study_name, load_if_exists=storage is not None,
@@ -236,6 +237,17 @@ def _default_metric(spec: Any) -> str:
         if name in (*getattr(spec, "val_metric_names", ()), *getattr(spec, "metric_names", ())):
             return name
     raise ValueError(f"the {spec.name} model has no loss to score a run by: give metric= one of its history's metrics")
+
+
+def _check_metric(spec: Any, metric: str) -> None:
+    """A metric the model's history does not have is refused before anything trains (your own
+    Keras model's metrics are known once it is built: they are not checked)."""
+    try:
+        names = {*spec.metric_names, *spec.val_metric_names}
+    except Exception:  # noqa: BLE001 - a model that knows its metrics only once built
+        return
+    if names and not spec.user_defined and metric not in names:
+        raise ValueError(f"metric={metric!r}: the {spec.name} model's history has {', '.join(sorted(names))}")
 
 
 def _rank(study: Any, number: int) -> tuple[int, float]:

@@ -67,6 +67,8 @@ def test_bad_input_is_named_before_anything_trains():
         nbgen.search("ae", "digits", sampler="grid", latent_dim=[2, 4])
     with pytest.raises(ValueError, match="search\\(\\) needs a range or a list"):
         nbgen.search("ae", "digits", epochs=2)
+    with pytest.raises(ValueError, match="metric='val_los': the vae model's history has kl, loss, reconstruction"):
+        nbgen.search("vae", "digits", metric="val_los", beta=[1, 2])
     with pytest.raises(ValueError, match="latent_dim"):  # the range's ends are validated as settings
         nbgen.search("ae", "digits", latent_dim=("int", 0, 4))
 
