@@ -112,7 +112,9 @@ def readme(args) -> int:
             text = qr.rewrite(f.read(), {key: lines[key]})
         with open(args.readme_file, "w", encoding="utf-8") as f:
             f.write(text)
-    print(f"rewrote {len(lines)} rows of {args.readme_file}" + (f"; below target: {', '.join(failed)}" if failed else ""))
+    print(
+        f"rewrote {len(lines)} rows of {args.readme_file}" + (f"; below target: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 
@@ -146,7 +148,9 @@ def main(argv=None) -> int:
     p.add_argument("--ae-seeds", type=int, default=3, help="seeds for ae-anchor (default 3, issue 10's protocol)")
     p.add_argument("--readme", action="store_true", help="re-measure the README's quality rows and rewrite them")
     p.add_argument("--rows", help="with --readme: the rows to redo, comma-separated keys (default: all)")
-    p.add_argument("--epochs", type=int, help="with --readme: train every run this many epochs (tests; marked in the row)")
+    p.add_argument(
+        "--epochs", type=int, help="with --readme: train every run this many epochs (tests; marked in the row)"
+    )
     p.add_argument("--readme-file", default=os.path.join(ROOT, "README.md"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.readme or args.rows or args.epochs:

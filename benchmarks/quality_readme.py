@@ -78,8 +78,8 @@ def format_row(row: Row, results: dict[int, dict], measured: str, epochs: int | 
 def row_key(line: str) -> str | None:
     """The key in a table line's ``--rows`` cell (the fifth), or None for a line that is not a row."""
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    if len(cells) < 5 or not cells[4].startswith("`"):
-        return None
+    if len(cells) < 5 or not cells[4].startswith("`") or cells[4].startswith("`--"):
+        return None  # not a row, or the header
     return cells[4].strip("`")
 
 
