@@ -135,7 +135,11 @@ def parse_rows(value: str, known: list[str]) -> list[str]:
     return keys
 
 
-def measure_row(row: Row, seeds, epochs: int | None, log=print) -> dict[int, dict]:
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def measure_row(row: Row, seeds, epochs: int | None, log=say) -> dict[int, dict]:
     """Each seed's figures for ``row`` (with ``wall``), logging one line per seed."""
     out = {}
     for seed in seeds:
