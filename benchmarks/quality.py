@@ -96,7 +96,10 @@ def readme(args) -> int:
 
     with open(args.readme_file, encoding="utf-8") as f:
         text = f.read()
-    keys = qr.parse_rows(args.rows, list(ROWS)) if args.rows else list(ROWS)
+    try:
+        keys = qr.parse_rows(args.rows, list(ROWS)) if args.rows else list(ROWS)
+    except ValueError as e:
+        raise SystemExit(f"quality.py: {e}") from None
     missing = [k for k in keys if k not in qr.table_keys(text)]
     if missing:
         raise SystemExit(f"rows {missing} are not in {args.readme_file}'s quality table")
