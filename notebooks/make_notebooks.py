@@ -197,7 +197,8 @@ it. The balanced count asks each mode for at least 20% of its fair share.
 GANs keep oscillating around the data; a lower learning rate at the end lets the generator
 settle on the modes. On 2-D mixtures nbgen does that by default: the last third of the epochs
 (`anneal=1/3`) trains at a tenth of the learning rate, a change recorded in the timeline like
-one you make with the slider. Here half the default budget, to keep this notebook short.
+one you make with the slider, and the discriminator takes two steps per generator step
+(`d_steps=2`), which keeps that end steady. Here half the default budget, to keep this notebook short.
 """),
         code("""
 import nbgen

@@ -373,8 +373,8 @@ def test_model_and_data_pickers_rebind_the_same_session():
         assert view.figure.widget is fig_widget  # same FigureWidget, panels rebuilt in place
         assert view.figure.has_trace("decision") and not view.figure.has_trace("latent")
         assert view.d_steps.layout.display is None and view.beta.layout.display == "none"
-        view.d_steps.value = 2
-        assert s.hyperparameters["d_steps"] == 2
+        view.d_steps.value = 3
+        assert s.hyperparameters["d_steps"] == 3
     finally:
         s.close()
 

@@ -181,7 +181,7 @@ def test_repeated_show_and_close_leaks_no_threads(kernel):
 def test_product_smoke_gan_on_ring(kernel):
     """A user's session: show, train blocking, change a slider, look at the views."""
     kernel.run(
-        "s = nbgen.show('gan', 'ring', epochs=2)\nw = s.widget\nw.d_steps.value = 2\ns.train(block=True)\nw.flush()\n"
+        "s = nbgen.show('gan', 'ring', epochs=2)\nw = s.widget\nw.d_steps.value = 3\ns.train(block=True)\nw.flush()\n"
     )
     facts = kernel.value(
         "{'decision': len(w.figure.trace('decision').z), 'generated': len(w.figure.trace('generated').x),"
@@ -189,7 +189,7 @@ def test_product_smoke_gan_on_ring(kernel):
     )
     assert facts["decision"] == 40 and facts["generated"] == 1000  # SURFACE_GRID rows, MAX_DATA_POINTS
     assert "Finished" in facts["status"] and RED not in facts["status"]
-    assert facts["d_steps"] == 2
+    assert facts["d_steps"] == 3
     kernel.run("s.close()")
 
 

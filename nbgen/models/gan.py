@@ -161,7 +161,10 @@ class GAN(GenerativeModel):
             # the last third at a tenth of the learning rate lets the generator settle on
             # the modes (ring, 150 epochs: HQ 0.39 / 0.73 without, 0.94 / 0.95 with; seeds 0 / 1)
             "anneal": 1 / 3 if mixture else 0.0,
-            "d_steps": 1,
+            # 2-D mixtures: two discriminator steps per generator step keep the last, annealed
+            # third steady (ring seed 0 fell from 0.95 to 0.87 HQ in its last 5 epochs with one;
+            # grid seed 3 ended at 0.896): issue 29, benchmarks/README.md "GAN defaults that hold"
+            "d_steps": 2 if mixture else 1,
             "update": 0,
             "conditional": False,
             "code_classes": 10 if code else 0,
