@@ -107,6 +107,11 @@ TABLE: dict[str, HParam] = {
         HParam("prior_components", "structural", "int",
             "components of the VAE's learned mixture-of-Gaussians prior p(z); 0: the fixed N(0, I)",
             0, 1000, control="int_text", label="prior components"),
+        HParam("likelihood", "structural", "choice",
+            "the VAE decoder's p(x | z): 'auto' (Bernoulli on data in [0, 1], a Gaussian with a learned scale "
+            "otherwise), 'bernoulli' (cross-entropy: on grey levels not a density, its nats have an entropy "
+            "floor) or 'continuous_bernoulli' (a normalised density on [0, 1]; data in [0, 1] only)",
+            choices=("auto", "bernoulli", "continuous_bernoulli"), control="dropdown"),
         HParam("code_classes", "structural", "int",
             "size of the GAN's categorical code (InfoGAN): the last code_classes noise inputs are a one-hot "
             "code that a network Q learns to read back from the samples; 0: Gaussian noise only",

@@ -181,6 +181,51 @@ def test_loss_traces_are_capped_and_marked_at_each_change():
         s.close()
 
 
+def test_long_loss_curves_are_sent_within_their_traffic_share_and_always_at_the_end():
+    s = nbgen.Session("autoencoder", "moons", epochs=1)
+    try:
+        fig = SessionFigure(s)
+        steps = s.engine.steps
+        steps["step"].extend(range(1, 5001))
+        steps["loss"].extend(np.linspace(1, 0, 5000).tolist())
+        assert fig.draw() is False  # the first draw sends the curve
+        steps["step"].extend(range(5001, 5101))
+        steps["loss"].extend([0.0] * 100)
+        # 400 points of float32 x and y are 3.2 KB: the next send waits about 0.2 s of its share
+        assert fig.draw() is True, "a draw at once after a whole curve was sent should hold the curve back"
+        assert fig.trace("loss").x[-1] == pytest.approx(5000, rel=0.01)
+        assert fig.draw(force=True) is False  # the end of a run: drawn whatever the budget
+        assert fig.trace("loss").x[-1] == pytest.approx(5100, rel=0.01)
+        fig.set_loss_view(fig.loss_view.__class__(log_y=True))  # the user's change: drawn at once
+        steps["step"].append(5101)
+        steps["loss"].append(0.0)
+        fig.draw()
+        assert fig.widget.layout[fig.panels["loss"].yaxis].type == "log"
+    finally:
+        s.close()
+
+
+def test_the_saved_state_copy_is_sent_only_when_the_figure_changed():
+    s = nbgen.Session("autoencoder", "moons", epochs=1)
+    try:
+        s.train()
+        fig = SessionFigure(s)
+        fig.draw(force=True)
+        sent = []
+        send = fig.widget.send_state
+        fig.widget.send_state = lambda key=None: (sent.append(key), send(key))[-1]
+        fig.sync_state()
+        fig.sync_state()  # a run's end asks for it from several places
+        assert [k for k in sent if k == "_widget_data"] == ["_widget_data"]
+        s.train(1)
+        fig.draw(force=True)
+        fig.sync_state()
+        assert [k for k in sent if k == "_widget_data"] == ["_widget_data"] * 2
+        assert fig.widget._widget_data[0]["x"][-1] == pytest.approx(s.step, rel=0.01)
+    finally:
+        s.close()
+
+
 def test_latent_scatter_is_capped_and_pca_projected():
     s = nbgen.Session("vae", "ring", epochs=1, latent_dim=4)
     try:

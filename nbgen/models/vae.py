@@ -1,8 +1,10 @@
 """Variational autoencoder (Kingma & Welling, 2014).
 
 encoder(x) -> (z_mean, z_log_var); z = z_mean + exp(z_log_var / 2) * eps;
-decoder(z) -> p(x | z): Bernoulli logits for data in [0, 1], a Gaussian with a
-learned per-feature log-scale for real-valued data. The loss is the negative
+decoder(z) -> p(x | z): Bernoulli logits for data in [0, 1] (or, with
+``likelihood="continuous_bernoulli"``, the same logits as the continuous Bernoulli's
+parameter: a normalised density on [0, 1], Loaiza-Ganem & Cunningham 2019), a Gaussian
+with a learned per-feature log-scale for real-valued data. The loss is the negative
 ELBO with the KL term weighted by ``beta`` (live-tunable):
 
     loss = reconstruction + beta * KL(q(z | x) || p(z))
@@ -95,6 +97,41 @@ def bernoulli_nll(x: jax.Array, logits: jax.Array) -> jax.Array:
     return jnp.sum(jnp.logaddexp(0.0, logits) - x * logits, axis=-1)
 
 
+def log_normaliser(logits: jax.Array) -> jax.Array:
+    """log of the continuous Bernoulli's normaliser, ``log((e^eta - 1) / eta)``: the density on
+    [0, 1] is ``exp(eta * x - log_normaliser(eta))`` (an exponential family in the logit eta).
+    Stable at both tails; a Taylor series near 0, where it is ``eta / 2 + eta^2 / 24``."""
+    a = jnp.abs(logits)
+    safe = jnp.where(a < 1e-3, 1.0, a)
+    far = jnp.maximum(logits, 0.0) + jnp.log(-jnp.expm1(-safe)) - jnp.log(safe)
+    near = logits / 2 + jnp.square(logits) / 24
+    return jnp.where(a < 1e-3, near, far)
+
+
+def continuous_bernoulli_nll(x: jax.Array, logits: jax.Array) -> jax.Array:
+    """-log p(x | logits) of the continuous Bernoulli, summed over features: a density on [0, 1],
+    so unlike the Bernoulli's cross-entropy on grey levels it is a true negative log-likelihood
+    (and may be negative: a density can exceed 1)."""
+    return jnp.sum(log_normaliser(logits) - x * logits, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="nbgen")
+def continuous_bernoulli_mean(logits):
+    """E[x] of the continuous Bernoulli with logit eta: ``1 / (1 - e^-eta) - 1 / eta`` (0.5 at 0)."""
+    ops = keras.ops
+    a = ops.abs(logits)
+    safe = ops.where(a < 1e-3, ops.ones_like(logits), logits)
+    far = -1.0 / ops.expm1(-safe) - 1.0 / safe
+    return ops.where(a < 1e-3, 0.5 + logits / 12, far)
+
+
+@keras.saving.register_keras_serializable(package="nbgen")
+def continuous_bernoulli_mean_of_probabilities(p):
+    """:func:`continuous_bernoulli_mean` of a decoder that ends in a sigmoid (its parameter lambda)."""
+    p = keras.ops.clip(p, 1e-7, 1 - 1e-7)
+    return continuous_bernoulli_mean(keras.ops.log(p) - keras.ops.log1p(-p))
+
+
 def gaussian_nll(x: jax.Array, mean: jax.Array, log_scale: jax.Array) -> jax.Array:
     """-log N(x; mean, exp(log_scale)^2) summed over features."""
     return jnp.sum(0.5 * jnp.square((x - mean) * jnp.exp(-log_scale)) + log_scale + 0.5 * LOG_2PI, axis=-1)
@@ -115,7 +152,8 @@ class VAE(GenerativeModel):
         encoder: a ``keras.Model`` from rows to ``[z_mean, z_log_var]`` (two outputs
             ``(n, latent_dim)``) or to one output ``(n, 2 * latent_dim)``, split in half.
         decoder: a ``keras.Model`` from ``z`` ``(n, latent_dim)`` to rows: Bernoulli
-            logits (no sigmoid) for data in [0, 1], means for real-valued data (nbgen adds
+            logits (no sigmoid) for data in [0, 1] (the continuous Bernoulli's too, with
+            ``likelihood="continuous_bernoulli"``), means for real-valued data (nbgen adds
             the learned log-scale).
         **hyperparameters: as for :class:`nbgen.Session` (``latent_dim``, ``hidden`` and
             ``architecture`` only without networks).
@@ -127,7 +165,7 @@ class VAE(GenerativeModel):
     name = "vae"
     label = "VAE"
     network_names = ("encoder", "decoder")
-    hyperparameters = ("latent_dim", "beta", "conditional", "prior_components")
+    hyperparameters = ("latent_dim", "beta", "conditional", "prior_components", "likelihood")
     fixed_by_networks = ("latent_dim", "hidden", "architecture")
     capabilities = frozenset({"encode", "decode", "reconstruct", "sample", "likelihood"})
     # on an H100, mnist5k latent 16, seeds 0-2: the conv VAE's negative ELBO was worse (115.7-120.3
@@ -153,8 +191,14 @@ class VAE(GenerativeModel):
         # with N(0, I); negative ELBO 112.3-112.4, 113.1-114.2, 114.8-115.5; at latent 2 and on
         # digits within about 1 nat of N(0, I) either way; benchmarks/defaults.py --only vae-prior)
         mixture = dataset.is_image and not given.get("conditional", False)
+        if given.get("likelihood", "auto") != "auto" and not dataset.unit_interval:
+            raise ValueError(
+                f"likelihood={given['likelihood']!r} is a distribution on [0, 1], and the data {dataset.name!r} are "
+                "real-valued: use likelihood='auto' (a Gaussian with a learned scale), or data in [0, 1]"
+            )
         return {"latent_dim": 2, "hidden": (256, 256), "learning_rate": 1e-3, "batch_size": 128, "epochs": 300,
-                "beta": 1.0, "conditional": False, "prior_components": 50 if mixture else 0}  # fmt: skip
+                "beta": 1.0, "conditional": False, "prior_components": 50 if mixture else 0,
+                "likelihood": "auto"}  # fmt: skip
 
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
@@ -226,9 +270,18 @@ class VAE(GenerativeModel):
     row_roles = ("decoder",)
 
     @property
+    def continuous(self) -> bool:
+        """True when p(x | z) is the continuous Bernoulli."""
+        return self.hp.get("likelihood") == "continuous_bernoulli"
+
+    @property
     def decoded_activation(self):
         # E[x | z] from the decoder's output: a sigmoid of its logits, unless it gives probabilities
-        return "sigmoid" if self.unit_interval and "decoder" not in self.sigmoid_outputs else None
+        # (the continuous Bernoulli's mean is not its parameter: its own function of either)
+        probabilities = "decoder" in self.sigmoid_outputs
+        if self.unit_interval and self.continuous:
+            return continuous_bernoulli_mean_of_probabilities if probabilities else continuous_bernoulli_mean
+        return "sigmoid" if self.unit_interval and not probabilities else None
 
     def make_optimizers(self, hp):
         return {"vae": (keras.optimizers.Adam(hp["learning_rate"]), list(self.networks))}
@@ -247,13 +300,17 @@ class VAE(GenerativeModel):
         """-log p(x | z) per row."""
         out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
         if self.unit_interval:
-            return bernoulli_nll(x, self.as_logits("decoder", out))
+            nll = continuous_bernoulli_nll if self.continuous else bernoulli_nll
+            return nll(x, self.as_logits("decoder", out))
         return gaussian_nll(x, out, self.call(params, "log_scale", out))
 
     def decode(self, params, z, labels=None):
         """The decoder's mean E[x | z]."""
         out = self.rows(self.call(params, "decoder", z, *self.with_labels(labels)))
-        return jax.nn.sigmoid(self.as_logits("decoder", out)) if self.unit_interval else out
+        if not self.unit_interval:
+            return out
+        logits = self.as_logits("decoder", out)
+        return continuous_bernoulli_mean(logits) if self.continuous else jax.nn.sigmoid(logits)
 
     def reconstruct(self, params, x, labels=None):
         return self.decode(params, self.encode(params, x, labels), labels)

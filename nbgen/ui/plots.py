@@ -24,6 +24,8 @@ bounded points, so the training thread only pays for marking the view dirty.
 from __future__ import annotations
 
 import copy
+import hashlib
+import pickle
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +119,7 @@ class SessionFigure:
         # a draw (view thread) and a latent click (kernel thread) can never take them in opposite orders
         self.lock = self._lock = session.lock  # public: views that draw beside it take it too
         self._model_throttle = Throttle(MODEL_VIEW_INTERVAL)
+        self._synced: bytes | None = None  # digest of the figure as last copied into the widget's state
         self.shown_label: int | None = None  # a conditional model's samples: this class, or None: all
         self.hidden_layers: set[str] = set()  # the data panel's layers switched off (field, manifold)
         # called with each latent vector a click decodes (the latent explorer's interpolation)
@@ -282,7 +285,8 @@ class SessionFigure:
     def draw(self, force: bool = False) -> bool:
         """Bring the panels up to date with the session (cheap when nothing changed).
 
-        Losses and change markers always update. The views that run the networks
+        Losses and change markers update at every draw that the loss panel's share of the
+        traffic allows (always when ``force``). The views that run the networks
         (latent space, images, samples, decision surface) update at most once per
         ``MODEL_VIEW_INTERVAL`` seconds unless ``force``: they cost model compute
         that would otherwise be taken from training.
@@ -300,12 +304,12 @@ class SessionFigure:
                 self._drawn_key = None
                 self._loss.restart()
             with self.widget.batch_update():
-                self._loss.update(s, self)
+                behind = self._loss.update(s, self, force)
                 # what sampling reads (the diffusion model's sample_steps) redraws at once
                 options = (*(run.hp.get(k) for k in self._model.sample_options), self.shown_label)
                 key = (id(run), run.step, run.version, options)
                 if key == self._drawn_key and not force or self.pinned is not None:
-                    return False
+                    return behind
                 # a new sampling option (guidance, sample_steps, the class picked) is the user's
                 # own move: drawn at once, not held back by the throttle like training's progress
                 moved = self._drawn_key is not None and key[3] != self._drawn_key[3]
@@ -314,7 +318,7 @@ class SessionFigure:
                 self._model_throttle.mark()
                 self._draw_model_views()
                 self._drawn_key = key
-                return False
+                return behind
 
     def _draw_model_views(self) -> None:
         s = self.session
@@ -343,8 +347,16 @@ class SessionFigure:
     # -- saved notebooks ---------------------------------------------------------------
     def sync_state(self) -> None:
         """Copy the figure into the widget's synced state (FigureWidget updates are
-        transient messages; this makes a saved notebook's widget state hold the data)."""
+        transient messages; this makes a saved notebook's widget state hold the data).
+
+        Sent only when the figure changed since the last copy: a run's end asks for it from
+        several places, and each copy is the whole figure (tens of KB)."""
         with self._lock:
             fig = self.widget
-            fig._widget_layout = copy.deepcopy(fig._layout_obj._props)
-            fig._widget_data = copy.deepcopy(fig._data)
+            layout, data = copy.deepcopy(fig._layout_obj._props), copy.deepcopy(fig._data)
+            digest = hashlib.blake2b(pickle.dumps((layout, data), protocol=5), digest_size=16).digest()
+            if digest == self._synced:
+                return
+            self._synced = digest
+            fig._widget_layout = layout
+            fig._widget_data = data

@@ -5,7 +5,9 @@ are downsampled to bucket means before each send (:data:`MAX_LOSS_POINTS` per
 curve). Every hyperparameter change in the session's timeline gets a dotted
 vertical line and a short label (``"lr 1e-3 -> 3e-4"``); only the most recent
 :data:`MAX_CHANGE_MARKERS` are marked. This panel runs no network, so the figure
-draws it on every draw.
+draws it on every draw, but sends the curves at most as often as :data:`LOSS_BYTES_PER_S`
+allows (each send is the whole downsampled curve: about 3 a second early in a run, about
+1.5 a second once the curves are long), and always at the end of a run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from ..plots import SessionFigure
 
 MAX_LOSS_POINTS = 400  # per loss trace (each draw resends it whole: keep traffic low)
+LOSS_BYTES_PER_S = 15_000  # the loss curves' share of the live view's traffic (target: 50 KB/s in all)
 MAX_CHANGE_MARKERS = 40  # most recent live changes marked on the loss panel
 X_AXES = ("step", "epoch", "seconds")
 
@@ -59,6 +62,7 @@ def ema(y: np.ndarray, weight: float) -> np.ndarray:
 
 JS = "JS divergence (nats)"  # the divergence curve's trace, on 2-D data
 
+
 class LossPanel:
     """Loss curves (one trace per name in ``loss_names``) and change markers."""
 
@@ -73,6 +77,8 @@ class LossPanel:
         self._titles: list[Any] = []  # the figure's subplot titles, kept beside the change labels
         self._buffers: dict[str, GrowingArray] = {}
         self._steps_ref: dict | None = None
+        self._sent = -1  # steps in the curves as last sent
+        self._next_send = 0.0  # monotonic time before which the curves are not sent again (unless forced)
         self._timeline_drawn = -1
         self.view = LossView()
         self._drawn_view: LossView | None = None
@@ -115,12 +121,16 @@ class LossPanel:
             return np.interp(steps, seen[:, 0], seen[:, 1] - seen[0, 1])
         return steps
 
-    def update(self, session: Session, figure: SessionFigure) -> None:
-        """Bring the curves and the change markers up to date (cheap when nothing changed)."""
-        self._draw_losses(session, figure)
+    def update(self, session: Session, figure: SessionFigure, force: bool = False) -> bool:
+        """Bring the curves and the change markers up to date (cheap when nothing changed).
+
+        Returns True when the curves were held back by the traffic budget (``force``: never):
+        a later draw should catch up."""
+        behind = self._draw_losses(session, figure, force)
         self._draw_changes(session, figure)
         if self.divergence:
             self._draw_divergence(session, figure)
+        return behind
 
     def _draw_divergence(self, session: Session, figure: SessionFigure) -> None:
         """The JS divergence between generated and real points at each kept frame's step."""
@@ -132,10 +142,10 @@ class LossPanel:
         js = np.array([kept[s][1] for s in sorted(kept)], dtype=np.float32)
         figure.trace(JS).update(x=self._x(session, steps).astype(np.float32), y=js)
 
-    def _draw_losses(self, session: Session, figure: SessionFigure) -> None:
+    def _draw_losses(self, session: Session, figure: SessionFigure, force: bool) -> bool:
         steps = session.steps
         if steps is not self._steps_ref:
-            self._steps_ref = steps
+            self._steps_ref, self._sent, self._next_send = steps, -1, 0.0  # a new history: drawn at once
             self._buffers = {name: GrowingArray() for name in ["step", *self.loss_names]}
         n_old = len(self._buffers["step"])
         n = len(steps["step"])  # the engine extends "step" last, so metrics hold >= n values
@@ -143,22 +153,30 @@ class LossPanel:
             self._buffers["step"].extend(steps["step"][n_old:n])
             for name in self.loss_names:
                 self._buffers[name].extend(steps[name][n_old:n])
-        elif n == n_old and n_old > 0 and self.view == self._drawn_view:
-            return
+        now = time.monotonic()
         last = float(self._buffers["step"].values[-1]) if n else 0.0
         if n and (not self._seen or self._seen[-1][0] < last):
-            self._seen.append((last, time.monotonic()))
-        view, self._drawn_view = self.view, self.view
+            self._seen.append((last, now))
+        moved = self.view != self._drawn_view  # the user's own change: drawn at once
+        if n == self._sent and not moved:
+            return False
+        if not (force or moved) and now < self._next_send:
+            return True
+        view, self._drawn_view, self._sent = self.view, self.view, n
         x = self._x(session, self._buffers["step"].values)
+        points = 0
         for name in self.loss_names:
             xs, ys = downsample(x, ema(self._buffers[name].values, view.smoothing), MAX_LOSS_POINTS)
             # float32 halves the bytes of the binary buffers sent to the browser
             figure.trace(name).update(x=xs.astype(np.float32), y=ys.astype(np.float32))
+            points += len(xs)
+        self._next_send = now + 8 * points / LOSS_BYTES_PER_S
         p = self.panel
         if p is not None:
             layout = figure.widget.layout
             layout[p.xaxis].title = view.x
             layout[p.yaxis].type = "log" if view.log_y else "linear"
+        return False
 
     def _draw_changes(self, session: Session, figure: SessionFigure) -> None:
         timeline = session.timeline
