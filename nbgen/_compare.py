@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from . import _hooks
 from . import checkpoint as _checkpoint
 from . import progress as _progress
 from .api import load, resume
@@ -63,6 +64,16 @@ class Comparison:
                 "Comparison.frame needs pandas (pip install pandas); .table is the same as dicts"
             ) from exc
         return pd.DataFrame(self.table).set_index("run")
+
+    def samples_at(self, step: int | None = None):
+        """A Plotly figure of each run's samples side by side at the same ``step`` (its last kept
+        frame at or before it, named in its title; ``None``: each run's last frame). Runs keep
+        frames when shown, or after ``session.frames.start()`` (:mod:`nbgen.frames`).
+
+        Example:
+            >>> c.samples_at(200).show()  # doctest: +SKIP
+        """
+        return _hooks.get("pictures").samples_at(self, step)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return self.figure._repr_mimebundle_(include=include, exclude=exclude)

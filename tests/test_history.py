@@ -72,6 +72,53 @@ def test_image_frames_hold_samples_and_reconstructions_of_that_step():
     assert len(_trace(fig, "latent").x) == 0
 
 
+def test_compare_draws_each_runs_samples_at_the_same_step():
+    runs = []
+    for lr in (1e-3, 3e-3):
+        s = nbgen.Session("gan", "ring", epochs=3, seed=0, learning_rate=lr)
+        s.frames.start()
+        s.train()
+        runs.append(s)
+    plain = nbgen.Session("gan", "ring", epochs=1, seed=0, learning_rate=1e-2)
+    plain.train()  # headless, no frames
+    c = nbgen.compare(*runs, plain, evaluate=False)
+    fig = c.samples_at(10)
+    titles = [a.text for a in fig.layout.annotations]
+    steps = [r.frames.at(10)[0] for r in runs]
+    assert titles == [
+        f"{c.labels[0]}: step {steps[0]}",
+        f"{c.labels[1]}: step {steps[1]}",
+        f"{c.labels[2]}: no frame at step 10",
+    ]
+    drawn = [t for t in fig.data if t.name == "samples"]
+    assert len(drawn) == 2  # the two runs with frames, in their own panels
+    for run, trace in zip(runs, drawn):
+        # the samples each run drew at that step (2-D data: the points themselves)
+        np.testing.assert_allclose(np.asarray(trace.x), run.frames.at(10)[1]["samples"][:, 0], atol=1e-5)
+    assert not np.allclose(np.asarray(drawn[0].x), np.asarray(drawn[1].x))
+    last = c.samples_at()  # each run's last frame
+    assert [a.text for a in last.layout.annotations][0] == f"{c.labels[0]}: step {runs[0].step:,}"
+    with pytest.raises(ValueError, match=r"step: none of the 1 runs kept a frame.*frames.start\(\)"):
+        nbgen.compare(plain, evaluate=False).samples_at(5)
+    with pytest.raises(ValueError, match=r"step must be an int >= 0.*got 'late'"):
+        c.samples_at("late")
+
+
+def test_compare_at_a_step_draws_image_runs_as_sample_grids():
+    runs = []
+    for beta in (0.5, 2.0):
+        s = nbgen.Session("vae", "digits", epochs=2, seed=0, beta=beta)
+        s.frames.start()
+        s.train()
+        runs.append(s)
+    c = nbgen.compare(*runs, evaluate=False)
+    images = [t for t in c.samples_at(runs[0].step).data if t.type == "image"]
+    assert len(images) == 2 and all(t.source.startswith("data:image/png;base64,") for t in images)
+    assert images[0].source != images[1].source  # beta 0.5 and beta 2 at the same step differ
+    first = [t.source for t in c.samples_at(1).data]  # one step in, from the same weights: alike
+    assert first[0] == first[1] != images[0].source
+
+
 jupyter_client = pytest.importorskip("jupyter_client")
 
 

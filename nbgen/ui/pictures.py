@@ -133,3 +133,10 @@ class StaticView:
 
 
 __all__ = ["StaticView", "figure", "snapshot"]
+
+
+def samples_at(comparison: Any, step: int | None = None):
+    """Each run's samples at ``step``, side by side: see ``Comparison.samples_at``."""
+    from .compare_frames import samples_at as draw
+
+    return draw(comparison, step)
