@@ -32,6 +32,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _jupyter_servers import start_jupyterlab, start_notebook7, start_voila
 
@@ -112,8 +113,8 @@ def _serving(server, notebook: Path):
         _stop(server)
 
 
-def _cells_lab_server(cells: list[str], name: str, tmp_path: Path):
-    """JupyterLab serving a notebook ``name`` made of ``cells`` (code), which names the python3 kernel."""
+def _cells_notebook(cells: list[str], name: str, tmp_path: Path) -> Path:
+    """A notebook ``name`` made of ``cells`` (code), which names the python3 kernel, in its own folder."""
     import nbformat
 
     nb_dir = tmp_path / "nb"
@@ -122,7 +123,13 @@ def _cells_lab_server(cells: list[str], name: str, tmp_path: Path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, notebook)
-    yield from _serving(start_jupyterlab(nb_dir, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log"), notebook)
+    return notebook
+
+
+def _cells_lab_server(cells: list[str], name: str, tmp_path: Path):
+    """JupyterLab serving a notebook ``name`` made of ``cells`` (code)."""
+    notebook = _cells_notebook(cells, name, tmp_path)
+    yield from _serving(start_jupyterlab(notebook.parent, tmp_path / "jupyter-home", tmp_path / "jupyterlab.log"), notebook)
 
 
 @pytest.fixture
@@ -829,6 +836,143 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
         log(f"Step: {n} -> {n + 1}")
     except BaseException:
         report_failure("lab draw", page, browser, draw_lab_server, tmp_path)
+        raise
+
+
+# -- the lesson by the widget alone, in Notebook 7 and in Voila (no cell to run: buttons and the mouse) --
+LESSON_CELLS = [
+    'import nbgen\ns = nbgen.show("gan", "draw", epochs=150, controls={"learning_rate": "locked"})',
+    'v = nbgen.show("vae", "digits", epochs=3, autostart=True)',
+]
+# the widget number i's figure (0: the GAN's, 1: the VAE's)
+NTH_PLOT_JS = "(i) => document.querySelectorAll('.nbgen-plot.js-plotly-plot, .nbgen-plot .js-plotly-plot')[i]"
+# the GAN's generated points as the browser holds them, [[x, y], ...]
+GENERATED_JS = f"""
+() => {{
+  const t = ({NTH_PLOT_JS})(0).data.find((t) => t.name === 'generated');
+  if (!t || !t.x) return [];
+  const x = Array.from(t.x), y = Array.from(t.y);
+  return x.map((v, i) => [v, y[i]]);
+}}
+"""
+
+
+@pytest.fixture
+def lesson_notebook7_server(chromium, tmp_path):
+    notebook = _cells_notebook(LESSON_CELLS, "lesson.ipynb", tmp_path)
+    yield from _serving(start_notebook7(notebook.parent, tmp_path / "jupyter-home", tmp_path / "notebook7.log"), notebook)
+
+
+@pytest.fixture
+def lesson_voila_server(chromium, tmp_path):
+    notebook = _cells_notebook(LESSON_CELLS, "lesson.ipynb", tmp_path)
+    server = start_voila(notebook, tmp_path / "jupyter-home", tmp_path / "voila.log")
+    try:
+        server.wait_port(timeout=120)
+        yield server
+    finally:
+        _stop(server)
+
+
+def per_cluster(points: list) -> list[int]:
+    """How many ``points`` lie within 1.2 of each drawn cluster's centre."""
+    d = np.linalg.norm(np.asarray(points, dtype=float)[:, None] - np.asarray(DRAWN)[None], axis=2)
+    return np.bincount(d.argmin(1)[d.min(1) < 1.2], minlength=len(DRAWN)).tolist()
+
+
+def drive_lesson(page, log) -> None:
+    """Notebook 11's lesson with the widget alone: a locked slider does not move; three clusters drawn
+    with the mouse become the data; Train; the GAN's samples land on all three; Step makes exactly one
+    step; the step slider shows an earlier step's samples; hovering the VAE's latent scatter shows an image."""
+    page.locator(PAD).first.wait_for(timeout=240_000)
+    locked = page.locator(".nbgen-lr").first
+    readout = locked.locator(".widget-readout").first
+    before_lr = readout.inner_text()
+    handle = locked.locator(".noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")
+    handle.press("PageUp")
+    page.wait_for_timeout(500)
+    assert readout.inner_text() == before_lr, (before_lr, readout.inner_text())
+    log("the locked learning-rate slider did not move")
+    page.locator(".nbgen-drawpad select").first.select_option("blank")
+    status = page.locator(".nbgen-drawpad .widget-html").last
+    status.filter(has_text=re.compile(r"^0 points")).wait_for(timeout=30_000)
+    page.locator(PAD).first.scroll_into_view_if_needed()
+    for i, (x, y) in enumerate(DRAWN, 1):
+        click_pad(page, x, y)
+        status.filter(has_text=f"{100 * i} points").wait_for(timeout=30_000)
+    page.locator("button.nbgen-draw-use, .nbgen-draw-use button").first.click()
+    status.filter(has_text="now trains on these 300 points").wait_for(timeout=30_000)
+    log("drew three clusters and used them")
+    widget_status = page.locator(".nbgen-status").first
+    page.locator("button.nbgen-train, .nbgen-train button").first.click()
+    widget_status.filter(has_text="Finished 150 epochs").wait_for(timeout=300_000)
+    page.wait_for_timeout(1500)  # the final draw reaches the page
+    counts = per_cluster(page.evaluate(GENERATED_JS))
+    log(f"trained: {widget_status.inner_text()!r}; generated points per drawn cluster {counts}")
+    assert min(counts) >= 150, counts  # of the 1,000 drawn (the lab test asks the same of s.sample(1000))
+    n = int(re.search(r"\((\d+) steps\)", widget_status.inner_text()).group(1))
+    page.locator("button.nbgen-step, .nbgen-step button").first.click()
+    page.locator(".nbgen-status", has_text=f"to step {n + 1}").first.wait_for(timeout=60_000)
+    log(f"Step: {n} -> {n + 1}")
+    live = page.evaluate(GENERATED_JS)
+    track = page.locator(".nbgen-scrubber .noUi-target").first.bounding_box()
+    page.mouse.click(track["x"] + 1, track["y"] + track["height"] / 2)  # a tap at the track's start
+    page.locator(".nbgen-scrubber", has_text="step 1").first.wait_for(timeout=30_000)
+    page.wait_for_function(f"(live) => JSON.stringify(({GENERATED_JS})()) !== JSON.stringify(live)", arg=live, timeout=30_000)
+    early = per_cluster(page.evaluate(GENERATED_JS))
+    log(f"scrubbed to step 1: generated points per drawn cluster {early}")
+    assert sum(early) < sum(counts), (early, counts)  # step 1's generator had not found the clusters
+    page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)
+    page.locator(".nbgen-scrubber", has_text="live").first.wait_for(timeout=30_000)
+    # the VAE's latent scatter: hovering a point shows its image
+    vae = f"({NTH_PLOT_JS})(1)"
+    page.wait_for_function(f"() => {{ const el = {vae}; const t = el && el._fullData && el._fullData.find((t) => t.name === 'latent'); return t && t.x.length > 0; }}", timeout=240_000)
+    page.evaluate(f"() => {vae}.scrollIntoView()")
+    page.wait_for_timeout(500)
+    at = page.evaluate(LATENT_POINT_JS.replace("document.querySelector(sel)", vae))
+    page.mouse.move(at["x"] + 3, at["y"] + 3)
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_function(f"() => ({vae}.layout.images || []).some((im) => im.name === 'nbgen-hover')", timeout=30_000)
+    log("hovering the VAE's latent scatter shows a thumbnail")
+
+
+def test_the_lesson_by_the_widget_alone_in_notebook7(lesson_notebook7_server, browser, tmp_path):
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[notebook7 lesson {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(f"{lesson_notebook7_server.url}/notebooks/{lesson_notebook7_server.notebook.name}", timeout=120_000)
+        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(3000)  # the kernel connection settles
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=180)
+        drive_lesson(page, log)
+        screenshot(page, tmp_path, "notebook7-lesson")
+    except BaseException:
+        report_failure("notebook7 lesson", page, browser, lesson_notebook7_server, tmp_path)
+        raise
+
+
+def test_the_lesson_by_the_widget_alone_in_voila(lesson_voila_server, browser, tmp_path):
+    page = browser.page
+    t0 = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[voila lesson {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
+
+    try:
+        page.goto(lesson_voila_server.url + "/", timeout=240_000, wait_until="commit")
+        page.locator(".nbgen-plot").first.wait_for(state="visible", timeout=240_000)
+        drive_lesson(page, log)
+        screenshot(page, tmp_path, "voila-lesson")
+    except BaseException:
+        report_failure("voila lesson", page, browser, lesson_voila_server, tmp_path)
         raise
 
 

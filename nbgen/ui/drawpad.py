@@ -90,7 +90,7 @@ class DrawPad:
     ):
         import ipywidgets as widgets
 
-        from .plotly_bundle import figure_widget
+        from .plotly_bundle import figure_widget, state_copy
 
         if points is not None:
             arr = np.asarray(points, dtype=np.float32)
@@ -151,6 +151,8 @@ class DrawPad:
         )
         self.box.add_class("nbgen-drawpad")
         self._redraw()
+        # Voila opens the pad after the cell ran: the layout set above must be in its state
+        self.figure._widget_layout, self.figure._widget_data = state_copy(self.figure)
 
     # -- drawing ------------------------------------------------------------------------------------
     def add(self, x: float, y: float, n: int | None = None) -> None:

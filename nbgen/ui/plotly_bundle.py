@@ -33,6 +33,7 @@ then costs speed, not pictures), Google Colab (its own widget manager), or
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import os
 import pathlib
@@ -429,3 +430,11 @@ def figure_widget() -> go.FigureWidget:
         return go.FigureWidget()
     _push_once()
     return SharedFigureWidget()
+
+
+def state_copy(fig: go.FigureWidget) -> tuple[dict, list]:
+    """The figure's layout and traces as its synced state holds them (``_widget_layout``,
+    ``_widget_data``): set them to make a saved notebook's widget, and a page that opens the
+    widget later (Voila renders after the cells ran), draw the figure as it is now. Plotly's
+    own updates travel as messages that such a page may never see."""
+    return copy.deepcopy(fig._layout_obj._props), copy.deepcopy(fig._data)

@@ -23,7 +23,6 @@ bounded points, so the training thread only pays for marking the view dirty.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import pickle
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from .panels import (
     Panel,
     PanelView,
 )
-from .plotly_bundle import figure_widget
+from .plotly_bundle import figure_widget, state_copy
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -353,7 +352,7 @@ class SessionFigure:
         several places, and each copy is the whole figure (tens of KB)."""
         with self._lock:
             fig = self.widget
-            layout, data = copy.deepcopy(fig._layout_obj._props), copy.deepcopy(fig._data)
+            layout, data = state_copy(fig)
             digest = hashlib.blake2b(pickle.dumps((layout, data), protocol=5), digest_size=16).digest()
             if digest == self._synced:
                 return
