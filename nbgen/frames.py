@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +39,7 @@ RECONSTRUCTIONS = 8  # the first validation images, and what the model makes of 
 GROWTH = 1.25  # a frame is due when the step has grown by this factor since the last one
 MAX_FRAMES = 48
 BUDGET_BYTES = 16 * 2**20
+FID_SHARE = 0.03  # the live FID curve takes at most this share of a run's time (nbgen.sample_quality)
 
 
 def view_samples(session: Session, label: Any = None) -> tuple[np.ndarray, int]:
@@ -81,6 +83,12 @@ class Frames:
         self.recording = False
         # 2-D data: KL(real || generated) and JS (nats, grid density estimates) at each frame's step
         self.divergence: dict[int, tuple[float, float]] = {}
+        # digits and mnist5k: the FID of LIVE_SAMPLES samples (fixed noise) at each frame's step, and
+        # its floor (training rows against the held-out rows: nbgen.sample_quality.live_reference)
+        self.fid: dict[int, float] = {}
+        self.fid_floor: float | None = None
+        self._reference: tuple[Any, Any] | None = None  # (the data set, live_reference of it)
+        self._fid_next = 0.0  # perf_counter time before which no FID is measured (but at a run's end)
 
     def start(self) -> None:
         """Keep frames from now on (a shown session does already)."""
@@ -131,10 +139,35 @@ class Frames:
             i = min(range(1, len(s) - 1), key=lambda j: logs[j + 1] - logs[j - 1])
             del self._frames[s[i]]
 
+    def _measure_fid(self, session: Session, step: int, final: bool) -> None:
+        """The live FID at ``step`` (digits and mnist5k; nothing for other data), within
+        :data:`FID_SHARE` of the run's time (about 30-90 ms each on the 2-core test machine, where
+        the early frames come a few dispatches apart): always at a run's end."""
+        from .sample_quality import LIVE_SAMPLES, live_fid, live_reference
+
+        now = time.perf_counter()
+        if not final and now < self._fid_next:  # the last one's cost, paid back at FID_SHARE
+            return
+
+        if self._reference is None or self._reference[0] is not session.dataset:
+            self._reference = (session.dataset, live_reference(session))
+        reference = self._reference[1]
+        if reference is None:
+            return
+        real, self.fid_floor = reference
+        # in draws of the views' size: one compiled sampler serves both (a draw of another size
+        # would compile one more for every new session: most of a short run's time)
+        n = SAMPLES_SIDE**2
+        draws = [session.sample(n, seed=SAMPLE_SEED + i) for i in range(-(-LIVE_SAMPLES // n))]
+        self.fid[step] = live_fid(session, real, np.concatenate(draws)[:LIVE_SAMPLES])
+        self._fid_next = now + (time.perf_counter() - now) / FID_SHARE
+
     def clear(self) -> None:
         with self._lock:
             self._frames.clear()
             self.divergence.clear()
+            self.fid.clear()
+            self._fid_next = 0.0
             self.next_due = 1
 
     def attach(self, session: Session) -> None:
@@ -155,6 +188,8 @@ class Frames:
                     from .sample_quality import kl_js_2d
 
                     self.divergence[step] = kl_js_2d(ds.x_val[:POINTS], frame["samples"].reshape(-1, 2))
+                elif "samples" in frame:
+                    self._measure_fid(session, step, final)
                 self.add(step, frame)
             except Exception:  # noqa: BLE001 - a picture must never stop training
                 self.next_due = max(self.next_due, math.ceil(step * GROWTH) + 1)

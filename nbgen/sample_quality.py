@@ -201,6 +201,28 @@ def standard(session: Any, samples: np.ndarray, seed: int = 0, n: int = 2500) ->
     return out
 
 
+LIVE_SAMPLES = 500  # samples of the live FID curve (nbgen.frames): about 10 ms of features on a 2-core CPU
+
+
+def live_reference(session: Any, n: int = LIVE_SAMPLES) -> tuple[np.ndarray, float] | None:
+    """For the live FID curve: the held-out rows' features and the floor (the FID of ``n``
+    training rows against them, as a run's samples are measured); None when the data has no
+    feature network (the curve is drawn for the digits and mnist5k only)."""
+    ds = session.dataset
+    if not ds.is_image or ds.name not in FEATURE_DATA:
+        return None
+    real = features(np.asarray(ds.model_val)[:2500], ds.name)
+    train = ds.train_sample()
+    train = train[np.sort(np.random.default_rng(0).choice(len(train), min(n, len(train)), replace=False))]
+    return real, fid(real, features(train, ds.name))
+
+
+def live_fid(session: Any, real: np.ndarray, samples: np.ndarray) -> float:
+    """The FID of ``samples`` (rows in the data's units) against the held-out features ``real``."""
+    ds = session.dataset
+    return fid(real, features(ds.flatten(samples), ds.name))
+
+
 __all__ = [
     "density_coverage",
     "feature_accuracy",

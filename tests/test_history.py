@@ -119,6 +119,30 @@ def test_compare_at_a_step_draws_image_runs_as_sample_grids():
     assert first[0] == first[1] != images[0].source
 
 
+def test_a_live_fid_curve_on_the_digits_falls_as_the_model_learns():
+    from nbgen.ui.panels.loss import FID
+    from nbgen.ui.plots import SessionFigure
+
+    s = nbgen.Session("vae", "digits", epochs=20, seed=0)
+    s.frames.start()
+    s.train()
+    fid = s.frames.fid
+    assert 1 in fid and s.step in fid  # the first frame and the run's end, whatever the time share
+    assert fid[s.step] < 0.5 * fid[1]
+    assert 0 < s.frames.fid_floor < fid[s.step]  # real training rows measured alike: the floor
+    fig = SessionFigure(s, static=True)
+    fig.draw(force=True)
+    trace = fig.trace(FID)
+    np.testing.assert_allclose(np.asarray(trace.y), [fid[k] for k in sorted(fid)], rtol=1e-5)
+    axis = fig.widget.layout["yaxis" + trace.yaxis[1:]]
+    assert axis.overlaying == fig.panels["loss"].yref and axis.side == "right"
+    assert f"real data: {s.frames.fid_floor:.2f}" in axis.title.text
+    moons = nbgen.Session("gan", "moons", epochs=1)
+    moons.frames.start()
+    moons.train()
+    assert moons.frames.fid == {} and moons.frames.divergence  # 2-D data: the JS curve instead
+
+
 jupyter_client = pytest.importorskip("jupyter_client")
 
 

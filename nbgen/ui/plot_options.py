@@ -9,11 +9,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from .history import Scrubber
-from .panels.loss import JS, X_AXES, LossView
+from .panels.loss import FID, JS, X_AXES, LossView
 
 # switchable layers of the 2-D views (trace name -> the checkbox's label): the field, the
-# generator's manifold, the divergence curve of the kept frames
-LAYERS = {"field": "field", "manifold": "manifold", JS: "JS"}
+# generator's manifold, the kept frames' quality curve (JS divergence on 2-D data, FID on images)
+LAYERS = {"field": "field", "manifold": "manifold", JS: "JS", FID: "FID"}
 
 
 class PlotOptions:

@@ -32,6 +32,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..sample_quality import FEATURE_DATA
 from .arrays import Projection
 from .pacing import Throttle
 from .panels import (
@@ -155,8 +156,11 @@ class SessionFigure:
 
     def _make_view(self, name: str) -> PanelView:
         if name == "loss":
-            two_d = self._dataset.features == 2 and self._model.can("sample")
-            return LossPanel([k for k in self.session.steps if k != "step"], divergence=two_d)
+            ds, sampler = self._dataset, self._model.can("sample")
+            quality = "js" if ds.features == 2 and sampler else None
+            if sampler and ds.is_image and ds.name in FEATURE_DATA:
+                quality = "fid"
+            return LossPanel([k for k in self.session.steps if k != "step"], quality=quality)
         if name == "latent":
             return LatentPanel(self._dataset)
         if name == "data":

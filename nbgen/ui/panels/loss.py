@@ -61,6 +61,7 @@ def ema(y: np.ndarray, weight: float) -> np.ndarray:
 
 
 JS = "JS divergence (nats)"  # the divergence curve's trace, on 2-D data
+FID = "FID"  # the live FID curve's trace (digits, mnist5k), on its own axis at the right
 
 
 class LossPanel:
@@ -69,10 +70,13 @@ class LossPanel:
     name = "loss"
     title = "Losses (markers: live changes)"
 
-    def __init__(self, loss_names: list[str], divergence: bool = False):
+    def __init__(self, loss_names: list[str], quality: str | None = None):
         self.loss_names = list(loss_names)
-        self.divergence = divergence  # 2-D data: the JS curve of the frames (nbgen.frames)
+        # the kept frames' quality curve (nbgen.frames): "js" on 2-D data, "fid" on the digits and
+        # mnist5k (its scale is not the losses': an axis of its own, at the right), or None
+        self.quality = quality
         self._divergence_drawn = -1
+        self._fid_axis = ""  # the FID curve's y axis (layout key)
         self.panel: Panel | None = None
         self._titles: list[Any] = []  # the figure's subplot titles, kept beside the change labels
         self._buffers: dict[str, GrowingArray] = {}
@@ -91,9 +95,16 @@ class LossPanel:
         self._titles = list(fig.layout.annotations)
         for metric in self.loss_names:
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=metric, **panel.axes))
-        if self.divergence:
-            line = {"dash": "dash", "color": "#2ca02c"}
+        line = {"dash": "dash", "color": "#2ca02c"}
+        if self.quality == "js":
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=JS, line=line, **panel.axes))
+        elif self.quality == "fid":
+            n = 1 + max(int(k[5:] or 1) for k in fig.layout.to_plotly_json() if k.startswith("yaxis"))
+            self._fid_axis = f"yaxis{n}"
+            fig.layout[f"yaxis{n}"] = {"overlaying": panel.yref, "side": "right", "anchor": panel.xref,
+                                       "title": {"text": FID}, "showgrid": False, "rangemode": "tozero"}  # fmt: skip
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=FID, line=line, xaxis=panel.xref,
+                                     yaxis=f"y{n}"))  # fmt: skip
         fig.layout[panel.xaxis].title = "step"
 
     def restart(self) -> None:
@@ -128,19 +139,24 @@ class LossPanel:
         a later draw should catch up."""
         behind = self._draw_losses(session, figure, force)
         self._draw_changes(session, figure)
-        if self.divergence:
-            self._draw_divergence(session, figure)
+        if self.quality:
+            self._draw_quality(session, figure)
         return behind
 
-    def _draw_divergence(self, session: Session, figure: SessionFigure) -> None:
-        """The JS divergence between generated and real points at each kept frame's step."""
-        kept = dict(session.frames.divergence)
+    def _draw_quality(self, session: Session, figure: SessionFigure) -> None:
+        """At each kept frame's step: the JS divergence between generated and real points (2-D
+        data), or the FID of the samples against the held-out rows (the digits, mnist5k)."""
+        frames = session.frames
+        kept = {s: v[1] for s, v in frames.divergence.items()} if self.quality == "js" else dict(frames.fid)
         if len(kept) == self._divergence_drawn and self.view == self._drawn_view:
             return
         self._divergence_drawn = len(kept)
         steps = np.array(sorted(kept), dtype=np.float64)
-        js = np.array([kept[s][1] for s in sorted(kept)], dtype=np.float32)
-        figure.trace(JS).update(x=self._x(session, steps).astype(np.float32), y=js)
+        values = np.array([kept[s] for s in sorted(kept)], dtype=np.float32)
+        name = JS if self.quality == "js" else FID
+        figure.trace(name).update(x=self._x(session, steps).astype(np.float32), y=values)
+        if self.quality == "fid" and frames.fid_floor is not None:  # the floor: real rows measured alike
+            figure.widget.layout[self._fid_axis].title.text = f"{FID} (real data: {frames.fid_floor:.2f})"
 
     def _draw_losses(self, session: Session, figure: SessionFigure, force: bool) -> bool:
         steps = session.steps
