@@ -29,7 +29,8 @@ def test_the_manifold_is_the_generator_on_a_grid_of_noise_and_each_layer_can_be_
         assert list(js.x) == steps and np.allclose(js.y, [kept[k][1] for k in steps], atol=1e-6)
         assert len(w.figure.trace("manifold").x) == 2 * MANIFOLD_LINES * (MANIFOLD_POINTS + 1)
         shown = {n: b.layout.display for n, b in w.plot_options.layers.items()}
-        assert set(shown.values()) == {None}  # a 2-D GAN has the field, the manifold and the JS curve
+        # a 2-D GAN has the field, the manifold and the JS curve (the FID curve is for the digits and mnist5k)
+        assert shown == {"field": None, "manifold": None, "JS divergence (nats)": None, "FID": "none"}
         assert s.snapshot().count('stroke="rgba(44,160,44,0.6)"') == 1  # drawn in the picture
         w.plot_options.layers["manifold"].value = False
         assert w.figure.trace("manifold").visible is False
@@ -44,6 +45,7 @@ def test_the_manifold_is_the_generator_on_a_grid_of_noise_and_each_layer_can_be_
         s.close()
     v = nbgen.show("vae", "digits", display=False, epochs=1)
     try:
-        assert {b.layout.display for b in v.widget.plot_options.layers.values()} == {"none"}  # nothing to switch
+        shown = {n: b.layout.display for n, b in v.widget.plot_options.layers.items()}
+        assert shown == {"field": "none", "manifold": "none", "JS divergence (nats)": "none", "FID": None}
     finally:
         v.close()
