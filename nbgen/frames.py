@@ -147,8 +147,8 @@ class Frames:
 
     def _measure_fid(self, session: Session, step: int, final: bool) -> None:
         """The live FID at ``step`` (digits and mnist5k; nothing for other data), within
-        :data:`FID_SHARE` of the run's time (about 30-90 ms each on the 2-core test machine, where
-        the early frames come a few dispatches apart): always at a run's end."""
+        :data:`FID_SHARE` of the run's time (benchmarks/live_fid.py: what it adds to a run; the early
+        frames come a few dispatches apart): always at a run's end."""
         from .sample_quality import LIVE_SAMPLES, live_fid, live_reference
 
         now = time.perf_counter()

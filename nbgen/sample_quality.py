@@ -201,7 +201,7 @@ def standard(session: Any, samples: np.ndarray, seed: int = 0, n: int = 2500) ->
     return out
 
 
-LIVE_SAMPLES = 500  # samples of the live FID curve (nbgen.frames): about 10 ms of features on a 2-core CPU
+LIVE_SAMPLES = 500  # samples of the live FID curve (nbgen.frames; its cost: benchmarks/live_fid.py)
 
 
 def live_reference(session: Any, n: int = LIVE_SAMPLES) -> tuple[np.ndarray, float] | None:
