@@ -628,6 +628,18 @@ def test_notebook_in_voila(voila_server, browser, tmp_path):
 
 
 # -- Notebook 7 -------------------------------------------------------------------------------------
+def run_all_in_notebook7(page, server, log, widget_timeout: float) -> None:
+    """Open the server's notebook in Notebook 7, run every cell from the Run menu, as a user
+    does, and wait for the widget to show."""
+    page.goto(f"{server.url}/notebooks/{server.notebook.name}", timeout=120_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(3000)  # the kernel connection settles
+    log("notebook open")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+    wait_for_widget(page, timeout=widget_timeout)
+
+
 def test_widget_in_notebook7(notebook7_server, browser, tmp_path):
     page = browser.page
     t0 = time.monotonic()
@@ -636,13 +648,7 @@ def test_widget_in_notebook7(notebook7_server, browser, tmp_path):
         print(f"[notebook7 {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
 
     try:
-        page.goto(f"{notebook7_server.url}/notebooks/{notebook7_server.notebook.name}", timeout=120_000)
-        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
-        page.wait_for_timeout(3000)  # the kernel connection settles
-        log("notebook open")
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=120)
+        run_all_in_notebook7(page, notebook7_server, log, widget_timeout=120)
         log("widget displayed")
         # the whole output area of that cell: its two prints may render as two outputs
         facts = page.locator(".jp-Cell-outputArea", has_text="samples cover all 10 digits").first
@@ -946,12 +952,7 @@ def test_the_lesson_by_the_widget_alone_in_notebook7(lesson_notebook7_server, br
         print(f"[notebook7 lesson {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
 
     try:
-        page.goto(f"{lesson_notebook7_server.url}/notebooks/{lesson_notebook7_server.notebook.name}", timeout=120_000)
-        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
-        page.wait_for_timeout(3000)  # the kernel connection settles
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=180)
+        run_all_in_notebook7(page, lesson_notebook7_server, log, widget_timeout=180)
         drive_lesson(page, log)
         screenshot(page, tmp_path, "notebook7-lesson")
     except BaseException:

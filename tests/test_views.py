@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import nbgen
-from nbgen.ui.arrays import GrowingArray, downsample, fit_projection, tile
+from nbgen.ui.arrays import GrowingArray, downsample, fit_projection, from_typed_array, grid_points, tile
 from nbgen.ui.controls import parse_hidden
 from nbgen.ui.labels import change_label, short_value
 from nbgen.ui.pacing import Throttle, ThrottledDrawer
@@ -233,7 +233,9 @@ def test_latent_scatter_is_capped_and_pca_projected():
         fig = SessionFigure(s)
         fig.draw()
         assert len(fig.trace("latent").x) == MAX_LATENT_POINTS
-        assert len(fig.trace("latent-grid").x) == CLICK_GRID**2  # catches clicks on empty spots
+        grid = fig.trace("latent-grid")  # a clear heatmap catches clicks on empty spots
+        assert len(grid.x) == len(grid.y) == CLICK_GRID and from_typed_array(grid.z).shape == (CLICK_GRID, CLICK_GRID)
+        assert grid.x[0] <= min(fig.trace("latent").x) and grid.x[-1] >= max(fig.trace("latent").x)
         assert fig.latent_projection is not None and fig.latent_projection.components.shape == (2, 4)
         out = fig.decode_at(0.5, -0.5)  # a 2-D click lifted to the 4-D latent space
         assert out.shape == (2,)
@@ -291,9 +293,12 @@ def test_gan_on_ring_draws_a_decision_surface():
     try:
         fig = SessionFigure(s)
         fig.draw()
-        z = np.array(fig.trace("decision").z, dtype=float)
-        assert z.shape == (SURFACE_GRID, SURFACE_GRID)
-        assert np.all((z >= 0) & (z <= 1))
+        z = from_typed_array(fig.trace("decision").z)  # D(x) in percent, sent as uint8 bytes
+        assert z.shape == (SURFACE_GRID, SURFACE_GRID) and z.dtype == np.uint8
+        assert np.all(z <= 100) and fig.trace("decision").zmax == 100
+        x, y = fig.trace("decision").x, fig.trace("decision").y
+        grid = grid_points((x[0], x[-1]), (y[0], y[-1]), SURFACE_GRID).astype(np.float32)
+        assert np.abs(z.ravel() - 100 * decision_surface(s, grid)).max() <= 0.5 + 1e-3  # whole percent
         assert len(fig.trace("generated").x) == 1000 and len(fig.trace("real").x) == 1000
         # the heatmap sits behind the points
         names = [t.name for t in fig.widget.data]

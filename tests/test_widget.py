@@ -181,10 +181,10 @@ def test_repeated_show_and_close_leaks_no_threads(kernel):
 def test_product_smoke_gan_on_ring(kernel):
     """A user's session: show, train blocking, change a slider, look at the views."""
     kernel.run(
-        "s = nbgen.show('gan', 'ring', epochs=2)\nw = s.widget\nw.d_steps.value = 3\ns.train(block=True)\nw.flush()\n"
+        "from nbgen.ui.arrays import from_typed_array\ns = nbgen.show('gan', 'ring', epochs=2)\nw = s.widget\nw.d_steps.value = 3\ns.train(block=True)\nw.flush()\n"
     )
     facts = kernel.value(
-        "{'decision': len(w.figure.trace('decision').z), 'generated': len(w.figure.trace('generated').x),"
+        "{'decision': len(from_typed_array(w.figure.trace('decision').z)), 'generated': len(w.figure.trace('generated').x),"
         " 'status': w.status_line.value, 'd_steps': s.hyperparameters['d_steps']}"
     )
     assert facts["decision"] == 40 and facts["generated"] == 1000  # SURFACE_GRID rows, MAX_DATA_POINTS

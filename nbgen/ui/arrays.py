@@ -9,6 +9,7 @@ on (:func:`grid_points`, :func:`padded_range`).
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -148,3 +149,35 @@ def padded_range(values: np.ndarray, margin: float = 0.15) -> tuple[float, float
     lo, hi = float(values.min()), float(values.max())
     pad = max(hi - lo, 1e-6) * margin
     return lo - pad, hi + pad
+
+
+# plotly.js typed-array specs: an array as base64 bytes, not a JSON list of numbers
+_TYPED = {"uint8": "u1", "int8": "i1", "uint16": "u2", "int16": "i2", "uint32": "u4", "int32": "i4",
+          "float32": "f4", "float64": "f8"}  # fmt: skip
+
+
+def typed_array(a: np.ndarray) -> dict[str, str]:
+    """``a`` as a plotly.js typed-array spec (``{"dtype", "bdata", "shape"}``, Plotly 6+): a
+    2-D array that Plotly would send as nested JSON lists travels as its bytes instead (a
+    40 x 40 uint8 grid: 2.1 KB of base64 against about 10 KB of two-decimal text).
+
+    Example:
+        >>> spec = typed_array(np.array([[0, 50], [100, 7]], np.uint8))
+        >>> spec["dtype"], spec["shape"], from_typed_array(spec).tolist()
+        ('u1', '2, 2', [[0, 50], [100, 7]])
+    """
+    a = np.ascontiguousarray(a)
+    if a.dtype.name not in _TYPED:
+        raise TypeError(f"typed_array: dtype {a.dtype} has no plotly.js typed array (one of {sorted(_TYPED)})")
+    return {"dtype": _TYPED[a.dtype.name], "bdata": base64.b64encode(a.tobytes()).decode("ascii"),
+            "shape": ", ".join(str(n) for n in a.shape)}  # fmt: skip
+
+
+def from_typed_array(v: object) -> np.ndarray:
+    """The array a typed-array spec holds (:func:`typed_array`); any other value as an array."""
+    if isinstance(v, dict) and "bdata" in v and "dtype" in v:
+        dtype = next(name for name, code in _TYPED.items() if code == v["dtype"])
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=dtype)
+        shape = v.get("shape")
+        return a.reshape([int(n) for n in str(shape).split(",")]) if shape else a
+    return np.asarray(v)

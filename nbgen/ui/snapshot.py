@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import from_typed_array
 from .png import png_to_array
 
 WIDTH = 960
@@ -178,7 +179,9 @@ def _layout(sf: Any) -> tuple[int, list[tuple[str, _Box, list]], Any]:
 
 def _visible(trace: Any) -> bool:
     marker = getattr(trace, "marker", None)
-    return trace.visible is not False and not (marker is not None and marker.opacity == 0)
+    if trace.visible is False or getattr(trace, "opacity", None) == 0:
+        return False
+    return not (marker is not None and marker.opacity == 0)
 
 
 def _colours(trace: Any, n: int, index: int) -> list[str]:
@@ -236,10 +239,12 @@ def _png_rgba(rgba: np.ndarray, text: dict[str, str] | None = None) -> bytes:
 
 
 def _surface(trace: Any) -> tuple[np.ndarray, tuple, tuple] | None:
-    z = trace.z
-    if z is None:
+    if trace.z is None or not _visible(trace):  # (the latent panel's click grid is a clear heatmap)
         return None
-    z = np.asarray(z, dtype=np.float64)
+    z = from_typed_array(trace.z).astype(np.float64)
+    lo, hi = trace.zmin, trace.zmax
+    if lo is not None and hi is not None and hi > lo:  # the colour scale's range, as 0-1
+        z = (z - lo) / (hi - lo)
     if z.ndim != 2 or z.size < 4 or trace.x is None or trace.y is None:
         return None
     xs, ys = np.asarray(trace.x, dtype=np.float64), np.asarray(trace.y, dtype=np.float64)

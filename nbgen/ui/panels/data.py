@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ...frames import POINTS, view_samples
-from ..arrays import Projection, fit_projection, grid_points, padded_range
+from ..arrays import Projection, fit_projection, grid_points, padded_range, typed_array
 from .base import SAMPLE_SEED, Panel
 
 if TYPE_CHECKING:
@@ -63,17 +63,17 @@ class DataPanel:
         axes = panel.axes
         shown = ds.to_rows(ds.model_val[:MAX_DATA_POINTS]).reshape(-1, ds.features)  # the data's units
         self.projection = fit_projection(shown)
-        real = self.projection.project(shown)
+        real = self.projection.project(shown).astype(np.float32)  # float32: half the bytes of every state copy
         if "surface" in self.model.panels and ds.features == 2:
             fig.add_trace(
                 go.Heatmap(
                     z=[[None]],
                     colorscale="RdBu",
-                    zmin=0.0,
-                    zmax=1.0,
+                    zmin=0,
+                    zmax=100,  # D(x) in percent (uint8 bytes on the wire)
                     opacity=0.5,
                     showscale=False,
-                    hovertemplate="D(x)=%{z:.2f}<extra></extra>",
+                    hovertemplate="D(x)=%{z}%<extra></extra>",
                     name="decision",
                     **axes,
                 )
@@ -145,8 +145,9 @@ class DataPanel:
         figure.trace("decision").update(
             x=np.linspace(*xr, SURFACE_GRID),
             y=np.linspace(*yr, SURFACE_GRID),
-            # a 2-D z goes as JSON text, not binary: two decimals keep it short
-            z=np.round(prob.reshape(SURFACE_GRID, SURFACE_GRID).astype(np.float64), 2),
+            # Plotly sends a 2-D array as JSON text: D(x) in whole percent goes as a uint8
+            # typed array instead (2.1 KB against ~10 KB of two-decimal text)
+            z=typed_array(np.round(100 * prob.reshape(SURFACE_GRID, SURFACE_GRID)).astype(np.uint8)),
         )
 
     def show_decoded(self, session: Session, figure: SessionFigure, out: np.ndarray) -> None:

@@ -2,8 +2,8 @@
 
 Validation rows (at most :data:`MAX_LATENT_POINTS`) are encoded and drawn
 coloured by label, projected to 2-D by PCA when ``latent_dim > 2``. Behind them
-an invisible :data:`CLICK_GRID` x :data:`CLICK_GRID` grid catches clicks on empty
-spots; a click lifts the point back to a latent vector, decodes it, marks the
+a clear :data:`CLICK_GRID` x :data:`CLICK_GRID` heatmap catches clicks on empty
+spots (a heatmap's cells travel as two axes of 30 values, a grid of points as 900 pairs); a click lifts the point back to a latent vector, decodes it, marks the
 spot with a cross and shows the decoded row in the figure's decoded view (an
 image panel, or the star of the 2-D data panel), which then follows training.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import plotly.graph_objects as go
 
-from ..arrays import Projection, fit_projection, grid_points, padded_range, tile
+from ..arrays import Projection, fit_projection, padded_range, tile, typed_array
 from ..png import png_data_uri
 from .base import Panel
 
@@ -82,7 +82,10 @@ class LatentPanel:
             marker.update(color=labels, colorscale="Turbo", cmin=int(labels.min()), cmax=max(int(labels.max()), 1))
             marker["colorbar"] = class_legend(fig, panel, np.unique(labels), ds.class_names)
             marker["showscale"] = True
-        fig.add_trace(panel.scatter("latent-grid", "markers", marker={"size": 9, "opacity": 0}, hoverinfo="none"))
+        (x0, x1), (y0, y1) = self._extent
+        fig.add_trace(go.Heatmap(z=typed_array(np.zeros((CLICK_GRID, CLICK_GRID), np.uint8)), opacity=0, showscale=False,
+                                 x=np.linspace(x0, x1, CLICK_GRID), y=np.linspace(y0, y1, CLICK_GRID),
+                                 hoverinfo="none", name="latent-grid", **panel.axes))  # fmt: skip
         hover_label = "label %{marker.color}" if ds.class_names is None else "%{text}"  # a name, not an id
         fig.add_trace(
             panel.scatter(
@@ -147,8 +150,8 @@ class LatentPanel:
         grid_key = tuple(np.round([*xr, *yr], 1))
         if grid_key != self._grid_key:  # resend only when the range moves
             self._grid_key = grid_key
-            g = grid_points(xr, yr, CLICK_GRID).astype(np.float32)
-            figure.trace("latent-grid").update(x=g[:, 0], y=g[:, 1])
+            figure.trace("latent-grid").update(x=np.linspace(*xr, CLICK_GRID, dtype=np.float32),
+                                               y=np.linspace(*yr, CLICK_GRID, dtype=np.float32))  # fmt: skip
 
     def stale(self, session: Session) -> bool:
         """True when the projection is missing or does not fit the model's latent space."""
