@@ -89,7 +89,8 @@ ROWS: dict[str, Row] = {
         Row("ae-anchor-8", "autoencoder, latent 8", "digits", anchor_split(8), (Stat("mse", "MSE", 4, False),),
             seeds=(0, 1, 2), target=lambda m: m["mse"] <= 0.0116),
         Row("ae-mnist5k", "autoencoder, latent 8", "mnist5k", defaults("autoencoder", "mnist5k", latent_dim=8),
-            (Stat("mse_vs_pca", "MSE / PCA(8)", 3, False),), seeds=(0, 1, 2), target=lambda m: m["mse_vs_pca"] <= 0.5),
+            (Stat("mse_vs_pca", "MSE / PCA(8)", 3, False),), seeds=(0, 1, 2, 3, 4),
+            target=lambda m: m["mse_vs_pca"] <= 0.48),  # issue 29
         Row("vae-digits-2", "VAE, latent 2", "digits", defaults("vae", "digits", latent_dim=2), (ELBO, IW),
             seeds=(0,), counts=(("10/10 classes", all_classes),), note="(nats)"),
         Row("vae-digits-8", "VAE, latent 8", "digits", defaults("vae", "digits", latent_dim=8), (ELBO, IW),
@@ -99,8 +100,9 @@ ROWS: dict[str, Row] = {
             counts=(("10/10 classes", all_classes),)),
         mixture("gan", "ring", 8, "(published: VEEGAN 8 modes at 53% HQ)"),
         mixture("gan", "grid", 25, "(published: VEEGAN 24.6 modes at 40% HQ)"),
-        Row("gan-mnist5k", "GAN", "mnist5k", defaults("gan", "mnist5k"), (CONFIDENCE,), seeds=(0, 1, 2),
-            counts=(("10/10 classes", all_classes),), target=lambda m: all_classes(m) and m["confidence"] >= 0.9),
+        Row("gan-mnist5k", "GAN", "mnist5k", defaults("gan", "mnist5k"), (CONFIDENCE,), seeds=(0, 1, 2, 3, 4),
+            counts=(("10/10 classes", all_classes),),
+            target=lambda m: all_classes(m) and m["confidence"] >= 0.91),  # issue 29 (its median: README)
         mixture("diffusion", "ring", 8),
         mixture("diffusion", "grid", 25),
         Row("diffusion-digits", "diffusion", "digits", defaults("diffusion", "digits"), (CONFIDENCE,), seeds=(0,),
