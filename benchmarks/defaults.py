@@ -68,7 +68,8 @@ def ae_activation(seed: int):
 
 def ae_mnist5k(seed: int):
     settings = [({}, {}), ({"epochs": 30}, {}), ({"anneal": 0.5}, {}), ({}, {"weight_decay": 0.4}),
-                ({}, {"weight_decay": 0.1}), ({"hidden": (768, 768)}, {})]  # fmt: skip
+                ({}, {"weight_decay": 0.1}), ({"hidden": (768, 768)}, {}), ({"learning_rate": 2e-3}, {}),
+                ({"learning_rate": 5e-4}, {}), ({"batch_size": 4}, {}), ({"batch_size": 16}, {})]  # fmt: skip
     for hp, attrs in settings:
         cls = type("AutoencoderStudy", (Autoencoder,), attrs) if attrs else Autoencoder
         t0 = time.perf_counter()
