@@ -1,5 +1,6 @@
 """The view's options as controls: the loss panel's log y, smoothing and x axis (steps, epochs
-or seconds), redrawn at the next draw; and the pictures' step (:mod:`nbgen.ui.history`)."""
+or seconds), redrawn at the next draw; the latent scatter's projection (PCA or t-SNE,
+:mod:`nbgen.ui.embedding`); and the pictures' step (:mod:`nbgen.ui.history`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from .embedding import PROJECTIONS, check_projection
 from .history import Scrubber
 from .panels.loss import FID, JS, X_AXES, LossView
 
@@ -29,12 +31,22 @@ class PlotOptions:
         )
         self.x_axis = widgets.Dropdown(options=X_AXES, value="step", description="x axis", style=wide,
                                        layout=widgets.Layout(width="160px"))  # fmt: skip
+        # the latent scatter's projection: offered when t-SNE is possible (a latent panel, latent_dim > 2)
+        self.projection = widgets.Dropdown(options=[(label, name) for name, label in PROJECTIONS.items()],
+                                           value="pca", description="latent", style=wide,
+                                           layout=widgets.Layout(width="150px"))  # fmt: skip
         if view:  # a setup's options (checked first: a bad value raises before any control moves)
+            view = dict(view)
+            projection = check_projection(view.pop("projection", "pca"))
             v = LossView(**view)
+            if projection != figure.projection:
+                figure.set_projection(projection)
             self.log_y.value, self.smoothing.value, self.x_axis.value = v.log_y, v.smoothing, v.x
+            self.projection.value = projection
             figure.set_loss_view(v)
         for control in (self.log_y, self.smoothing, self.x_axis):
             control.observe(lambda _: self.apply(), names="value")
+        self.projection.observe(lambda change: self.set_projection(change["new"]), names="value")
         self.scrubber = Scrubber(figure)
         # the 2-D data panel's optional layers: shown when the figure has them (a GAN, a diffusion model)
         self.layers = {name: widgets.Checkbox(value=True, description=label, indent=False,
@@ -42,7 +54,8 @@ class PlotOptions:
         for name, box in self.layers.items():
             box.observe(lambda change, name=name: self.show_layer(name, change["new"]), names="value")
         self.follow_figure()
-        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, *self.layers.values(), self.scrubber.box],
+        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, self.projection, *self.layers.values(),
+                                 self.scrubber.box],
                                 layout=widgets.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
         self.box.add_class("nbgen-plot-options")
 
@@ -50,16 +63,37 @@ class PlotOptions:
     def view(self) -> LossView:
         return LossView(log_y=self.log_y.value, smoothing=float(self.smoothing.value), x=self.x_axis.value)
 
+    def options(self) -> dict[str, Any]:
+        """The plot options as ``show(setup=...)`` keeps them (:mod:`nbgen.setup_text`)."""
+        v = self.view
+        return {"log_y": v.log_y, "smoothing": v.smoothing, "x": v.x, "projection": self.figure.projection}
+
     def refresh(self, rebuilt: bool = False) -> None:
         """After a draw: the kept frames in the step slider; after a rebuild, the layers offered."""
         self.scrubber.refresh()
+        if self.projection.value != self.figure.projection:  # set_projection() by code, a reset to latent_dim 2
+            self.projection.value = self.figure.projection
         if rebuilt:
             self.follow_figure()
 
     def follow_figure(self) -> None:
-        """Offer the layers the figure has now (after a rebuild for another model or data)."""
+        """Offer the layers the figure has now (after a rebuild for another model or data), and the
+        projection choice where t-SNE is possible (the dropdown shows the figure's projection)."""
         for name, box in self.layers.items():
             box.layout.display = None if self.figure.has_trace(name) else "none"
+        self.projection.layout.display = None if len(self.figure.projections) > 1 else "none"
+        self.projection.value = self.figure.projection
+
+    def set_projection(self, name: str) -> None:
+        """The dropdown's choice: the latent scatter's projection (t-SNE computed in the background)."""
+        if name == self.figure.projection:  # the dropdown following the figure: nothing to do
+            return
+        try:
+            self.figure.set_projection(name)
+        except ValueError as exc:  # reported, never raised into the comm handler
+            if self.figure.on_error is None:
+                raise
+            self.figure.on_error(str(exc))
 
     def show_layer(self, name: str, shown: bool) -> None:
         """Show or hide one layer of the data panel (the field, the generator's manifold)."""

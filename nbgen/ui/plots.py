@@ -9,7 +9,8 @@ each panel is its own module under :mod:`nbgen.ui.panels`:
 - losses against the step, with a marker and a short label at every live
   hyperparameter change (:mod:`~nbgen.ui.panels.loss`);
 - the latent space, where a click decodes that latent vector
-  (:mod:`~nbgen.ui.panels.latent`);
+  (:mod:`~nbgen.ui.panels.latent`), projected by PCA or, on demand, by t-SNE
+  (:meth:`SessionFigure.set_projection`, :mod:`~nbgen.ui.embedding`);
 - images: originals above their reconstructions, a grid of samples, and the
   decoded click (:mod:`~nbgen.ui.panels.images`); or for tabular data: real
   against generated points, behind them the GAN discriminator's decision
@@ -34,6 +35,7 @@ from plotly.subplots import make_subplots
 
 from ..sample_quality import FEATURE_DATA
 from .arrays import Projection
+from .embedding import PROJECTIONS, check_projection, check_tsne
 from .pacing import Throttle
 from .panels import (
     IMAGE_PANELS,
@@ -122,6 +124,7 @@ class SessionFigure:
         self._synced: bytes | None = None  # digest of the figure as last copied into the widget's state
         self.shown_label: int | None = None  # a conditional model's samples: this class, or None: all
         self.hidden_layers: set[str] = set()  # the data panel's layers switched off (field, manifold)
+        self._projection = "pca"  # the latent scatter's projection (set_projection), kept across rebuilds
         # called with each latent vector a click decodes (the latent explorer's interpolation)
         self.decoded_listeners: list[Callable[[np.ndarray], None]] = []
         self.rebuild()
@@ -131,6 +134,8 @@ class SessionFigure:
         """Lay out the panels for the session's current model and data."""
         with self._lock:
             s = self.session
+            if getattr(self, "_latent", None) is not None:  # an old panel's t-SNE is not drawn here
+                self._latent.embedder.cancel()
             self._model = s.generative_model
             self._layout_key = _layout_key(self._model)
             self._dataset = s.dataset
@@ -162,7 +167,7 @@ class SessionFigure:
                 quality = "fid"
             return LossPanel([k for k in self.session.steps if k != "step"], quality=quality)
         if name == "latent":
-            return LatentPanel(self._dataset)
+            return LatentPanel(self._dataset, self._lock, self._projection)
         if name == "data":
             return DataPanel(self._model, self._dataset)
         if name == "confusion":
@@ -250,6 +255,41 @@ class SessionFigure:
     def data_projection(self) -> Projection | None:
         """The map between data rows and the 2-D data panel's plane (None without that panel)."""
         return None if self._data is None else self._data.projection
+
+    @property
+    def projection(self) -> str:
+        """The latent scatter's projection now: ``"pca"`` or ``"tsne"`` (see :meth:`set_projection`)."""
+        return self._projection if self._projection in self.projections else "pca"
+
+    @property
+    def projections(self) -> tuple[str, ...]:
+        """The projections the latent scatter offers: t-SNE only for ``latent_dim > 2``."""
+        dim = self.session.hyperparameters.get("latent_dim") if "latent" in self.panels else None
+        return tuple(PROJECTIONS) if dim is not None and dim > 2 else ("pca",)
+
+    def set_projection(self, name: str, wait: bool | float = False) -> bool:
+        """Draw the latent scatter by ``"pca"`` (live; a click lifts back to its exact latent
+        vector) or ``"tsne"`` (:mod:`nbgen.ui.embedding`): an embedding of the first validation
+        rows' codes, computed now in a background thread (the title says so, then "t-SNE of step
+        N"), held while training runs, computed again when a run ends and at each call; a click
+        decodes the nearest point's code. Back to PCA: the live scatter at once.
+
+        ``wait``: block until the t-SNE is drawn (True, or at most that many seconds). Returns False
+        when the wait timed out. A ValueError names the allowed projections, and refuses t-SNE for
+        ``latent_dim <= 2`` or a model without a latent space.
+        """
+        with self._lock:
+            if check_projection(name) == "tsne":
+                dim = self.session.hyperparameters.get("latent_dim") if "latent" in self.panels else None
+                check_tsne(dim, self.session.kind)
+            self._projection = name
+            if self._latent is None:
+                return True
+            self._latent.set_mode(self.session, self, name)
+            embedder = self._latent.embedder
+        if wait is False or name != "tsne":
+            return True
+        return embedder.wait(None if wait is True else float(wait))
 
     @property
     def loss_view(self) -> Any:

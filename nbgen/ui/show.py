@@ -35,7 +35,7 @@ def show(
         launcher: the frame ``nbgen.show()`` displayed at once (:mod:`nbgen.ui.launch`): the
             widget takes its place, and its buttons and status line.
         controls: show, hide or lock controls by name (:mod:`nbgen.ui.teacher`).
-        plot_view: the loss panel's options (``log_y``, ``smoothing``, ``x``).
+        plot_view: the plot options (``log_y``, ``smoothing``, ``x``; ``projection``: "pca" or "tsne").
         **hyperparameters: as for :class:`nbgen.Session`.
 
     Returns:

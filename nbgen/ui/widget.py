@@ -537,8 +537,7 @@ class SessionWidget(widgets.VBox):
 
     def loss_view_options(self) -> dict[str, Any]:
         """The plot options as ``show(setup=...)`` keeps them."""
-        v = self.plot_options.view
-        return {"log_y": v.log_y, "smoothing": v.smoothing, "x": v.x}
+        return self.plot_options.options()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
         if self._closed:

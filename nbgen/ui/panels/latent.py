@@ -6,16 +6,23 @@ a clear :data:`CLICK_GRID` x :data:`CLICK_GRID` heatmap catches clicks on empty
 spots (a heatmap's cells travel as two axes of 30 values, a grid of points as 900 pairs); a click lifts the point back to a latent vector, decodes it, marks the
 spot with a cross and shows the decoded row in the figure's decoded view (an
 image panel, or the star of the 2-D data panel), which then follows training.
+
+In t-SNE mode (``SessionFigure.set_projection("tsne")``, :mod:`nbgen.ui.embedding`) the scatter
+shows one embedding of the first validation rows' codes, computed in a background thread (live
+PCA until it is drawn) and held while training runs; it is computed again when a run ends. A
+click there decodes the code of the nearest embedded point and marks that point.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ..arrays import Projection, fit_projection, padded_range, tile, typed_array
+from ..embedding import MAX_TSNE_POINTS, Embedder, Embedding
 from ..png import png_data_uri
 from .base import Panel
 
@@ -60,10 +67,17 @@ class LatentPanel:
     name = "latent"
     title = "Latent space: click to decode"
 
-    def __init__(self, dataset: Dataset):
+    def __init__(self, dataset: Dataset, lock: Any = None, mode: str = "pca"):
         self.dataset = dataset
         self.panel: Panel | None = None
         self.projection: Projection | None = None  # latent vectors <-> the plane (after an update)
+        self.mode = mode  # the projection asked for: "pca" or "tsne" (nbgen.ui.embedding)
+        self.shown: str | None = None  # what the scatter shows now: "pca", "tsne", or None before a draw
+        self.embedding: Embedding | None = None  # the t-SNE picture drawn or about to be
+        self.embedder = Embedder(threading.RLock() if lock is None else lock)  # the figure's (session's) lock
+        self.clicked: int | None = None  # t-SNE: the point whose code the last click decoded
+        self._asked: tuple[int, int] | None = None  # (run, step) of the newest t-SNE asked for
+        self._title_text = self.title  # the subplot title in the figure now
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None  # (latent vector, decoded row)
         self.decoded_view: DecodedView | None = None
         self._grid_key: tuple | None = None
@@ -139,11 +153,76 @@ class LatentPanel:
         fig.layout.images = shown
 
     def update(self, session: Session, figure: SessionFigure) -> None:
-        """Encode the validation rows and redraw the scatter (and the click grid when its range moved)."""
+        """Encode the validation rows and redraw the scatter (and the click grid when its range moved).
+
+        In t-SNE mode: nothing while a run goes on and the embedding is drawn; a new embedding when
+        none was asked for this step and no run goes on (a run ended); live PCA until one is drawn.
+        """
+        if self.tsne_mode(session):
+            if not session.running and self._asked != (id(session.run), session.step):
+                self.start_tsne(session, figure)
+            if self.shown == "tsne":
+                return
+        elif self.shown != "pca" or self._title_text != self.title:
+            self.embedder.cancel()
+            self._set_title(figure, self.title)
         ds = session.dataset
         z = session.encode(ds.to_rows(ds.model_val[:MAX_LATENT_POINTS]))
         self.projection = fit_projection(z)
-        xy = self.projection.project(z).astype(np.float32)
+        self._draw_points(figure, self.projection.project(z).astype(np.float32))
+        self.shown = "pca"
+
+    def set_mode(self, session: Session, figure: SessionFigure, mode: str) -> None:
+        """Switch the projection: t-SNE is computed afresh (in the background), PCA drawn at once."""
+        self.mode = mode
+        if self.tsne_mode(session):
+            self.start_tsne(session, figure)
+            return
+        self.update(session, figure)
+        if self.last_decoded is not None and self.projection is not None:  # the last click, in the PCA plane
+            x, y = self.projection.project(self.last_decoded[0]).tolist()
+            figure.trace("latent-click").update(x=[x], y=[y])
+
+    def tsne_mode(self, session: Session) -> bool:
+        """True when the scatter is to show t-SNE (asked for, and ``latent_dim > 2``)."""
+        return self.mode == "tsne" and session.hyperparameters["latent_dim"] > 2
+
+    def start_tsne(self, session: Session, figure: SessionFigure) -> None:
+        """Encode the first validation rows now and embed their codes in a background thread."""
+        ds = session.dataset
+        codes = session.encode(ds.to_rows(ds.model_val[:MAX_TSNE_POINTS]))
+        step = session.step
+        self._asked = (id(session.run), step)  # a reset makes a new run: its step 0 is embedded again
+        if self.shown == "tsne" and self.embedding is not None and self.embedding.codes.shape[1] != codes.shape[1]:
+            self.shown = None  # another latent size (a reset): the old picture cannot be clicked
+        self._set_title(figure, f"Latent space: computing t-SNE of step {step}...")
+        self.embedder.start(codes, step, lambda result: self._embedded(figure, result))
+
+    def _embedded(self, figure: SessionFigure, result: Embedding | BaseException) -> None:
+        """Draw a finished embedding (the embedder's thread, holding the figure's lock)."""
+        if isinstance(result, BaseException):
+            self._set_title(figure, "Latent space: t-SNE failed (see the status line)")
+            if figure.on_error is not None:
+                figure.on_error(f"t-SNE failed: {type(result).__name__}: {result}")
+            return
+        self.embedding, self.shown, self.clicked = result, "tsne", None
+        with figure.widget.batch_update():
+            self._draw_points(figure, result.xy)
+            figure.trace("latent-click").update(x=[], y=[])
+            self._set_title(figure, f"t-SNE of step {result.step} (click: nearest point's code)")
+        if not figure.session.running:  # a saved notebook keeps the picture (no traffic during a run)
+            figure.sync_state()
+
+    def _set_title(self, figure: SessionFigure, text: str) -> None:
+        """Put ``text`` in the panel's subplot title."""
+        for note in figure.widget.layout.annotations:
+            if note.text == self._title_text:
+                note.text = text
+                break
+        self._title_text = text
+
+    def _draw_points(self, figure: SessionFigure, xy: np.ndarray) -> None:
+        """Draw ``xy`` (validation rows 0.., in order) on the scatter; the click grid follows its range."""
         figure.trace("latent").update(x=xy[:, 0], y=xy[:, 1])
         xr, yr = padded_range(xy[:, 0]), padded_range(xy[:, 1])
         self._extent = (xr, yr)
@@ -155,13 +234,23 @@ class LatentPanel:
 
     def stale(self, session: Session) -> bool:
         """True when the projection is missing or does not fit the model's latent space."""
-        return self.projection is None or self.projection.dim != session.hyperparameters["latent_dim"]
+        dim = session.hyperparameters["latent_dim"]
+        if self.shown == "tsne":
+            return self.embedding is None or self.embedding.codes.shape[1] != dim
+        return self.projection is None or self.projection.dim != dim
 
     def decode_at(self, session: Session, figure: SessionFigure, x: float, y: float) -> np.ndarray:
-        """Decode the latent vector under ``(x, y)``, mark the spot and show the row."""
-        proj = self.projection
-        assert proj is not None
-        z = proj.lift(np.array([x, y]))
+        """Decode the latent vector under ``(x, y)``, mark the spot and show the row.
+
+        On a t-SNE picture (no inverse): the code of the nearest embedded point, marked at that point.
+        """
+        if self.shown == "tsne" and self.embedding is not None:
+            self.clicked = i = self.embedding.nearest(x, y)
+            z, (x, y) = self.embedding.codes[i], self.embedding.xy[i].tolist()
+        else:
+            proj = self.projection
+            assert proj is not None
+            z = proj.lift(np.array([x, y]))
         with figure.widget.batch_update():
             out = self.show_decoded(session, figure, z)
             figure.trace("latent-click").update(x=[x], y=[y])
