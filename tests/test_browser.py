@@ -1149,3 +1149,62 @@ def test_views_a_student_can_read_in_a_1400_pixel_page(readable_lab_server, brow
     except BaseException:
         report_failure("lab readable", page, browser, readable_lab_server, tmp_path)
         raise
+
+
+# -- the latent scatter by t-SNE, in JupyterLab -----------------------------------------------------
+TSNE_CELLS = ["import nbgen\ns = nbgen.show('vae', 'digits', epochs=3, latent_dim=8)",
+              "s.train(block=True)\nprint('trained', s.step)"]
+LATENT_TRACE_JS = """
+(sel) => { const el = document.querySelector(sel); const t = el && el._fullData && el._fullData.find((t) => t.name === 'latent');
+  const title = ((el && el.layout.annotations) || []).map((a) => a.text).find((s) => /^(Latent space|t-SNE)/.test(s));
+  return {n: t ? t.x.length : 0, title: title || ''}; }
+"""
+
+
+@pytest.fixture
+def tsne_lab_server(chromium, tmp_path):
+    yield from _cells_lab_server(TSNE_CELLS, "tsne.ipynb", tmp_path)
+
+
+def test_the_latent_scatter_by_tsne_from_the_dropdown_and_a_click_on_it(tsne_lab_server, browser, tmp_path):
+    """A VAE with 8 latent dimensions: picking t-SNE in the plot options redraws the latent
+    scatter as a t-SNE of 300 codes (title "t-SNE of step N"); a click on it decodes a point;
+    "redo t-SNE" embeds the codes again; PCA brings back every row's point."""
+    page = browser.page
+    try:
+        page.goto(f"{tsne_lab_server.url}/lab/tree/{tsne_lab_server.notebook.name}?reset", timeout=120_000)
+        wait_kernel_idle(page, timeout=120)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        wait_for_widget(page, timeout=180)
+        page.locator(".jp-OutputArea-output", has_text="trained").first.wait_for(timeout=300_000)
+        page.wait_for_function(f"(sel) => ({LATENT_TRACE_JS})(sel).n === 360", arg=PLOT, timeout=60_000)
+        page.locator(".nbgen-projection select").first.select_option(label="t-SNE")
+        page.wait_for_function(f"(sel) => {{ const v = ({LATENT_TRACE_JS})(sel); return v.n === 300 && v.title.startsWith('t-SNE of step'); }}", arg=PLOT, timeout=120_000)
+        print(f"[lab tsne] {page.evaluate(LATENT_TRACE_JS, PLOT)}")
+        clicks = click_latent_panel(page)
+        page.wait_for_function(
+            "(sel) => { const el = document.querySelector(sel); const by = (n) => el.data.find((t) => t.name === n);"
+            " return String(by('decoded').source || '').length > 100 && (by('latent-click').x || []).length === 1; }",
+            arg=PLOT, timeout=60_000,
+        )
+        print(f"[lab tsne] a click decoded a point ({clicks} plotly_click events)")
+        path = widget_screenshot(page, tmp_path, "tsne-widget")
+        print(f"[lab tsne] screenshot: {path}")
+        # "redo t-SNE": the title says "computing", then "t-SNE of step" again (sampled every 10 ms)
+        page.evaluate(
+            "(sel) => { const el = document.querySelector(sel); el.__titles = [];"
+            f" setInterval(() => el.__titles.push(({LATENT_TRACE_JS})(sel).title), 10); }}", PLOT
+        )
+        page.locator(".nbgen-redo-tsne").first.click()
+        page.wait_for_function(
+            "(sel) => { const t = document.querySelector(sel).__titles;"
+            " return t.some((s) => s.startsWith('Latent space: computing')) && t[t.length - 1].startsWith('t-SNE of step'); }",
+            arg=PLOT, timeout=120_000,
+        )
+        page.locator(".nbgen-projection select").first.select_option(label="PCA")
+        page.wait_for_function(f"(sel) => ({LATENT_TRACE_JS})(sel).n === 360", arg=PLOT, timeout=60_000)
+        assert page.locator(".nbgen-redo-tsne").first.is_hidden()
+    except BaseException:
+        report_failure("lab tsne", page, browser, tsne_lab_server, tmp_path)
+        raise

@@ -136,7 +136,7 @@ def test_a_live_fid_curve_on_the_digits_falls_as_the_model_learns():
     np.testing.assert_allclose(np.asarray(trace.y), [fid[k] for k in sorted(fid)], rtol=1e-5)
     axis = fig.widget.layout["yaxis" + trace.yaxis[1:]]
     assert axis.overlaying == fig.panels["loss"].yref and axis.side == "right"
-    assert f"real data: {s.frames.fid_floor:.2f}" in axis.title.text
+    assert f"real data: {s.frames.fid_floor:.2f}" in trace.legendgrouptitle.text  # the floor, in the legend
     moons = nbgen.Session("gan", "moons", epochs=1)
     moons.frames.start()
     moons.train()

@@ -179,11 +179,16 @@ def test_the_dropdown_asks_for_tsne_and_a_reset_to_2d_goes_back_to_the_plane_as_
         w.plot_options.projection.value = "tsne"  # the dropdown: computed in the background
         assert f.projection == "tsne" and f.view("latent").embedder.wait(WAIT)
         assert len(f.trace("latent").x) == MAX_TSNE_POINTS
+        redo = w.plot_options.redo  # picking t-SNE again in the dropdown fires nothing: a button does
+        assert redo.layout.display is None
+        redo.click()
+        assert f.view("latent").embedder.computing and f.view("latent").embedder.wait(WAIT)
         s.reset(latent_dim=2)
         assert w.flush(60)
         w.draw_now()
         assert f.projection == "pca" and w.plot_options.projection.layout.display == "none"
         assert w.plot_options.projection.value == "pca" and title(f) == "Latent space: click to decode"
+        assert redo.layout.display == "none"
         n = len(s.dataset.model_val)
         codes, xy = codes_and_xy(s, n)
         np.testing.assert_allclose(xy, codes, atol=1e-4)  # 2 dimensions: drawn as they are

@@ -47,6 +47,12 @@ class PlotOptions:
         for control in (self.log_y, self.smoothing, self.x_axis):
             control.observe(lambda _: self.apply(), names="value")
         self.projection.observe(lambda change: self.set_projection(change["new"]), names="value")
+        self.projection.add_class("nbgen-projection")
+        # picking the selected value again fires no change: t-SNE of the current codes on demand
+        self.redo = widgets.Button(description="redo t-SNE", tooltip="embed the latent codes of the model now",
+                                   layout=widgets.Layout(width="90px", display="none"))  # fmt: skip
+        self.redo.on_click(lambda _: self.set_projection("tsne", again=True))
+        self.redo.add_class("nbgen-redo-tsne")
         self.scrubber = Scrubber(figure)
         # the 2-D data panel's optional layers: shown when the figure has them (a GAN, a diffusion model)
         self.layers = {name: widgets.Checkbox(value=True, description=label, indent=False,
@@ -54,7 +60,7 @@ class PlotOptions:
         for name, box in self.layers.items():
             box.observe(lambda change, name=name: self.show_layer(name, change["new"]), names="value")
         self.follow_figure()
-        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, self.projection, *self.layers.values(),
+        self.box = widgets.HBox([self.log_y, self.smoothing, self.x_axis, self.projection, self.redo, *self.layers.values(),
                                  self.scrubber.box],
                                 layout=widgets.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
         self.box.add_class("nbgen-plot-options")
@@ -73,6 +79,7 @@ class PlotOptions:
         self.scrubber.refresh()
         if self.projection.value != self.figure.projection:  # set_projection() by code, a reset to latent_dim 2
             self.projection.value = self.figure.projection
+            self._show_redo()
         if rebuilt:
             self.follow_figure()
 
@@ -83,10 +90,15 @@ class PlotOptions:
             box.layout.display = None if self.figure.has_trace(name) else "none"
         self.projection.layout.display = None if len(self.figure.projections) > 1 else "none"
         self.projection.value = self.figure.projection
+        self._show_redo()
 
-    def set_projection(self, name: str) -> None:
-        """The dropdown's choice: the latent scatter's projection (t-SNE computed in the background)."""
-        if name == self.figure.projection:  # the dropdown following the figure: nothing to do
+    def _show_redo(self) -> None:
+        self.redo.layout.display = None if self.figure.projection == "tsne" else "none"
+
+    def set_projection(self, name: str, again: bool = False) -> None:
+        """The dropdown's choice (or ``again``: the redo button): the latent scatter's projection
+        (t-SNE computed in the background)."""
+        if name == self.figure.projection and not again:  # the dropdown following the figure: nothing to do
             return
         try:
             self.figure.set_projection(name)
@@ -94,6 +106,7 @@ class PlotOptions:
             if self.figure.on_error is None:
                 raise
             self.figure.on_error(str(exc))
+        self._show_redo()
 
     def show_layer(self, name: str, shown: bool) -> None:
         """Show or hide one layer of the data panel (the field, the generator's manifold)."""

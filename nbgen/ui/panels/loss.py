@@ -76,7 +76,6 @@ class LossPanel:
         # mnist5k (its scale is not the losses': an axis of its own, at the right), or None
         self.quality = quality
         self._divergence_drawn = -1
-        self._fid_axis = ""  # the FID curve's y axis (layout key)
         self.panel: Panel | None = None
         self._titles: list[Any] = []  # the figure's subplot titles, kept beside the change labels
         self._buffers: dict[str, GrowingArray] = {}
@@ -100,11 +99,13 @@ class LossPanel:
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=JS, line=line, **panel.axes))
         elif self.quality == "fid":
             n = 1 + max(int(k[5:] or 1) for k in fig.layout.to_plotly_json() if k.startswith("yaxis"))
-            self._fid_axis = f"yaxis{n}"
+            # its ticks inside the panel, in the curve's colour, and no axis title: outside, a title
+            # ran into the next panel's tick labels; the floor is the legend group's title
             fig.layout[f"yaxis{n}"] = {"overlaying": panel.yref, "side": "right", "anchor": panel.xref,
-                                       "title": {"text": FID}, "showgrid": False, "rangemode": "tozero"}  # fmt: skip
+                                       "ticklabelposition": "inside", "tickfont": {"color": line["color"]},
+                                       "showgrid": False, "rangemode": "tozero"}  # fmt: skip
             fig.add_trace(go.Scatter(x=[], y=[], mode="lines+markers", name=FID, line=line, xaxis=panel.xref,
-                                     yaxis=f"y{n}"))  # fmt: skip
+                                     yaxis=f"y{n}", legendgroup=FID))  # fmt: skip
         fig.layout[panel.xaxis].title = "step"
 
     def restart(self) -> None:
@@ -156,7 +157,7 @@ class LossPanel:
         name = JS if self.quality == "js" else FID
         figure.trace(name).update(x=self._x(session, steps).astype(np.float32), y=values)
         if self.quality == "fid" and frames.fid_floor is not None:  # the floor: real rows measured alike
-            figure.widget.layout[self._fid_axis].title.text = f"{FID} (real data: {frames.fid_floor:.2f})"
+            figure.trace(FID).legendgrouptitle.text = f"{FID} of real data: {frames.fid_floor:.2f}"
 
     def _draw_losses(self, session: Session, figure: SessionFigure, force: bool) -> bool:
         steps = session.steps
