@@ -628,6 +628,16 @@ def test_notebook_in_voila(voila_server, browser, tmp_path):
 
 
 # -- Notebook 7 -------------------------------------------------------------------------------------
+def run_all_in_lab(page, server, widget_timeout: float) -> None:
+    """Open the server's notebook in JupyterLab (a fresh workspace), run every cell from the Run
+    menu, as a user does, and wait for the widget to show."""
+    page.goto(f"{server.url}/lab/tree/{server.notebook.name}?reset", timeout=120_000)
+    wait_kernel_idle(page, timeout=120)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+    wait_for_widget(page, timeout=widget_timeout)
+
+
 def run_all_in_notebook7(page, server, log, widget_timeout: float) -> None:
     """Open the server's notebook in Notebook 7, run every cell from the Run menu, as a user
     does, and wait for the widget to show."""
@@ -705,11 +715,7 @@ def test_a_keras_model_in_jupyterlab_its_variable_slider_and_stop(keras_lab_serv
         print(f"[lab keras {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
 
     try:
-        page.goto(f"{keras_lab_server.url}/lab/tree/{keras_lab_server.notebook.name}?reset", timeout=120_000)
-        wait_kernel_idle(page, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=120)
+        run_all_in_lab(page, keras_lab_server, widget_timeout=120)
         log("widget displayed")
         page.wait_for_function(f"(sel) => ({LAST_STEP_JS})(sel) > 50", arg=PLOT, timeout=120_000)
         status = page.locator(".nbgen-status").first
@@ -786,11 +792,7 @@ def test_draw_three_clusters_with_the_mouse_and_a_gan_covers_them(draw_lab_serve
         print(f"[lab draw {time.monotonic() - t0:5.1f} s] {msg}", flush=True)
 
     try:
-        page.goto(f"{draw_lab_server.url}/lab/tree/{draw_lab_server.notebook.name}?reset", timeout=120_000)
-        wait_kernel_idle(page, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=120)
+        run_all_in_lab(page, draw_lab_server, widget_timeout=120)
         page.locator(PAD).first.wait_for(timeout=60_000)
         # a teacher's lock: the learning-rate slider is drawn disabled and a key press does not move it
         locked = page.locator(".nbgen-lr").first
@@ -1011,11 +1013,7 @@ def test_a_teachers_locked_slider_cannot_be_moved_and_d_step_makes_one_step(teac
     D step advances session.step by exactly one and leaves the generator as it was."""
     page = browser.page
     try:
-        page.goto(f"{teacher_lab_server.url}/lab/tree/{teacher_lab_server.notebook.name}?reset", timeout=120_000)
-        wait_kernel_idle(page, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=120)
+        run_all_in_lab(page, teacher_lab_server, widget_timeout=120)
         assert not page.locator(".nbgen-model").first.is_visible()
         lr = page.locator(".nbgen-lr").first
         lr.scroll_into_view_if_needed()
@@ -1104,11 +1102,7 @@ def test_views_a_student_can_read_in_a_1400_pixel_page(readable_lab_server, brow
     page = browser.page
     try:
         page.set_viewport_size({"width": 1400, "height": 1400})
-        page.goto(f"{readable_lab_server.url}/lab/tree/{readable_lab_server.notebook.name}?reset", timeout=120_000)
-        wait_kernel_idle(page, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=180)
+        run_all_in_lab(page, readable_lab_server, widget_timeout=180)
         page.locator(".jp-OutputArea-output", has_text="trained").first.wait_for(timeout=300_000)
         page.wait_for_function(f"(sel) => {{ const v = ({READABLE_JS})(sel); return v && Math.abs(v.drawn - v.element) < 2; }}", arg=PLOT, timeout=30_000)
         wide = page.evaluate(READABLE_JS, PLOT)
@@ -1172,11 +1166,7 @@ def test_the_latent_scatter_by_tsne_from_the_dropdown_and_a_click_on_it(tsne_lab
     "redo t-SNE" embeds the codes again; PCA brings back every row's point."""
     page = browser.page
     try:
-        page.goto(f"{tsne_lab_server.url}/lab/tree/{tsne_lab_server.notebook.name}?reset", timeout=120_000)
-        wait_kernel_idle(page, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator("li[data-command='runmenu:run-all']").click()
-        wait_for_widget(page, timeout=180)
+        run_all_in_lab(page, tsne_lab_server, widget_timeout=180)
         page.locator(".jp-OutputArea-output", has_text="trained").first.wait_for(timeout=300_000)
         page.wait_for_function(f"(sel) => ({LATENT_TRACE_JS})(sel).n === 360", arg=PLOT, timeout=60_000)
         page.locator(".nbgen-projection select").first.select_option(label="t-SNE")
