@@ -1,11 +1,11 @@
 """The latent panel: encoded validation rows in the plane, and the latent explorer.
 
-Validation rows (at most :data:`MAX_LATENT_POINTS`) are encoded and drawn
-coloured by label, projected to 2-D by PCA when ``latent_dim > 2``. Behind them
-a clear :data:`CLICK_GRID` x :data:`CLICK_GRID` heatmap catches clicks on empty
-spots (a heatmap's cells travel as two axes of 30 values, a grid of points as 900 pairs); a click lifts the point back to a latent vector, decodes it, marks the
-spot with a cross and shows the decoded row in the figure's decoded view (an
-image panel, or the star of the 2-D data panel), which then follows training.
+Validation rows (at most :data:`MAX_LATENT_POINTS`) are encoded and drawn coloured by label,
+projected to 2-D by PCA when ``latent_dim > 2``. Behind them a clear :data:`CLICK_GRID` x
+:data:`CLICK_GRID` heatmap catches clicks on empty spots (its cells travel as two axes of 30
+values; a grid of points would be 900 pairs). A click lifts the point back to a latent vector,
+decodes it, marks the spot with a cross and shows the decoded row in the figure's decoded view
+(an image panel, or the star of the 2-D data panel), which then follows training.
 
 In t-SNE mode (``SessionFigure.set_projection("tsne")``, :mod:`nbgen.ui.embedding`) the scatter
 shows one embedding of the first validation rows' codes, computed in a background thread (live
