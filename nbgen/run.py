@@ -92,6 +92,9 @@ class View(Protocol):
     def refresh_snapshot(self) -> None:
         """Redraw the static picture shown beside the widget (a saved notebook shows it)."""
 
+    def settle(self) -> None:
+        """After a blocking run, in the caller's thread: the run's final draw and picture, once."""
+
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait for a draw in progress to end (at exit, before the process stops); True if done."""
 

@@ -66,6 +66,8 @@ class Training:
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()  # no run in flight
+        self._told = threading.Event()  # the last run's final status event has been sent to every listener
+        self._told.set()
         self._error: BaseException | None = None
         self._status = "idle"
 
@@ -112,7 +114,7 @@ class Training:
                 try:  # the run in flight is the run asked for: block on it
                     self.wait()
                 finally:
-                    self._refresh_view()
+                    self._settle_view()
                 return
             asked = f"train(epochs={epochs!r}, block={block!r})"
             if self.status == "paused":
@@ -130,16 +132,17 @@ class Training:
         self._error = None
         self._status = "running"
         self.engine.arm()  # a stop() from now on ends this run, even before it starts
-        self._done = threading.Event()
+        self._done, self._told = threading.Event(), threading.Event()
         self._thread = threading.Thread(
-            target=self._worker, args=(epochs, self._done, run_callbacks, steps), name="nbgen-train", daemon=True
-        )
+            target=self._worker, args=(epochs, self._done, run_callbacks, steps, self._told), daemon=True,
+            name="nbgen-train",
+        )  # fmt: skip
         self._thread.start()
         if block:
             try:
                 self.wait()
             finally:
-                self._refresh_view()
+                self._settle_view()
 
     def _refresh_view(self) -> None:
         """After a blocking run (in the caller's thread, so a notebook being executed sees
@@ -153,6 +156,18 @@ class Training:
         except Exception:  # noqa: BLE001 - the view must never break training's result
             pass
 
+    def _settle_view(self) -> None:
+        """After a blocking run, in the caller's thread: the view's final draw and static snapshot,
+        once (the view's own thread may have begun them), before the call returns."""
+        view = self.widget
+        if view is None or self.running:  # interrupted: the run is still ending; its view follows
+            return
+        self._told.wait(30.0)  # the final status event has reached the view
+        try:
+            view.settle()
+        except Exception:  # noqa: BLE001 - the view must never break training's result
+            pass
+
     async def train_async(self, epochs: int | None = None) -> None:
         """``await session.train_async()``: blocks the cell, keeps widgets responsive."""
         self.train(epochs, block=False)
@@ -160,7 +175,9 @@ class Training:
         if self._error is not None:
             raise self._error
 
-    def _worker(self, epochs: int, done: threading.Event, callbacks: list | None = None, steps: int | None = None) -> None:
+    def _worker(
+        self, epochs: int, done: threading.Event, callbacks: list | None, steps: int | None, told: threading.Event
+    ) -> None:
         def run(epochs: int) -> None:
             self._status = self.engine.run(epochs, steps=steps)
 
@@ -183,15 +200,11 @@ class Training:
             except Exception as exc:  # noqa: BLE001 - never hide the run's own outcome
                 self._error = self._error or exc
             done.set()
-            self.engine.emit(
-                {
-                    "type": "status",
-                    "status": self._status,
-                    "step": self.engine.step,
-                    "error": self._error,
-                    "final": True,
-                }
-            )
+            final = {"type": "status", "status": self._status, "step": self.engine.step, "error": self._error}
+            try:
+                self.engine.emit({**final, "final": True})
+            finally:
+                told.set()
 
     def _join(self, timeout: float | None = None) -> None:
         # Poll an Event rather than Thread.join: a KeyboardInterrupt inside join() can

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbgen
-from nbgen.ui.widget import rebind
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -151,7 +150,7 @@ def test_any_input_trains_one_epoch_or_is_refused_by_name(trained, data):
         assert PARAMETERS.search(str(exc)), f"the message names no parameter: {exc!r}"
         # the widget's path: a trained session asked to switch to this data is untouched
         with pytest.raises((ValueError, TypeError)):
-            rebind(session, "ae", data, hidden=(8,))
+            session.rebind("ae", data, hidden=(8,))
         assert session.history == history and session.kind == "autoencoder"
         np.testing.assert_array_equal(session.encode(session.dataset.x_val[:4]), z)
     else:  # accepted: then it trains (any error now would be an error after validation)

@@ -94,16 +94,18 @@ class StaticView:
         _OPEN.add(self)
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        final = event.get("type") == "status" and event.get("final")
         if event.get("type") == "status" and event.get("status") == "running" and self._line is None:
             remaining = max(int(self.session.hyperparameters["epochs"]), 1)
             names = headline(self.session.generative_model.metric_names) or None
             self._line = ProgressLine(remaining, stream=sys.stdout, metrics=names)
         elif self._line is not None:
             self._line(event)
-            if event.get("type") == "status" and event.get("final"):
+            if final:
                 self._line.close(event.get("status", "finished"))
                 self._line = None
-                self.refresh_snapshot()
+        if final:  # the picture of the run's end, drawn here, before a blocking train() returns
+            self.refresh_snapshot()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         sf = SessionFigure(self.session, static=True)  # the fallback's picture: no widget to refuse
@@ -112,6 +114,9 @@ class StaticView:
 
     def draw_now(self) -> None:
         """Nothing to draw live: the snapshot is drawn on demand."""
+
+    def settle(self) -> None:
+        """Nothing left: the run's final status event redrew the picture."""
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Nothing is drawn in the background: always done."""

@@ -37,17 +37,6 @@ from .stepping import StepControls
 TIMELINE_LINES = 8  # most recent live changes listed under the figure
 
 
-def rebind(session: Session, model: str, data: Any, **hyperparameters: Any) -> None:
-    """Give ``session`` a new model and/or data set in place (history starts afresh).
-
-    Unset hyperparameters take the defaults of the new model and data. The
-    object stays the same, so the ``session`` returned by ``nbgen.show()`` stays
-    valid. Everything is validated before anything changes: a bad value raises
-    and leaves the session as it was.
-    """
-    session.rebind(model, data, **hyperparameters)
-
-
 class SessionWidget(widgets.VBox):
     """The live view and controls of one :class:`~nbgen.Session`.
 
@@ -424,7 +413,7 @@ class SessionWidget(widgets.VBox):
         if not same_model or self.data_picker.value.strip() != s.dataset.name:
             # only the fields the user edited carry over; the rest take the new defaults
             edited = {k: v for k, v in hp.items() if current[k] != self._synced.get(k)}
-            rebind(s, model, data, **edited)
+            s.rebind(model, data, **edited)
             self._sync_setup()
             return
         now = s.hyperparameters
@@ -489,12 +478,13 @@ class SessionWidget(widgets.VBox):
                 self._flags.add(flag)
         self._drawer.mark_dirty()
 
-    def _draw(self) -> None:
-        """One throttled draw (view thread)."""
+    def _draw(self, flags: set[str] | None = None) -> None:
+        """One throttled draw (view thread), of the flags recorded since the last one."""
         if self._closed:
             return
-        with self._lock:
-            flags, self._flags = self._flags, set()
+        if flags is None:
+            with self._lock:
+                flags, self._flags = self._flags, set()
         if "reset" in flags:
             self._sync_setup()
             self.explorer.update_visibility()
@@ -523,6 +513,17 @@ class SessionWidget(widgets.VBox):
     def draw_now(self) -> None:
         """Draw at once in the calling thread (e.g. after a blocking ``train()`` in a script)."""
         self._draw()
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """After a blocking run, in the caller's thread (so that a notebook being executed holds
+        the final picture): the run's final draw and snapshot, once. Drawn here if the view thread
+        has not taken the run's end yet, else waited for."""
+        with self._lock:
+            flags, self._flags = (self._flags, set()) if "final" in self._flags else (None, self._flags)
+        if flags is None:
+            self._drawer.wait_idle(timeout)
+        else:
+            self._draw(flags)
 
     @property
     def view_thread(self) -> threading.Thread | None:
@@ -595,4 +596,4 @@ class SessionWidget(widgets.VBox):
         super().close()
 
 
-__all__ = ["SessionWidget", "rebind"]
+__all__ = ["SessionWidget"]
