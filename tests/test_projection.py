@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import zlib
 
@@ -15,6 +16,7 @@ from plotly.callbacks import Points
 
 import nbgen
 from nbgen.setup_text import PREFIX, VERSION
+from nbgen.ui import embedding
 from nbgen.ui.arrays import fit_projection
 from nbgen.ui.embedding import MAX_TSNE_POINTS, tsne
 from nbgen.ui.panels.latent import HOVER
@@ -193,4 +195,33 @@ def test_the_dropdown_asks_for_tsne_and_a_reset_to_2d_goes_back_to_the_plane_as_
         codes, xy = codes_and_xy(s, n)
         np.testing.assert_allclose(xy, codes, atol=1e-4)  # 2 dimensions: drawn as they are
     finally:
+        s.close()
+
+
+def test_after_a_reset_the_scatter_is_the_new_models_until_its_tsne_arrives_and_the_picture_follows(monkeypatch):
+    updates, release = [], threading.Event()
+    monkeypatch.setattr("IPython.display.update_display", lambda bundle, display_id, raw: updates.append(bundle))
+    s = nbgen.show("vae", "digits", display=False, epochs=1, latent_dim=8)
+    try:
+        w, f = s.widget, s.widget.figure
+        w.displayed = True  # as show(display=True) marks it
+        s.train()
+        assert f.set_projection("tsne", wait=WAIT)
+        # a t-SNE that arrives after the run ended redraws the static picture under the widget
+        assert updates and f"t-SNE of step {s.step}" in updates[-1]["image/svg+xml"]
+        held = embedding.tsne
+        monkeypatch.setattr(embedding, "tsne", lambda codes: release.wait(WAIT) and held(codes))
+        s.reset()  # the same latent size, a new model: the old picture's codes are not its codes
+        f.draw(force=True)
+        assert f.view("latent").embedder.computing and title(f) == "Latent space: computing t-SNE of step 0..."
+        codes, xy = codes_and_xy(s, len(s.dataset.model_val))
+        np.testing.assert_allclose(xy, fit_projection(codes).project(codes), atol=1e-4)  # live PCA meanwhile
+        f.decode_at(float(xy[5, 0]), float(xy[5, 1]))  # a click decodes the new model's plane
+        np.testing.assert_allclose(f.last_decoded[0], f.latent_projection.lift(xy[5]), atol=1e-5)
+        release.set()
+        assert f.view("latent").embedder.wait(WAIT) and title(f).startswith("t-SNE of step 0")
+        codes, xy = codes_and_xy(s, MAX_TSNE_POINTS)
+        np.testing.assert_allclose(xy, held(codes), atol=1e-4)
+    finally:
+        release.set()
         s.close()

@@ -97,6 +97,8 @@ class SessionFigure:
     Args:
         session: the session to draw.
         on_error: called with a message when a latent click cannot be decoded.
+        on_settled: called when a view changed after a run ended, outside a draw (a t-SNE picture
+            arrived): the widget redraws its static picture.
 
     ``draw()`` reads the session and updates the figure (call it from one thread
     at a time, e.g. a :class:`ThrottledDrawer`); a latent click decodes at once.
@@ -109,9 +111,15 @@ class SessionFigure:
         >>> fig.draw(); fig.trace("latent").x[:2]  # doctest: +SKIP
     """
 
-    def __init__(self, session: Session, on_error: Callable[[str], None] | None = None, static: bool = False):
+    def __init__(
+        self,
+        session: Session,
+        on_error: Callable[[str], None] | None = None,
+        static: bool = False,
+        on_settled: Callable[[], None] | None = None,
+    ):
         self.session = session
-        self.on_error = on_error
+        self.on_error, self.on_settled = on_error, on_settled
         if static:  # for pictures only: a plain Figure, no widget (none is opened in the front end)
             self.widget = go.Figure()
         else:

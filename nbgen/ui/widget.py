@@ -74,7 +74,7 @@ class SessionWidget(widgets.VBox):
         self._user_data = None if isinstance(session.config["data"], str) else session.config["data"]
         self._user_spec = None  # a model with the user's networks, once seen
         self._build_controls()
-        self.figure = SessionFigure(session, on_error=self._show_error)
+        self.figure = SessionFigure(session, on_error=self._show_error, on_settled=self.refresh_snapshot)
         session.frames.start()  # the step slider's pictures (nbgen.frames)
         self.figure.draw()
         self.explorer = Explorer(session, self.figure)

@@ -77,6 +77,7 @@ class LatentPanel:
         self.embedder = Embedder(threading.RLock() if lock is None else lock)  # the figure's (session's) lock
         self.clicked: int | None = None  # t-SNE: the point whose code the last click decoded
         self._asked: tuple[int, int] | None = None  # (run, step) of the newest t-SNE asked for
+        self._embedded_run: int | None = None  # the run whose codes the drawn t-SNE holds
         self._title_text = self.title  # the subplot title in the figure now
         self.last_decoded: tuple[np.ndarray, np.ndarray] | None = None  # (latent vector, decoded row)
         self.decoded_view: DecodedView | None = None
@@ -191,27 +192,29 @@ class LatentPanel:
         """Encode the first validation rows now and embed their codes in a background thread."""
         ds = session.dataset
         codes = session.encode(ds.to_rows(ds.model_val[:MAX_TSNE_POINTS]))
-        step = session.step
-        self._asked = (id(session.run), step)  # a reset makes a new run: its step 0 is embedded again
-        if self.shown == "tsne" and self.embedding is not None and self.embedding.codes.shape[1] != codes.shape[1]:
-            self.shown = None  # another latent size (a reset): the old picture cannot be clicked
+        step, run = session.step, id(session.run)
+        self._asked = (run, step)  # a reset makes a new run: its step 0 is embedded again
+        if self.shown == "tsne" and self._embedded_run != run:
+            self.shown = None  # a reset: the old picture holds another model's codes; live PCA until the new one
         self._set_title(figure, f"Latent space: computing t-SNE of step {step}...")
-        self.embedder.start(codes, step, lambda result: self._embedded(figure, result))
+        self.embedder.start(codes, step, lambda result: self._embedded(figure, result, run))
 
-    def _embedded(self, figure: SessionFigure, result: Embedding | BaseException) -> None:
+    def _embedded(self, figure: SessionFigure, result: Embedding | BaseException, run: int) -> None:
         """Draw a finished embedding (the embedder's thread, holding the figure's lock)."""
         if isinstance(result, BaseException):
             self._set_title(figure, "Latent space: t-SNE failed (see the status line)")
             if figure.on_error is not None:
                 figure.on_error(f"t-SNE failed: {type(result).__name__}: {result}")
             return
-        self.embedding, self.shown, self.clicked = result, "tsne", None
+        self.embedding, self.shown, self.clicked, self._embedded_run = result, "tsne", None, run
         with figure.widget.batch_update():
             self._draw_points(figure, result.xy)
             figure.trace("latent-click").update(x=[], y=[])
             self._set_title(figure, f"t-SNE of step {result.step} (click: nearest point's code)")
         if not figure.session.running:  # a saved notebook keeps the picture (no traffic during a run)
             figure.sync_state()
+            if figure.on_settled is not None:  # and the static picture under the widget
+                figure.on_settled()
 
     def _set_title(self, figure: SessionFigure, text: str) -> None:
         """Put ``text`` in the panel's subplot title."""
