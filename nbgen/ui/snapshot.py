@@ -118,11 +118,14 @@ def static_figure(sf: Any, validate: bool = True) -> tuple[Any, dict[str, Any]]:
     A panel that waits for a click (the decoded image) is left out and the others of its row
     widen to fill the row, so that a picture of the views has no blank panel; the live view
     keeps its layout. Returns ``(figure, {name: Panel})``. ``validate=False``: Plotly does not
-    check the copy again (the SVG snapshot only reads it; half of its time went there).
+    check the copy again, and the copy has no template (the SVG snapshot only reads it, and draws
+    in its own colours; most of its time went to the check and to the template).
     """
     import plotly.graph_objects as go
 
     layout = sf.widget.layout.to_plotly_json()
+    if not validate:
+        layout.pop("template", None)
     panels = dict(sf.panels)
     dropped = [name for name, p in panels.items() if _waiting(sf.widget, p)]
     if len(dropped) == len(panels):
