@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._blas import one_blas_thread
+
 if TYPE_CHECKING:
     from .session import Session
 
@@ -145,6 +147,7 @@ class Frames:
         except Exception:  # noqa: BLE001 - a curve must never stop training
             pass
 
+    @one_blas_thread()  # numpy beside training: its BLAS threads spun against XLA's (nbgen._blas)
     def _measure_fid(self, session: Session, step: int, final: bool) -> None:
         """The live FID at ``step`` (digits and mnist5k; nothing for other data), within
         :data:`FID_SHARE` of the run's time (benchmarks/live_fid.py: what it adds to a run; the early

@@ -33,6 +33,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .._blas import one_blas_thread
 from ..sample_quality import FEATURE_DATA
 from .arrays import Projection
 from .embedding import PROJECTIONS, check_projection, check_tsne
@@ -345,7 +346,9 @@ class SessionFigure:
         Returns:
             True when a model view is behind and a later draw should catch up.
         """
-        with self._lock:  # the session's lock: not while it swaps its model or data
+        # the session's lock: not while it swaps its model or data; numpy beside training on one
+        # BLAS thread (nbgen._blas: its threads spun against XLA's)
+        with self._lock, one_blas_thread():
             if self.needs_rebuild():
                 self.rebuild()
             s = self.session
