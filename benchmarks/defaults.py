@@ -1,7 +1,7 @@
 """Why some defaults are what they are: each choice against the alternative, same seed.
 
 Run:  python benchmarks/defaults.py                 (every study)
-      python benchmarks/defaults.py --only ae-decay  (one: ae-decay, ae-activation, ae-mnist5k, vae-prior, vae-epochs,
+      python benchmarks/defaults.py --only ae-decay  (one: ae-decay, ae-activation, ae-loss, ae-mnist5k, vae-prior, vae-epochs,
                                                      gan-code, gan-anneal, gan-grid, gan-steady)
       python benchmarks/defaults.py --seeds 0 1 2    (seeds for each row)
 
@@ -9,6 +9,9 @@ Run:  python benchmarks/defaults.py                 (every study)
               latent 8, the other defaults, held-out MSE.
 - ae-activation: the autoencoder's hidden activation for images (GELU) against ReLU, on
               mnist5k and on digits, latent 8, the other defaults, held-out MSE against PCA(8).
+- ae-loss:    the autoencoder's training loss for nbgen's decoder on [0, 1] images (the pixels'
+              binary cross-entropy) against the mean squared error: mnist5k latent 8, digits latent
+              8 and 2, held-out MSE against PCA.
 - ae-mnist5k: the autoencoder's budget on mnist5k, latent 8 (20 epochs, batch 8, the last 30% at
               lr/10, AdamW weight decay 0.2) against more epochs, a longer annealed end, more or
               less weight decay and a wider net: held-out MSE against PCA(8) (issue 29's target:
@@ -64,6 +67,17 @@ def ae_activation(seed: int):
             m = s.evaluate()
             yield (f"| ae-activation | {data}, {act} | {seed} | held-out MSE {m['mse']:.5f} = {m['mse_vs_pca']:.3f}x "
                    f"PCA(8) ({s.epoch} epochs, {time.perf_counter() - t0:.1f} s) |")  # fmt: skip
+
+
+def ae_loss(seed: int):
+    for data, latent in (("mnist5k", 8), ("digits", 8), ("digits", 2)):
+        for loss in ("mse", Autoencoder.image_loss):
+            cls = type(f"Autoencoder_{loss}", (Autoencoder,), {"image_loss": loss})
+            t0 = time.perf_counter()
+            s = nbgen.train(cls(), data, latent_dim=latent, seed=seed, progress=False)
+            m = s.evaluate()
+            yield (f"| ae-loss | {data}, latent {latent}, {loss} | {seed} | held-out MSE {m['mse']:.5f} = "
+                   f"{m['mse_vs_pca']:.3f}x PCA({latent}) ({s.epoch} epochs, {time.perf_counter() - t0:.1f} s) |")  # fmt: skip
 
 
 def ae_mnist5k(seed: int):
@@ -179,6 +193,7 @@ STUDIES = {
     "ae-decay": ae_decay,
     "ae-activation": ae_activation,
     "ae-mnist5k": ae_mnist5k,
+    "ae-loss": ae_loss,
     "vae-prior": vae_prior,
     "vae-epochs": vae_epochs,
     "gan-code": gan_code,

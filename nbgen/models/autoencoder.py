@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import keras
 
 from .base import GenerativeModel
-from .introspect import NetworkError, check_decoder, check_rows_in, output_shapes
+from .introspect import NetworkError, check_decoder, check_rows_in, output_shapes, probabilities_to_logits
 from .networks import architecture, decoder_net, encoder_trunk
 
 
@@ -55,6 +55,13 @@ class Autoencoder(GenerativeModel):
     # 0.513x / 0.521x / 0.515x, in the same time (benchmarks/defaults.py --only ae-activation). The conv
     # networks keep ReLU (Keras's example; measured on an H100 with it), other data too.
     image_activation = "gelu"
+    # the training loss of nbgen's own decoder on data in [0, 1] (it ends in a sigmoid): the pixels'
+    # binary cross-entropy, the sigmoid read as logits, as Keras's autoencoder examples train. The
+    # reported loss stays the mean squared error (what evaluate() and the PCA ratio compare). On
+    # mnist5k, latent 8, seeds 0-4: 0.482x / 0.478x / 0.473x / 0.478x / 0.477x PCA(8) against
+    # 0.479x-0.486x (median 0.482x) with the MSE (benchmarks/defaults.py --only ae-loss). A user's
+    # decoder, and other data, train on the MSE ("mse" here: every decoder).
+    image_loss = "bce"
 
     def __init__(self, encoder: keras.Model | None = None, decoder: keras.Model | None = None, **hyperparameters: Any):
         super().__init__(encoder=encoder, decoder=decoder, **hyperparameters)
@@ -119,16 +126,22 @@ class Autoencoder(GenerativeModel):
     def train_step(self, state, data, rows, live, key):
         x = data[rows]
 
+        bce = self.image_loss == "bce" and self.unit_interval and "decoder" not in self.user_networks
+
         def loss_fn(tvs):
             params = {n: {"tv": tvs[n], "ntv": state["params"][n]["ntv"]} for n in tvs}
             with self.training_mode() as ntv:
                 x_hat = self.reconstruct(params, x)
-            return jnp.mean(reconstruction_mse(x, x_hat)), ntv
+            mse = jnp.mean(reconstruction_mse(x, x_hat))
+            if not bce:
+                return mse, (ntv, mse)
+            logits = probabilities_to_logits(x_hat)  # nbgen's decoder on [0, 1] data ends in a sigmoid
+            return jnp.mean(jax.nn.softplus(logits) - x * logits), (ntv, mse)
 
         tvs = {n: state["params"][n]["tv"] for n in ("encoder", "decoder")}
-        (loss, ntv), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
+        (_, (ntv, mse)), grads = jax.value_and_grad(loss_fn, has_aux=True)(tvs)
         state = self.apply_gradients(state, "ae", grads, live["learning_rate"])
-        return self.with_ntv(state, ntv), {"loss": loss}
+        return self.with_ntv(state, ntv), {"loss": mse}
 
     def eval_batch(self, params, x, live, key):
         return {"val_loss": reconstruction_mse(x, self.reconstruct(params, x))}
