@@ -3,9 +3,10 @@
 While a run trains, XLA's threads hold the cores. A numpy product or decomposition in the view
 (the live FID's features and Fréchet distance, the latent panel's PCA) wakes OpenBLAS's own
 threads, which spin for the cores beside XLA's. Measured on the 2-core development machine
-(``python benchmarks/blas_threads.py``, another job running beside it): the live FID's features
-and distance and a PCA of 360 codes took 84 ms instead of 3 ms beside a training VAE, and the
-training ran at 31,024 samples/s instead of 54,555 while they were asked for ten times a second.
+(``python benchmarks/blas_threads.py``): asked for ten times a second beside a training VAE, the
+live FID's features and distance and a PCA of 360 codes took 19.8 ms instead of 8.4 ms, and the
+training ran at 56,077 samples/s instead of 83,515 (quiet machine; with another job beside it,
+84 ms instead of 3 ms and 31,024 samples/s instead of 54,555).
 Inside this context BLAS uses one thread, and products of this size lose nothing by it.
 
 The limit is process-wide while any holder is inside (BLAS has one setting for all threads),
