@@ -772,13 +772,18 @@ def click_pad(page, x: float, y: float) -> None:
     )
     px = box["x"] + (x + 5.0) / 10.0 * box["width"]
     py = box["y"] + (5.0 - y) / 10.0 * box["height"]
-    hovered = "(sel) => (document.querySelector(sel)._hoverdata || []).length > 0"
-    for wiggle in range(5):
+    # Plotly clicks whatever point it last hovered: wait until that is the spot under the mouse (a
+    # hover left over from the previous click, on a drawn point there, once put a blob on it)
+    hovered = "(sel) => (document.querySelector(sel)._hoverdata || []).map((p) => [p.x, p.y])"
+    for wiggle in range(10):
         page.mouse.move(px - 5 - wiggle, py - 5)
         page.mouse.move(px, py, steps=3)
-        if page.evaluate(hovered, PAD):
+        spots = page.evaluate(hovered, PAD)
+        if spots and abs(spots[0][0] - x) < 0.3 and abs(spots[0][1] - y) < 0.3:
             break
         page.wait_for_timeout(200)
+    else:
+        raise AssertionError(f"the pad never hovered a spot near {(x, y)}: {spots}")
     page.mouse.click(px, py)
 
 
