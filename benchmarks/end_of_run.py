@@ -1,5 +1,5 @@
-"""What a blocking ``train()`` of a shown session does at its end, in a real kernel: how many
-SVG snapshots and draws each thread makes, and the milliseconds they take, per call.
+"""What a blocking ``train()`` of a shown session does, in a real kernel: how many SVG snapshots,
+draws, frames and live FIDs each thread makes, and the milliseconds they take, per call.
 
 Run:  python benchmarks/end_of_run.py [--calls 5] [--epochs 30]
 
@@ -38,6 +38,9 @@ def _wrap(obj, name, label):
             cnt[(label, who)] += 1
     setattr(obj, name, timed)
 _wrap(W.SessionWidget, 'refresh_snapshot', 'snapshot'); _wrap(W.SessionWidget, '_draw', 'draw (with snapshot)')
+from nbgen import frames as F
+_wrap(P.SessionFigure, 'draw', 'figure draw'); _wrap(F, 'take', 'frame (samples)')
+_wrap(F.Frames, '_measure_fid', 'live FID (tried)')
 s = nbgen.show('vae', 'digits', hidden=(256, 256), latent_dim=2, batch_size=128, learning_rate=1e-3)
 s.train(1); s.widget.flush()
 """

@@ -167,8 +167,8 @@ class Frames:
         # in draws of the views' size: one compiled sampler serves both (a draw of another size
         # would compile one more for every new session: most of a short run's time)
         n = SAMPLES_SIDE**2
-        draws = [session.sample(n, seed=SAMPLE_SEED + i) for i in range(-(-LIVE_SAMPLES // n))]
-        self.fid[step] = live_fid(session, real, np.concatenate(draws)[:LIVE_SAMPLES])
+        draws = session._sample_draws(n, [SAMPLE_SEED + i for i in range(-(-LIVE_SAMPLES // n))])
+        self.fid[step] = live_fid(session, real, draws[:LIVE_SAMPLES])
         self._fid_next = now + (time.perf_counter() - now) / FID_SHARE
 
     def clear(self) -> None:

@@ -97,8 +97,18 @@ class Inference:
         return _config.check_int("seed", seed, 0, 2**31 - 1)
 
     def _sample(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> np.ndarray:
+        return np.asarray(self._sample_on_device(seed, n, kwargs))
+
+    def _sample_on_device(self, seed: int, n: int, kwargs: dict[str, Any] | None = None) -> Any:
         fn = self.generative_model.jitted("sample", static_argnums=2)
-        return np.asarray(fn(self._params(), jax.random.key(seed), n, **(kwargs or {})))
+        return fn(self._params(), jax.random.key(seed), n, **(kwargs or {}))
+
+    def _sample_draws(self, n: int, seeds: list[int]) -> np.ndarray:
+        """``sample(n, seed=s)`` for each of ``seeds``, concatenated: the draws are dispatched
+        together and copied back once (the live FID's 32 draws of 16: 8.5 ms one by one)."""
+        hp, model = self.engine.hp, self.generative_model
+        draws = [self._sample_on_device(s, n, model.sample_arguments(hp, n, s)) for s in seeds]
+        return self.dataset.to_rows(np.concatenate(jax.device_get(draws)))
 
     def trajectory(self, n: int = 16, seed: int | None = None, steps: int | None = None, **options: Any) -> np.ndarray:
         """The path of ``n`` samples from noise to data (diffusion): an array

@@ -138,7 +138,7 @@ def static_figure(sf: Any, validate: bool = True) -> tuple[Any, dict[str, Any]]:
         doms = sorted([tuple(layout[q.xaxis]["domain"]) for q in row] + [xd])
         gap = min((b[0] - a[1] for a, b in zip(doms, doms[1:])), default=0.0)
         lo, hi = doms[0][0], doms[-1][1]
-        fig_layout = go.Layout(layout)
+        fig_layout = go.Layout(layout, _validate=validate)
         titles = {q.name: _title_of(fig_layout, tuple(layout[q.xaxis]["domain"]), yd) for q in row}
         gone = _title_of(fig_layout, xd, yd)
         annotations = [a for a in fig_layout.annotations if a is not gone]
