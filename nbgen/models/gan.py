@@ -86,7 +86,7 @@ class GAN(GenerativeModel):
         # (and the field: where the generator's loss pushes a fake point, drawn on 2-D data)
         return ("loss", "samples") if self.conditional else ("loss", "samples", "surface", "field", "manifold")
 
-    field_description = "where G's loss pushes a fake point"
+    field_description = "G's gradient"  # where its loss pushes a fake point; short: a panel title
 
     def field(self, params, x):
         """The direction in which the generator's loss moves a fake point at each row of ``x``
