@@ -67,7 +67,7 @@ class ReconstructionsPanel(ImagePanel):
     its reconstructions."""
 
     name = "reconstructions"
-    title = "Originals (rows 1, 3), reconstructions (2, 4)"
+    title = "Originals (1, 3), reconstructions (2, 4)"  # rows of the grid; short: a panel title
 
     def update(self, session: Session, figure: SessionFigure) -> None:
         ds = session.dataset
