@@ -130,6 +130,12 @@ def test_a_live_fid_curve_on_the_digits_falls_as_the_model_learns():
     assert 1 in fid and s.step in fid  # the first frame and the run's end, whatever the time share
     assert fid[s.step] < 0.5 * fid[1]
     assert 0 < s.frames.fid_floor < fid[s.step]  # real training rows measured alike: the floor
+    # the run's last point is the FID of the views' fixed draws, as a user would take them by hand
+    from nbgen.frames import SAMPLE_SEED
+    from nbgen.sample_quality import LIVE_SAMPLES, live_fid, live_reference
+
+    by_hand = np.concatenate([s.sample(16, seed=SAMPLE_SEED + i) for i in range(-(-LIVE_SAMPLES // 16))])
+    assert live_fid(s, live_reference(s)[0], by_hand[:LIVE_SAMPLES]) == pytest.approx(fid[s.step], rel=1e-5)
     fig = SessionFigure(s, static=True)
     fig.draw(force=True)
     trace = fig.trace(FID)
