@@ -338,7 +338,7 @@ class SessionWidget(widgets.VBox):
             "<div><b>Live changes</b><br>" + "<br>".join(reversed(lines)) + "</div>" if lines else ""
         )
         if not running and s.step > 0:
-            self.summary_view.value = f"<pre style='margin:0'>{html.escape(s.summary())}</pre>"
+            self.summary_view.value = f"<pre style='margin:0;white-space:pre-wrap;word-break:normal'>{html.escape(s.summary())}</pre>"
         elif s.step == 0:
             self.summary_view.value = ""
 
