@@ -44,8 +44,8 @@ def _free_control() -> None:
 def _controller() -> Any:
     """threadpoolctl's view of the loaded BLAS libraries, kept while no module has been imported
     since it was made (a new library comes with an import). Making one reads the process's
-    libraries: 2.4 ms on the development machine, 4.7 ms with a limit set and restored, against
-    0.01 ms with a kept one; the view enters this context at each draw and live FID."""
+    libraries: in and out of this context took 2.4 ms that way against 0.02 ms with a kept one
+    (benchmarks/view_overheads.py); the view enters it at each draw and live FID."""
     global _kept
     from threadpoolctl import ThreadpoolController
 
