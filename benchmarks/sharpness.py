@@ -13,6 +13,7 @@ Run:  python benchmarks/sharpness.py real                 the classifier on real
       python benchmarks/sharpness.py vae '{"hidden": [512, 512]}' ...   VAE latent 16 settings
       python benchmarks/sharpness.py rejection [seed]     samples kept by the discriminator's
                                                           logit (DRS, Azadi et al. 2019)
+      python benchmarks/sharpness.py gan '{"generator_activation": "gelu", "seed": 4}'
       python benchmarks/sharpness.py gan '{"code_classes": 0, "seed": 1}' '{"info_weight": 2}'
                                                           the GAN without its InfoGAN code (the
                                                           default before it), or with a heavier one
@@ -127,7 +128,9 @@ def settings(model_cls, args, **fixed):
     for arg in args or ["{}"]:
         hp = {**fixed, **json.loads(arg)}
         seed = hp.pop("seed", 0)
-        attrs = {k: hp.pop(k) for k in list(hp) if number_like(getattr(model_cls, k, None))}  # class settings
+        attrs = {  # class settings: numbers, and the GAN's generator_activation
+            k: hp.pop(k) for k in list(hp) if number_like(getattr(model_cls, k, None)) or k == "generator_activation"
+        }
         cls = type(
             model_cls.__name__ + "".join(f"_{k}{v}" for k, v in attrs.items()).replace(".", "p"), (model_cls,), attrs
         )

@@ -41,6 +41,19 @@ def test_a_changed_model_setting_gets_its_own_compiled_step():
     assert c.engine._chunk_fn is a.engine._chunk_fn and c.history == a.history
 
 
+def test_a_changed_generator_activation_gets_its_own_compiled_step():
+    # a text setting (the GAN's generator_activation) changes the networks: no reused step either
+    a = nbgen.train("gan", "moons", hidden=(16,), epochs=1, seed=0, progress=False)
+    old = nbgen.GAN.generator_activation
+    try:
+        nbgen.GAN.generator_activation = "tanh"
+        b = nbgen.train("gan", "moons", hidden=(16,), epochs=1, seed=0, progress=False)
+        assert b.generative_model.networks["generator"].layers[1].activation.__name__ == "tanh"
+    finally:
+        nbgen.GAN.generator_activation = old
+    assert b.engine._chunk_fn is not a.engine._chunk_fn and b.history != a.history
+
+
 def _run(code: str, **env: str) -> str:
     full = {**os.environ, "PYTHONPATH": ROOT, **env}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=300)

@@ -385,12 +385,17 @@ class GenerativeModel:
         )  # fmt: skip
 
     def _settings(self) -> tuple:
-        """The model's public numeric class settings (``weight_decay``, ``r1_gamma``, ``betas``...)
-        as this object sees them: a step traces them in as constants, so changing one (on the
-        class or the object) must not reuse a step compiled with the old value."""
+        """The model's public numeric and text class settings (``weight_decay``, ``r1_gamma``,
+        ``betas``, ``generator_activation``...) as this object sees them: a step traces them in as
+        constants, so changing one (on the class or the object) must not reuse a step compiled
+        with the old value."""
+
+        def setting(v):
+            return number_like(v) or isinstance(v, str)
+
         public = {k for c in type(self).__mro__ for k, v in vars(c).items() if not k.startswith("_")}
-        names = sorted(k for k in public if number_like(getattr(type(self), k, None)))
-        return tuple((k, getattr(self, k)) for k in names if number_like(getattr(self, k, None)))
+        names = sorted(k for k in public if setting(getattr(type(self), k, None)))
+        return tuple((k, getattr(self, k)) for k in names if setting(getattr(self, k, None)))
 
     # -- what the data looks like to the networks --------------------------------------------------
     @property

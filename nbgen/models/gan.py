@@ -126,6 +126,9 @@ class GAN(GenerativeModel):
     # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/README.md)
     d_lr_mult = 4.0
     betas = (0.0, 0.99)
+    # the activation of nbgen's generator's dense hidden layers (GELU and leaky ReLU: no better
+    # on mnist5k, benchmarks/README.md "What raises the classifier's confidence")
+    generator_activation = "relu"
 
     def __init__(
         self, generator: keras.Model | None = None, discriminator: keras.Model | None = None, **hyperparameters: Any
@@ -188,8 +191,9 @@ class GAN(GenerativeModel):
     def default_networks(self, dataset, hp):
         arch = architecture(hp["architecture"], dataset, self.accelerator_architecture)
         k = self.n_classes if hp.get("conditional") else 0
+        out = self.output_activation()
         generator = decoder_net(
-            "generator", arch, dataset, hp["noise_dim"], hp["hidden"], self.output_activation(), "x_fake", k
+            "generator", arch, dataset, hp["noise_dim"], hp["hidden"], out, "x_fake", k, self.generator_activation
         )
         if arch == "conv":
             x, h = encoder_trunk("discriminator", arch, dataset, hp["hidden"], activation="leaky_relu")
