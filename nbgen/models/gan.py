@@ -126,8 +126,8 @@ class GAN(GenerativeModel):
     # resolves the narrow modes (grid: 2% -> 24-50% HQ, benchmarks/README.md)
     d_lr_mult = 4.0
     betas = (0.0, 0.99)
-    # the activation of nbgen's generator's dense hidden layers (GELU and leaky ReLU: no better
-    # on mnist5k, benchmarks/README.md "What raises the classifier's confidence")
+    # the activation of nbgen's generator's dense hidden layers (GELU and leaky ReLU: within the
+    # seeds' spread on mnist5k, benchmarks/README.md "What raises the classifier's confidence")
     generator_activation = "relu"
 
     def __init__(
