@@ -128,8 +128,8 @@ def settings(model_cls, args, **fixed):
     for arg in args or ["{}"]:
         hp = {**fixed, **json.loads(arg)}
         seed = hp.pop("seed", 0)
-        attrs = {  # class settings: numbers, and the GAN's generator_activation
-            k: hp.pop(k) for k in list(hp) if number_like(getattr(model_cls, k, None)) or k == "generator_activation"
+        attrs = {  # class settings, numbers or text (as GenerativeModel._settings reads them)
+            k: hp.pop(k) for k in list(hp) if number_like(v := getattr(model_cls, k, None)) or isinstance(v, str)
         }
         cls = type(
             model_cls.__name__ + "".join(f"_{k}{v}" for k, v in attrs.items()).replace(".", "p"), (model_cls,), attrs
